@@ -1,0 +1,1 @@
+//! Criterion benchmarks of virgl-rs live under `benches/benches/`.

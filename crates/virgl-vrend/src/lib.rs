@@ -1,0 +1,10 @@
+//! The OpenGL backend of virgl-rs (capsets VIRGL and VIRGL2).
+//!
+//! It replays the decoded virgl command stream on the host's OpenGL through glow, on an EGL
+//! surfaceless display by default, on GBM with a render node, or on GL contexts the embedder
+//! provides through callbacks. It fills the guest-visible caps from what the host really
+//! supports and translates TGSI shaders to GLSL.
+//!
+//! It does **not** decode wire formats (that is `virgl-protocol`) nor own resources' guest memory
+//! (that is `virgl-resource`).
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]

@@ -1,0 +1,44 @@
+//! `cargo xtask`: the project's tasks (set-up, tests, demo, code generation, install).
+//!
+//! Every task that needs system packages installs the missing ones itself with apt-get and says
+//! which it installs, so that `cargo xtask demo` and `cargo xtask test` work on a fresh Debian 12.
+
+mod packages;
+mod tasks;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  demo        start virgl-vtest and render with a real Mesa client (prints a summary, saves a PNG)
+  test        everything CI runs: packages, fmt, clippy, unit/integration tests, bench smoke
+  install     --prefix DIR: lay out libvirglrenderer.so.1, headers and virglrenderer.pc
+  packages    install the system packages the tests and the demo need";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(task) = args.first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    let rest = &args[1..];
+    let result = match task.as_str() {
+        "demo" => tasks::demo(rest),
+        "test" => tasks::test(rest),
+        "install" => tasks::install(rest),
+        "packages" => packages::ensure(packages::ALL),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {task}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The tasks themselves.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::packages;
+
+/// The workspace root (xtask lives one level below it).
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().map(PathBuf::from).unwrap_or(manifest_dir)
+}
+
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(workspace_root());
+    cmd
+}
+
+pub fn run_step(name: &str, cmd: &mut Command) -> Result<(), String> {
+    println!("xtask: == {name} ==");
+    let status = cmd.status().map_err(|e| format!("{name}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("step `{name}` failed: {status}"))
+    }
+}
+
+pub fn test(_args: &[String]) -> Result<(), String> {
+    packages::ensure(packages::ALL)?;
+    run_step("rustfmt", cargo().args(["fmt", "--all", "--check"]))?;
+    run_step(
+        "clippy",
+        cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+    )?;
+    run_step("unit and integration tests", cargo().args(["test", "--workspace"]))?;
+    Ok(())
+}
+
+pub fn demo(_args: &[String]) -> Result<(), String> {
+    packages::ensure(packages::ALL)?;
+    Err("the demo needs the vtest server and the GL backend, which are not built yet".into())
+}
+
+pub fn install(_args: &[String]) -> Result<(), String> {
+    Err("install needs the C ABI library, which is not built yet".into())
+}
