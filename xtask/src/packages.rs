@@ -13,10 +13,16 @@ pub struct Package {
 }
 
 const fn bpo(name: &'static str) -> Package {
-    Package { name, backports: true }
+    Package {
+        name,
+        backports: true,
+    }
 }
 const fn main(name: &'static str) -> Package {
-    Package { name, backports: false }
+    Package {
+        name,
+        backports: false,
+    }
 }
 
 /// Everything `cargo xtask test` and `cargo xtask demo` use.
@@ -97,18 +103,31 @@ pub fn ensure(packages: &[Package]) -> Result<(), String> {
     }
     if !Path::new("/usr/bin/apt-get").exists() {
         let names: Vec<_> = missing.iter().map(|p| p.name).collect();
-        return Err(format!("missing packages {names:?} and no apt-get to install them"));
+        return Err(format!(
+            "missing packages {names:?} and no apt-get to install them"
+        ));
     }
     let names: Vec<&str> = missing.iter().map(|p| p.name).collect();
     println!("xtask: installing system packages: {}", names.join(" "));
     if missing.iter().any(|p| p.backports) && !backports_enabled() {
         println!("xtask: enabling bookworm-backports in {BACKPORTS_LIST} (Mesa 25)");
-        std::fs::write(BACKPORTS_LIST, "deb http://deb.debian.org/debian bookworm-backports main\n")
-            .map_err(|e| format!("writing {BACKPORTS_LIST}: {e} (run as root)"))?;
+        std::fs::write(
+            BACKPORTS_LIST,
+            "deb http://deb.debian.org/debian bookworm-backports main\n",
+        )
+        .map_err(|e| format!("writing {BACKPORTS_LIST}: {e} (run as root)"))?;
     }
     run(Command::new("apt-get").args(["update", "-q"]))?;
-    let backports: Vec<&str> = missing.iter().filter(|p| p.backports).map(|p| p.name).collect();
-    let regular: Vec<&str> = missing.iter().filter(|p| !p.backports).map(|p| p.name).collect();
+    let backports: Vec<&str> = missing
+        .iter()
+        .filter(|p| p.backports)
+        .map(|p| p.name)
+        .collect();
+    let regular: Vec<&str> = missing
+        .iter()
+        .filter(|p| !p.backports)
+        .map(|p| p.name)
+        .collect();
     if !backports.is_empty() {
         run(Command::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")

@@ -8,7 +8,10 @@ use crate::packages;
 /// The workspace root (xtask lives one level below it).
 pub fn workspace_root() -> PathBuf {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().map(PathBuf::from).unwrap_or(manifest_dir)
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
 }
 
 pub fn cargo() -> Command {
@@ -32,9 +35,19 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     run_step("rustfmt", cargo().args(["fmt", "--all", "--check"]))?;
     run_step(
         "clippy",
-        cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
     )?;
-    run_step("unit and integration tests", cargo().args(["test", "--workspace"]))?;
+    run_step(
+        "unit and integration tests",
+        cargo().args(["test", "--workspace"]),
+    )?;
     Ok(())
 }
 
