@@ -99,6 +99,17 @@ pub trait Backend {
     /// Releases the host storage of a resource that is leaving the table.
     fn destroy_resource(&mut self, _res_id: u32) {}
 
+    /// Queues a context-0 fence (`virgl_renderer_create_fence`): it signals once all work the
+    /// backend has been given so far is complete.
+    fn submit_ctx0_fence(&mut self, _fence_id: u32) -> Result<(), ContextError> {
+        Err(ContextError::Unsupported("context-0 fences"))
+    }
+
+    /// Returns the context-0 fences that have signalled since the last call.
+    fn retire_ctx0_fences(&mut self) -> Vec<u32> {
+        Vec::new()
+    }
+
     /// A transfer outside any context (ctx 0: QEMU's transfer_read/write_iov, vtest TRANSFER_*).
     fn transfer(
         &mut self,
