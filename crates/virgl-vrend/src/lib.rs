@@ -8,3 +8,11 @@
 //! It does **not** decode wire formats (that is `virgl-protocol`) nor own resources' guest memory
 //! (that is `virgl-resource`).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
+mod egl;
+mod error;
+
+pub use egl::{
+    EglOptions, EglPlatform, EglProvider, GlContextHandle, GlContextParams, GlContextProvider,
+};
+pub use error::{VrendError, VrendResult};
