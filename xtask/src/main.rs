@@ -3,6 +3,7 @@
 //! Every task that needs system packages installs the missing ones itself with apt-get and says
 //! which it installs, so that `cargo xtask demo` and `cargo xtask test` work on a fresh Debian 12.
 
+mod demo;
 mod packages;
 mod tasks;
 
@@ -24,7 +25,7 @@ fn main() -> ExitCode {
     };
     let rest = &args[1..];
     let result = match task.as_str() {
-        "demo" => tasks::demo(rest),
+        "demo" => demo::demo(rest),
         "test" => tasks::test(rest),
         "install" => tasks::install(rest),
         "packages" => packages::ensure(packages::ALL),

@@ -51,11 +51,6 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-pub fn demo(_args: &[String]) -> Result<(), String> {
-    packages::ensure(packages::ALL)?;
-    Err("the demo needs the vtest server and the GL backend, which are not built yet".into())
-}
-
 pub fn install(_args: &[String]) -> Result<(), String> {
     Err("install needs the C ABI library, which is not built yet".into())
 }
