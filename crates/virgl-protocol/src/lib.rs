@@ -13,5 +13,6 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod vtest;
 
 pub use error::ProtocolError;
