@@ -12,7 +12,12 @@
 //! typed [`ProtocolError`], never a panic, an overflow or an unbounded allocation.
 #![forbid(unsafe_code)]
 
+pub mod bind;
+pub mod caps;
 mod error;
+pub mod format;
+mod wire;
 pub mod vtest;
 
 pub use error::ProtocolError;
+pub use format::{FormatInfo, VirglFormat};
