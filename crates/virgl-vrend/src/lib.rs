@@ -11,8 +11,18 @@
 
 mod egl;
 mod error;
+mod features;
+pub mod formats;
+mod host;
+mod resource;
 
 pub use egl::{
     EglOptions, EglPlatform, EglProvider, GlContextHandle, GlContextParams, GlContextProvider,
 };
 pub use error::{VrendError, VrendResult};
+pub use features::{Feature, Features};
+pub use host::{HostGl, Limits};
+pub use resource::{
+    gl_target, pipe_target, virgl_bind, GlResource, GuestLayout, GuestMemory, Storage, TexBox,
+    RESOURCE_Y_0_TOP,
+};
