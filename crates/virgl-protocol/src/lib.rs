@@ -16,6 +16,7 @@ pub mod bind;
 pub mod caps;
 mod error;
 pub mod format;
+pub mod render_server;
 mod wire;
 pub mod vtest;
 
