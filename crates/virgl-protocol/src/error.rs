@@ -10,6 +10,46 @@ pub enum ProtocolError {
     #[error("truncated input: needed {needed} more units at offset {offset}")]
     Truncated { offset: usize, needed: usize },
 
+    /// A command header names an id that is not a `VIRGL_CCMD_*` value (>= 64).
+    #[error("unknown command id {cmd} at dword {offset}")]
+    UnknownCommand { offset: usize, cmd: u8 },
+    /// A command header declares more payload dwords than the buffer still holds.
+    #[error("command at dword {offset} declares {len} payload dwords, only {available} remain")]
+    CommandOverrun {
+        offset: usize,
+        len: usize,
+        available: usize,
+    },
+    /// A command's payload length breaks that command's length rule.
+    #[error("{cmd} at dword {offset}: payload of {len} dwords is invalid ({rule})")]
+    BadCommandLength {
+        offset: usize,
+        cmd: &'static str,
+        len: usize,
+        rule: &'static str,
+    },
+    /// A command names an object type that it does not accept.
+    #[error("{cmd} at dword {offset}: object type {obj} is not accepted")]
+    BadObjectType {
+        offset: usize,
+        cmd: &'static str,
+        obj: u8,
+    },
+    /// A command field holds a value outside the range the protocol allows.
+    #[error("{cmd} at dword {offset}: {field} = {value} is out of range")]
+    InvalidCommandField {
+        offset: usize,
+        cmd: &'static str,
+        field: &'static str,
+        value: u64,
+    },
+    /// A shader text split across `CREATE_OBJECT(SHADER)` commands does not reassemble.
+    #[error("shader {handle}: {reason}")]
+    ShaderAssembly { handle: u32, reason: &'static str },
+    /// A command is too large to encode (payload over 65535 dwords).
+    #[error("cannot encode {cmd}: payload of {len} dwords exceeds the 16-bit length field")]
+    CommandTooLarge { cmd: &'static str, len: usize },
+
     /// A format value is unassigned, or is a host-only format sent by the guest.
     #[error("invalid virgl format {0}")]
     InvalidFormat(u32),

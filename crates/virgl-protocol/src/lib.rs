@@ -14,8 +14,10 @@
 
 pub mod bind;
 pub mod caps;
+pub mod command;
 mod error;
 pub mod format;
+pub mod pipe;
 pub mod render_server;
 mod wire;
 pub mod vtest;
