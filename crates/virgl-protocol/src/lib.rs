@@ -20,6 +20,7 @@ pub mod format;
 pub mod pipe;
 pub mod render_server;
 mod wire;
+pub mod video;
 pub mod vtest;
 
 pub use error::ProtocolError;
