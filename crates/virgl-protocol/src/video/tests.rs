@@ -202,7 +202,10 @@ fn encode_members() {
 
 #[test]
 fn av1_layout() {
-    let mut a = Av1PictureDesc { film_grain_target: 1, ..Default::default() };
+    let mut a = Av1PictureDesc {
+        film_grain_target: 1,
+        ..Default::default()
+    };
     a.picture_parameter
         .seq_info_fields
         .set_film_grain_params_present(1);
