@@ -33,6 +33,13 @@ pub enum VrendError {
     Invalid(String),
 }
 
+impl From<virgl_resource::ResourceError> for VrendError {
+    /// Guest memory refusing a copy (out of bounds, unmapped) is the guest's fault.
+    fn from(err: virgl_resource::ResourceError) -> Self {
+        VrendError::Invalid(err.to_string())
+    }
+}
+
 impl From<VrendError> for ContextError {
     fn from(err: VrendError) -> Self {
         match err {

@@ -39,6 +39,7 @@ type GetMultisampleFn = unsafe extern "system" fn(u32, u32, *mut f32);
 type TexSubImage1dFn = unsafe extern "system" fn(u32, i32, i32, i32, u32, u32, *const c_void);
 type CompressedTexSubImage1dFn =
     unsafe extern "system" fn(u32, i32, i32, i32, u32, i32, *const c_void);
+type FramebufferParameteriFn = unsafe extern "system" fn(u32, u32, i32);
 type TexStorage3dMultisampleFn = unsafe extern "system" fn(u32, i32, u32, i32, i32, i32, u8);
 
 /// GL entry points glow does not wrap, loaded by hand.
@@ -58,6 +59,8 @@ pub(crate) struct ExtraGl {
     pub compressed_tex_sub_image_1d: Option<CompressedTexSubImage1dFn>,
     /// glTexStorage3DMultisample.
     pub tex_storage_3d_multisample: Option<TexStorage3dMultisampleFn>,
+    /// glFramebufferParameteri (ARB_framebuffer_no_attachments).
+    pub framebuffer_parameteri: Option<FramebufferParameteriFn>,
 }
 
 impl ExtraGl {
@@ -85,6 +88,7 @@ impl ExtraGl {
             tex_sub_image_1d: load(provider, "glTexSubImage1D"),
             compressed_tex_sub_image_1d: load(provider, "glCompressedTexSubImage1D"),
             tex_storage_3d_multisample: load(provider, "glTexStorage3DMultisample"),
+            framebuffer_parameteri: load(provider, "glFramebufferParameteri"),
         }
     }
 }

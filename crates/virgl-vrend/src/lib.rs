@@ -9,19 +9,27 @@
 //! (that is `virgl-resource`).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
+mod backend;
+pub mod caps;
+mod context;
 mod egl;
 mod error;
 mod features;
 pub mod formats;
 mod host;
+mod objects;
+mod ops;
 mod resource;
 
+pub use backend::{ResourceInfo, VrendBackend};
+pub use context::{BackingLookup, VrendContext};
 pub use egl::{
     EglOptions, EglPlatform, EglProvider, GlContextHandle, GlContextParams, GlContextProvider,
 };
 pub use error::{VrendError, VrendResult};
 pub use features::{Feature, Features};
 pub use host::{HostGl, Limits};
+pub use objects::{ObjectType, Surface};
 pub use resource::{
     gl_target, pipe_target, virgl_bind, GlResource, GuestLayout, GuestMemory, Storage, TexBox,
     RESOURCE_Y_0_TOP,

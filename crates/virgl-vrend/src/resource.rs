@@ -60,52 +60,9 @@ const RESOURCE_FLAGS_KNOWN: u32 = RESOURCE_Y_0_TOP | (1 << 1) | (1 << 2);
 /// Largest buffer resource accepted (the guest sizes buffers with a u32 width; GL takes i32).
 const MAX_BUFFER_SIZE: u32 = i32::MAX as u32;
 
-/// Memory a transfer copies to or from: guest iovecs, shared memory, or a plain byte buffer.
-pub trait GuestMemory {
-    fn size(&self) -> u64;
-    /// Copies `dst.len()` bytes from `offset`; out-of-range is an error, never a short copy.
-    fn read_at(&self, offset: u64, dst: &mut [u8]) -> VrendResult<()>;
-    /// Copies `src` to `offset`; out-of-range is an error.
-    fn write_at(&mut self, offset: u64, src: &[u8]) -> VrendResult<()>;
-}
-
-fn slice_range(offset: u64, len: usize, size: usize) -> VrendResult<std::ops::Range<usize>> {
-    let start = usize::try_from(offset).map_err(|_| VrendError::Invalid("offset".into()))?;
-    match start.checked_add(len) {
-        Some(end) if end <= size => Ok(start..end),
-        _ => Err(VrendError::Invalid(format!(
-            "guest memory range {offset}+{len} outside {size} bytes"
-        ))),
-    }
-}
-
-impl GuestMemory for [u8] {
-    fn size(&self) -> u64 {
-        self.len() as u64
-    }
-    fn read_at(&self, offset: u64, dst: &mut [u8]) -> VrendResult<()> {
-        let r = slice_range(offset, dst.len(), self.len())?;
-        dst.copy_from_slice(&self[r]);
-        Ok(())
-    }
-    fn write_at(&mut self, offset: u64, src: &[u8]) -> VrendResult<()> {
-        let r = slice_range(offset, src.len(), self.len())?;
-        self[r].copy_from_slice(src);
-        Ok(())
-    }
-}
-
-impl GuestMemory for Vec<u8> {
-    fn size(&self) -> u64 {
-        self.len() as u64
-    }
-    fn read_at(&self, offset: u64, dst: &mut [u8]) -> VrendResult<()> {
-        self.as_slice().read_at(offset, dst)
-    }
-    fn write_at(&mut self, offset: u64, src: &[u8]) -> VrendResult<()> {
-        self.as_mut_slice().write_at(offset, src)
-    }
-}
+/// Guest memory transfers copy from and to: virgl-resource's trait, implemented by its backings
+/// (iovecs, shm, blobs) and by plain byte buffers.
+pub use virgl_resource::GuestMemory;
 
 /// A box in texels (x, y, z = first layer/slice/face), like `struct pipe_box` (non-negative).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -602,7 +559,7 @@ impl GlResource {
                     gl.bind_buffer(glow::COPY_READ_BUFFER, None);
                 }
                 host.check("buffer readback")?;
-                dst.write_at(g.offset, &data)
+                dst.write_at(g.offset, &data).map_err(VrendError::from)
             }
             Storage::Texture { tex, target } => {
                 let mut data = download(host, self, tex, target, level, bx)?;
