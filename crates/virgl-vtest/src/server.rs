@@ -1,0 +1,250 @@
+//! Accepting clients and the process model.
+//!
+//! - Default: one process per client. The listener accepts, then re-executes this binary with
+//!   `--client-fd N` on the accepted socket, so a client that crashes its GL driver (or the
+//!   renderer) takes down only its own process. Children are reaped as they exit.
+//! - `--no-fork`: clients are served in this process, one at a time; the renderer is created
+//!   when a client arrives and dropped when it leaves, as upstream does. `--no-loop-or-fork`
+//!   stops after the first client.
+//! - `--no-fork --multi-clients`: one poll loop over all clients, one shared renderer, each
+//!   client its own renderer context. A client that misbehaves is dropped; the others go on.
+
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use tracing::{error, info, warn};
+
+use crate::args::Options;
+use crate::session::{Outcome, Session, Shared};
+use crate::{socket, VtestError, VtestResult};
+
+/// Runs the server as the options say; returns when it is done serving.
+pub fn run(opts: &Options) -> VtestResult<()> {
+    if let Some(fd) = opts.client_fd {
+        return serve_inherited_client(fd, opts);
+    }
+    let listener = socket::listen(&opts.socket_path)?;
+    info!(path = %opts.socket_path.display(), fork = opts.fork, "listening");
+    let result = if opts.fork {
+        run_forking(&listener, opts)
+    } else {
+        EventLoop::new(Some(listener), opts).run()
+    };
+    let _ = std::fs::remove_file(&opts.socket_path);
+    result
+}
+
+fn accept(listener: &UnixListener) -> VtestResult<UnixStream> {
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => return Ok(stream),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(VtestError::io("accept", e)),
+        }
+    }
+}
+
+fn run_forking(listener: &UnixListener, opts: &Options) -> VtestResult<()> {
+    let exe = std::env::current_exe().map_err(|e| VtestError::io("current_exe", e))?;
+    let mut children: Vec<Child> = Vec::new();
+    loop {
+        let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(1000u16)) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(VtestError::errno("poll", e)),
+        }
+        children.retain_mut(|child| match child.try_wait() {
+            Ok(Some(status)) => {
+                info!(pid = child.id(), %status, "client process exited");
+                false
+            }
+            Ok(None) => true,
+            Err(e) => {
+                warn!(pid = child.id(), error = %e, "cannot wait for client process");
+                false
+            }
+        });
+        if !fds[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLIN))
+        {
+            continue;
+        }
+        let stream = accept(listener)?;
+        // The child inherits exactly this fd: clear close-on-exec on it only. The parent is
+        // single-threaded, so no other spawn can race and inherit it.
+        fcntl(&stream, FcntlArg::F_SETFD(FdFlag::empty()))
+            .map_err(|e| VtestError::errno("fcntl(F_SETFD)", e))?;
+        let fd = stream.as_raw_fd();
+        match Command::new(&exe).args(opts.child_args(fd)).spawn() {
+            Ok(child) => {
+                info!(pid = child.id(), "client process started");
+                children.push(child);
+            }
+            Err(e) => error!(error = %e, "cannot start a client process; dropping the client"),
+        }
+        // Parent's copy closes here; the child keeps the connection.
+        drop(stream);
+    }
+}
+
+fn serve_inherited_client(fd: RawFd, opts: &Options) -> VtestResult<()> {
+    // Refuse fds that are not open before taking ownership of the number.
+    fcntl(
+        // SAFETY: only borrowed for this one F_GETFD call; `fd` is a number from our command
+        // line, and F_GETFD on a closed number just fails with EBADF.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+        FcntlArg::F_GETFD,
+    )
+    .map_err(|e| VtestError::errno("--client-fd", e))?;
+    // SAFETY: `fd` is open (checked above) and was handed to this process by the listening
+    // server for it to own; nothing else in this process refers to it.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let stat = nix::sys::stat::fstat(&owned).map_err(|e| VtestError::errno("fstat", e))?;
+    let kind = nix::sys::stat::SFlag::from_bits_truncate(stat.st_mode);
+    if kind & nix::sys::stat::SFlag::S_IFMT != nix::sys::stat::SFlag::S_IFSOCK {
+        return Err(VtestError::Usage(format!(
+            "--client-fd {fd} is not a socket"
+        )));
+    }
+    fcntl(&owned, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))
+        .map_err(|e| VtestError::errno("fcntl(F_SETFD)", e))?;
+    let mut event_loop = EventLoop::new(None, opts);
+    event_loop.add_client(UnixStream::from(owned))?;
+    event_loop.run()
+}
+
+/// The in-process loop (`--no-fork`, and each per-client process).
+struct EventLoop<'a> {
+    listener: Option<UnixListener>,
+    opts: &'a Options,
+    sessions: Vec<Session>,
+    shared: Option<Shared>,
+}
+
+impl<'a> EventLoop<'a> {
+    fn new(listener: Option<UnixListener>, opts: &'a Options) -> Self {
+        Self {
+            listener,
+            opts,
+            sessions: Vec::new(),
+            shared: None,
+        }
+    }
+
+    fn add_client(&mut self, stream: UnixStream) -> VtestResult<()> {
+        if self.shared.is_none() {
+            // Upstream stops serving when the renderer cannot be initialised.
+            let shared = Shared::new(self.opts.renderer_flags()?, self.opts.multi_clients)
+                .inspect_err(|e| error!(error = %e, "failed to initialise the renderer"))?;
+            self.shared = Some(shared);
+        }
+        self.sessions.push(Session::new(stream)?);
+        info!(clients = self.sessions.len(), "client connected");
+        Ok(())
+    }
+
+    fn run(&mut self) -> VtestResult<()> {
+        let mut served_any = !self.sessions.is_empty();
+        loop {
+            let accepting = self.listener.is_some()
+                && (self.sessions.is_empty() || self.opts.multi_clients)
+                && (self.opts.keep_looping || !served_any);
+            if self.sessions.is_empty() && !accepting {
+                return Ok(());
+            }
+            let polling = self.sessions.iter().any(Session::needs_poll);
+            let (listen_ready, ready) = self.wait(accepting, polling)?;
+            for (index, readable) in ready.iter().enumerate().rev() {
+                if !readable {
+                    continue;
+                }
+                let shared = self.shared.as_mut().expect("sessions imply a renderer");
+                let outcome = self.sessions[index].on_readable(shared);
+                let close = match outcome {
+                    Ok(Outcome::Open) => false,
+                    Ok(Outcome::Closed) => {
+                        info!("client disconnected");
+                        true
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "dropping client");
+                        true
+                    }
+                };
+                if close {
+                    self.sessions.swap_remove(index).close(shared);
+                }
+            }
+            if let Some(shared) = self.shared.as_mut() {
+                for fence in shared.poll_all() {
+                    if let Some(s) = self
+                        .sessions
+                        .iter_mut()
+                        .find(|s| s.ctx_id() == Some(fence.ctx_id))
+                    {
+                        s.on_fence(&fence);
+                    }
+                }
+            }
+            self.sessions.iter_mut().for_each(Session::collect_expired);
+            if self.sessions.is_empty() && self.shared.is_some() {
+                // Upstream cleans the renderer up after the last client.
+                self.shared = None;
+                info!("last client gone; renderer released");
+            }
+            if listen_ready {
+                let stream = accept(
+                    self.listener
+                        .as_ref()
+                        .expect("accepting implies a listener"),
+                )?;
+                self.add_client(stream)?;
+                served_any = true;
+            }
+        }
+    }
+
+    /// Waits for input; returns whether the listener and which sessions are readable.
+    fn wait(&self, accepting: bool, polling: bool) -> VtestResult<(bool, Vec<bool>)> {
+        let mut fds: Vec<PollFd<'_>> = self
+            .sessions
+            .iter()
+            .map(|s| PollFd::new(s.fd(), PollFlags::POLLIN))
+            .collect();
+        if accepting {
+            let listener = self
+                .listener
+                .as_ref()
+                .expect("accepting implies a listener");
+            fds.push(PollFd::new(listener.as_fd(), PollFlags::POLLIN));
+        }
+        // Fences have no fd to wait on through the renderer API: poll it briefly while any are
+        // outstanding, and sleep in poll(2) otherwise.
+        let timeout = if polling {
+            PollTimeout::from(1u8)
+        } else {
+            PollTimeout::from(1000u16)
+        };
+        match poll(&mut fds, timeout) {
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => return Ok((false, vec![false; self.sessions.len()])),
+            Err(e) => return Err(VtestError::errno("poll", e)),
+        }
+        let is_ready = |fd: &PollFd<'_>| {
+            fd.revents().is_some_and(|r| {
+                r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
+            })
+        };
+        let ready: Vec<bool> = fds[..self.sessions.len()].iter().map(is_ready).collect();
+        let listen_ready = accepting && fds.last().is_some_and(is_ready);
+        Ok((listen_ready, ready))
+    }
+}
+
+/// How long the forking parent sleeps between reaping checks.
+pub const REAP_INTERVAL: Duration = Duration::from_secs(1);
