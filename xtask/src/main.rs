@@ -3,7 +3,9 @@
 //! Every task that needs system packages installs the missing ones itself with apt-get and says
 //! which it installs, so that `cargo xtask demo` and `cargo xtask test` work on a fresh Debian 12.
 
+mod codegen;
 mod demo;
+mod install;
 mod packages;
 mod tasks;
 
@@ -14,6 +16,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   demo        start virgl-vtest and render with a real Mesa client (prints a summary, saves a PNG)
   test        everything CI runs: packages, fmt, clippy, unit/integration tests, bench smoke
+  codegen     regenerate checked-in generated files (--check: fail on drift)
   install     --prefix DIR: lay out libvirglrenderer.so.1, headers and virglrenderer.pc
   packages    install the system packages the tests and the demo need";
 
@@ -27,7 +30,8 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "demo" => demo::demo(rest),
         "test" => tasks::test(rest),
-        "install" => tasks::install(rest),
+        "install" => install::install(rest),
+        "codegen" => codegen::codegen(rest),
         "packages" => packages::ensure(packages::ALL),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

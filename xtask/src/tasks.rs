@@ -50,7 +50,3 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     )?;
     Ok(())
 }
-
-pub fn install(_args: &[String]) -> Result<(), String> {
-    Err("install needs the C ABI library, which is not built yet".into())
-}

@@ -1,9 +1,18 @@
-//! The façade of virgl-rs: a safe Rust `Renderer` API and the C ABI of `virglrenderer.h`.
+//! The façade of virgl-rs: a safe Rust [`Renderer`] API and the C ABI of `virglrenderer.h`.
 //!
-//! `Renderer` owns the resource table, creates contexts by capset (VIRGL and VIRGL2 on the GL
-//! backend, VENUS on the Vulkan backend), routes commands and runs fences. The `ffi` module
-//! exports the functions of upstream virglrenderer 1.3.0 so that an unmodified QEMU can load
-//! `libvirglrenderer.so.1` from this crate.
+//! [`Renderer`] owns the resource table, creates contexts by capset (VIRGL and VIRGL2 on the GL
+//! backend; VENUS and DRM are refused with a clear error until those backends exist), routes
+//! commands, marks a context broken on its first guest-caused error, and runs fences. The
+//! [`ffi`] module exports the functions of upstream virglrenderer 1.3.0 so that an unmodified
+//! QEMU can load `libvirglrenderer.so.1` built from this crate.
 //!
-//! It does **not** decode command streams or touch GL/Vulkan itself: it composes the layers.
+//! It does **not** decode command streams or touch GL itself: it composes the layers.
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
+pub mod ffi;
+mod renderer;
+
+pub use renderer::{
+    capset, static_capset_info, CursorData, Renderer, RendererBuilder, RendererCallbacks,
+    RendererError, RendererFlags, ResourceInfo, CONTEXT_FLAG_CAPSET_ID_MASK,
+};

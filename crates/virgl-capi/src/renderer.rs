@@ -1,0 +1,691 @@
+//! The safe Rust API: [`Renderer`] composes the backends over one resource table.
+//!
+//! This is what a Rust VMM embeds and what the vtest server drives; the C ABI in `ffi` is a thin
+//! layer over it. Error conventions of the C functions (positive or negative errno) live in `ffi`,
+//! not here: here every failure is a [`RendererError`].
+
+use std::collections::BTreeMap;
+
+use bitflags::bitflags;
+use std::rc::Rc;
+use thiserror::Error;
+
+use std::os::fd::OwnedFd;
+
+use virgl_resource::{
+    Backend, Backing, BlobInfo, BlobMem, Context, ContextError, FdType, GuestMemory, Resource,
+    ResourceCreateArgs, ResourceError, ResourceTable, TransferDirection, TransferRequest,
+};
+use virgl_vrend::{EglOptions, EglPlatform, GlContextProvider, VrendBackend};
+
+bitflags! {
+    /// `virgl_renderer_init` flags (`VIRGL_RENDERER_*`), bit for bit.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct RendererFlags: u32 {
+        const USE_EGL = 1 << 0;
+        const THREAD_SYNC = 1 << 1;
+        const USE_GLX = 1 << 2;
+        const USE_SURFACELESS = 1 << 3;
+        const USE_GLES = 1 << 4;
+        const USE_EXTERNAL_BLOB = 1 << 5;
+        const VENUS = 1 << 6;
+        const NO_VIRGL = 1 << 7;
+        const ASYNC_FENCE_CB = 1 << 8;
+        const RENDER_SERVER = 1 << 9;
+        const DRM = 1 << 10;
+        const USE_VIDEO = 1 << 11;
+        const D3D11_SHARE_TEXTURE = 1 << 12;
+        const COMPAT_PROFILE = 1 << 13;
+        const USE_GUEST_VRAM = 1 << 14;
+    }
+}
+
+/// Capset ids (`virtgpu_drm.h`).
+pub mod capset {
+    pub const VIRGL: u32 = 1;
+    pub const VIRGL2: u32 = 2;
+    pub const VENUS: u32 = 4;
+    pub const DRM: u32 = 6;
+}
+
+/// The low byte of `ctx_flags` names the capset (`VIRGL_RENDERER_CONTEXT_FLAG_CAPSET_ID_MASK`).
+pub const CONTEXT_FLAG_CAPSET_ID_MASK: u32 = 0xff;
+
+/// How the renderer tells its embedder that fences have signalled.
+///
+/// Called from [`Renderer::poll`] (and from a backend's fence thread in async mode), never while
+/// the caller of another `Renderer` method is inside it.
+pub trait RendererCallbacks {
+    /// A context-0 fence (`virgl_renderer_create_fence`) and every fence before it signalled.
+    fn write_fence(&self, fence_id: u32);
+    /// A per-context fence on `ring_idx` signalled.
+    fn write_context_fence(&self, ctx_id: u32, ring_idx: u32, fence_id: u64);
+}
+
+/// Errors of the façade.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum RendererError {
+    /// Context id 0 is reserved for the renderer itself.
+    #[error("context id 0 is reserved")]
+    ZeroContextId,
+    /// No context has this id.
+    #[error("unknown context {0}")]
+    UnknownContext(u32),
+    /// A context with this id exists already, for another capset.
+    #[error("context {ctx_id} exists already with capset {existing}")]
+    ContextCapsetMismatch { ctx_id: u32, existing: u32 },
+    /// Flags outside the capset byte were set.
+    #[error("unsupported context flags {0:#x}")]
+    UnsupportedContextFlags(u32),
+    /// No backend of this renderer serves the capset.
+    #[error("capset {0} is not served by this renderer")]
+    UnsupportedCapset(u32),
+    /// The context was marked broken by an earlier error.
+    #[error("context {ctx_id} is broken: {reason}")]
+    ContextBroken { ctx_id: u32, reason: String },
+    /// The backend rejected or failed the operation.
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    /// The resource layer rejected the operation.
+    #[error(transparent)]
+    Resource(#[from] ResourceError),
+    /// No backend could be initialised for the requested flags.
+    #[error("renderer initialisation failed: {0}")]
+    Init(String),
+    /// The operation needs the GL backend, which this renderer does not have (NO_VIRGL).
+    #[error("the GL backend is not enabled")]
+    NoGlBackend,
+}
+
+impl RendererError {
+    /// The errno that upstream returns for this kind of failure (positive).
+    pub fn errno(&self) -> i32 {
+        match self {
+            RendererError::Resource(ResourceError::DuplicateId(_)) => libc::EINVAL,
+            RendererError::Context(ContextError::Unsupported(_)) => libc::EOPNOTSUPP,
+            RendererError::Context(ContextError::Host(_)) => libc::ENOMEM,
+            _ => libc::EINVAL,
+        }
+    }
+}
+
+/// One context and whether an earlier error broke it.
+struct ContextSlot {
+    context: Box<dyn Context>,
+    /// Set on the first guest-caused error; later submits are refused with this reason.
+    broken: Option<String>,
+}
+
+/// Scanout information of a resource (`virgl_renderer_resource_info`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceInfo {
+    pub format: u32,
+    pub width: u32,
+    pub height: u32,
+    pub depth: u32,
+    pub flags: u32,
+    /// GL texture name of the resource (0 for buffers).
+    pub tex_id: u32,
+    /// Bytes per row of level 0.
+    pub stride: u32,
+    /// DRM fourcc of the format where one exists, else 0.
+    pub drm_fourcc: i32,
+}
+
+/// A cursor image read back for the embedder (`virgl_renderer_get_cursor_data`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorData {
+    pub width: u32,
+    pub height: u32,
+    /// `width * height` pixels, 4 bytes each, top row first.
+    pub pixels: Vec<u8>,
+}
+
+/// `(max_version, max_size)` of a capset as `virgl_renderer_get_cap_set` reports it before
+/// `virgl_renderer_init`: fixed by the capset layouts, not by the host.
+pub fn static_capset_info(capset_id: u32) -> (u32, u32) {
+    virgl_vrend::caps::capset_info(capset_id).unwrap_or((0, 0))
+}
+
+/// Builds a [`Renderer`] from init flags.
+pub struct RendererBuilder {
+    flags: RendererFlags,
+    callbacks: Option<Box<dyn RendererCallbacks>>,
+    embedder_gl: Option<Box<dyn GlContextProvider>>,
+}
+
+impl RendererBuilder {
+    /// Where fence notifications go.
+    pub fn callbacks(mut self, callbacks: Box<dyn RendererCallbacks>) -> Self {
+        self.callbacks = Some(callbacks);
+        self
+    }
+
+    /// GL contexts from the embedder (QEMU's callbacks) instead of our own EGL display. Used
+    /// when neither `USE_EGL` nor `USE_GLX` is set, as upstream does.
+    pub fn embedder_gl(mut self, provider: Option<Box<dyn GlContextProvider>>) -> Self {
+        self.embedder_gl = provider;
+        self
+    }
+
+    pub fn build(self) -> Result<Renderer, RendererError> {
+        let flags = self.flags;
+        if flags.intersects(RendererFlags::VENUS | RendererFlags::RENDER_SERVER) {
+            return Err(RendererError::Init(
+                "the Venus backend (VENUS / RENDER_SERVER) is not built yet".into(),
+            ));
+        }
+        if flags.contains(RendererFlags::DRM) {
+            tracing::warn!("DRM native contexts are not supported; capset 6 will be refused");
+        }
+        let gl = if flags.contains(RendererFlags::NO_VIRGL) {
+            None
+        } else {
+            let own_winsys = flags.intersects(RendererFlags::USE_EGL | RendererFlags::USE_GLX);
+            let backend = match (own_winsys, self.embedder_gl) {
+                (false, Some(provider)) => VrendBackend::with_provider(Rc::from(provider)),
+                (false, None) => {
+                    return Err(RendererError::Init(
+                        "no winsys flag (USE_EGL) and no GL context callbacks".into(),
+                    ))
+                }
+                (true, _) if flags.contains(RendererFlags::USE_GLX) => {
+                    return Err(RendererError::Init("GLX is not supported; use EGL".into()))
+                }
+                (true, _) => VrendBackend::new(&EglOptions {
+                    platform: EglPlatform::default(),
+                    use_gles: flags.contains(RendererFlags::USE_GLES),
+                }),
+            };
+            Some(backend.map_err(|e| RendererError::Init(e.to_string()))?)
+        };
+        Ok(Renderer {
+            flags,
+            callbacks: self.callbacks,
+            resources: ResourceTable::new(),
+            gl,
+            contexts: BTreeMap::new(),
+        })
+    }
+}
+
+/// The renderer: backends, contexts and the resource table.
+pub struct Renderer {
+    flags: RendererFlags,
+    callbacks: Option<Box<dyn RendererCallbacks>>,
+    resources: ResourceTable,
+    /// The GL backend (capsets VIRGL, VIRGL2), absent with `NO_VIRGL`.
+    gl: Option<VrendBackend>,
+    contexts: BTreeMap<u32, ContextSlot>,
+}
+
+impl Renderer {
+    /// Starts building a renderer with `virgl_renderer_init`-style flags.
+    pub fn builder(flags: RendererFlags) -> RendererBuilder {
+        RendererBuilder {
+            flags,
+            callbacks: None,
+            embedder_gl: None,
+        }
+    }
+
+    /// The init flags this renderer was created with.
+    pub fn flags(&self) -> RendererFlags {
+        self.flags
+    }
+
+    /// The resource table (read-only view for embedders and tests).
+    pub fn resources(&self) -> &ResourceTable {
+        &self.resources
+    }
+
+    /// The resource table, for embedders that attach or detach backing memory.
+    pub fn resources_mut(&mut self) -> &mut ResourceTable {
+        &mut self.resources
+    }
+
+    /// The GL backend, if enabled.
+    pub fn gl(&self) -> Option<&VrendBackend> {
+        self.gl.as_ref()
+    }
+
+    fn gl_mut(&mut self) -> Result<&mut VrendBackend, RendererError> {
+        self.gl.as_mut().ok_or(RendererError::NoGlBackend)
+    }
+
+    /// The backend serving a capset.
+    fn backend_for(&mut self, capset_id: u32) -> Option<&mut dyn Backend> {
+        match &mut self.gl {
+            Some(gl) if gl.capset_ids().contains(&capset_id) => Some(gl),
+            _ => None,
+        }
+    }
+
+    /// `(max_version, max_size)` of a capset, `(0, 0)` when no backend serves it.
+    pub fn capset_info(&self, capset_id: u32) -> (u32, u32) {
+        match &self.gl {
+            Some(gl) if gl.capset_ids().contains(&capset_id) => {
+                gl.capset_info(capset_id).unwrap_or((0, 0))
+            }
+            _ => (0, 0),
+        }
+    }
+
+    /// The capset's bytes at `version`.
+    pub fn fill_caps(&self, capset_id: u32, version: u32) -> Result<Vec<u8>, RendererError> {
+        match &self.gl {
+            Some(gl) if gl.capset_ids().contains(&capset_id) => {
+                Ok(gl.fill_caps(capset_id, version)?)
+            }
+            _ => Err(RendererError::UnsupportedCapset(capset_id)),
+        }
+    }
+
+    /// Creates a context; creating an existing id again with the same capset is a no-op, as
+    /// upstream does.
+    pub fn create_context(
+        &mut self,
+        ctx_id: u32,
+        ctx_flags: u32,
+        name: &str,
+    ) -> Result<(), RendererError> {
+        if ctx_id == 0 {
+            return Err(RendererError::ZeroContextId);
+        }
+        if ctx_flags & !CONTEXT_FLAG_CAPSET_ID_MASK != 0 {
+            return Err(RendererError::UnsupportedContextFlags(ctx_flags));
+        }
+        let capset_id = ctx_flags & CONTEXT_FLAG_CAPSET_ID_MASK;
+        if let Some(slot) = self.contexts.get(&ctx_id) {
+            let existing = slot.context.capset_id();
+            return if existing == capset_id {
+                Ok(())
+            } else {
+                Err(RendererError::ContextCapsetMismatch { ctx_id, existing })
+            };
+        }
+        let backend = self
+            .backend_for(capset_id)
+            .ok_or(RendererError::UnsupportedCapset(capset_id))?;
+        let context = backend.create_context(ctx_id, capset_id, name)?;
+        self.contexts.insert(
+            ctx_id,
+            ContextSlot {
+                context,
+                broken: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Whether a context with this id exists (broken or not).
+    pub fn has_context(&self, ctx_id: u32) -> bool {
+        self.contexts.contains_key(&ctx_id)
+    }
+
+    /// Whether a context exists and is not broken.
+    pub fn context_is_usable(&self, ctx_id: u32) -> bool {
+        self.contexts
+            .get(&ctx_id)
+            .is_some_and(|slot| slot.broken.is_none())
+    }
+
+    /// Why a context was marked broken, if it was.
+    pub fn context_broken_reason(&self, ctx_id: u32) -> Option<&str> {
+        self.contexts
+            .get(&ctx_id)
+            .and_then(|slot| slot.broken.as_deref())
+    }
+
+    /// Destroys a context and everything it created; unknown ids are ignored.
+    pub fn destroy_context(&mut self, ctx_id: u32) {
+        if let Some(mut slot) = self.contexts.remove(&ctx_id) {
+            for res_id in self.resources.attached_to(ctx_id) {
+                slot.context.detach_resource(&mut self.resources, res_id);
+            }
+            self.resources.forget_context(ctx_id);
+        }
+    }
+
+    /// Executes a command buffer in a context. The first error marks the context broken: its
+    /// later submits are refused, other contexts carry on.
+    pub fn submit_cmd(&mut self, ctx_id: u32, cmd: &[u32]) -> Result<(), RendererError> {
+        let slot = self
+            .contexts
+            .get_mut(&ctx_id)
+            .ok_or(RendererError::UnknownContext(ctx_id))?;
+        if let Some(reason) = &slot.broken {
+            return Err(RendererError::ContextBroken {
+                ctx_id,
+                reason: reason.clone(),
+            });
+        }
+        let result = slot.context.submit_cmd(&mut self.resources, cmd);
+        if let Err(error) = &result {
+            tracing::warn!(ctx_id, %error, "context marked broken");
+            slot.broken = Some(error.to_string());
+        }
+        Ok(result?)
+    }
+
+    /// Creates a 3D resource with host storage from the GL backend.
+    pub fn create_resource(&mut self, args: ResourceCreateArgs) -> Result<(), RendererError> {
+        let gl = self.gl.as_mut().ok_or(RendererError::NoGlBackend)?;
+        self.resources.insert_pipe(args)?;
+        if let Err(error) = gl.create_resource(&mut self.resources, &args) {
+            self.resources.remove(args.handle);
+            return Err(error.into());
+        }
+        Ok(())
+    }
+
+    /// Drops a resource: detaches it from every context, releases its host storage and backing.
+    pub fn unref_resource(&mut self, res_id: u32) {
+        if self.resources.get(res_id).is_none() {
+            return;
+        }
+        for (ctx_id, slot) in &mut self.contexts {
+            if self.resources.is_attached(*ctx_id, res_id) {
+                slot.context.detach_resource(&mut self.resources, res_id);
+            }
+        }
+        if let Some(gl) = &mut self.gl {
+            gl.destroy_resource(res_id);
+        }
+        self.resources.remove(res_id);
+    }
+
+    /// Makes a resource visible to a context; unknown ids are ignored, as upstream does.
+    pub fn ctx_attach_resource(&mut self, ctx_id: u32, res_id: u32) {
+        let Some(slot) = self.contexts.get_mut(&ctx_id) else {
+            return;
+        };
+        if self.resources.attach(ctx_id, res_id).is_ok() {
+            slot.context.attach_resource(&mut self.resources, res_id);
+        }
+    }
+
+    /// Hides a resource from a context again; unknown ids are ignored.
+    pub fn ctx_detach_resource(&mut self, ctx_id: u32, res_id: u32) {
+        let Some(slot) = self.contexts.get_mut(&ctx_id) else {
+            return;
+        };
+        if self.resources.is_attached(ctx_id, res_id) {
+            slot.context.detach_resource(&mut self.resources, res_id);
+            self.resources.detach(ctx_id, res_id);
+        }
+    }
+
+    /// A transfer between a resource's host storage and guest memory: `memory` when given
+    /// (vtest's inline data, QEMU's explicit iovecs), else the resource's attached backing.
+    /// `ctx_id != 0` transfers on behalf of a context, which must see the resource.
+    pub fn transfer(
+        &mut self,
+        ctx_id: u32,
+        request: &TransferRequest,
+        direction: TransferDirection,
+        memory: Option<&mut dyn GuestMemory>,
+    ) -> Result<(), RendererError> {
+        if ctx_id != 0 {
+            let slot = self
+                .contexts
+                .get(&ctx_id)
+                .ok_or(RendererError::UnknownContext(ctx_id))?;
+            if let Some(reason) = &slot.broken {
+                return Err(RendererError::ContextBroken {
+                    ctx_id,
+                    reason: reason.clone(),
+                });
+            }
+            self.resources.lookup(ctx_id, request.res_id)?;
+        }
+        let gl = self.gl.as_ref().ok_or(RendererError::NoGlBackend)?;
+        match memory {
+            Some(memory) => Ok(gl.transfer_with(request, direction, memory)?),
+            None => {
+                let resource = self.resources.require_mut(request.res_id)?;
+                let backing = resource.backing_for_cpu()?;
+                Ok(gl.transfer_with(request, direction, backing)?)
+            }
+        }
+    }
+
+    /// Creates a blob resource (`virgl_renderer_resource_create_blob`, vtest
+    /// RESOURCE_CREATE_BLOB). Guest-memory blobs take `backing` (iovecs or shm); host blobs
+    /// need a backend that allocates exportable host memory, which the GL backend does not.
+    pub fn create_blob(
+        &mut self,
+        ctx_id: u32,
+        res_id: u32,
+        info: BlobInfo,
+        backing: Option<Backing>,
+    ) -> Result<(), RendererError> {
+        if res_id == 0 {
+            return Err(ResourceError::ZeroId.into());
+        }
+        match info.blob_mem {
+            BlobMem::Guest => {
+                let backing = backing.ok_or(ContextError::InvalidCommand(
+                    "guest blob without guest memory".into(),
+                ))?;
+                let resource = Resource::blob(res_id, info, backing)?.with_owner(ctx_id);
+                self.resources.insert(resource)?;
+                if ctx_id != 0 && self.contexts.contains_key(&ctx_id) {
+                    self.ctx_attach_resource(ctx_id, res_id);
+                }
+                Ok(())
+            }
+            BlobMem::Host3d | BlobMem::Host3dGuest | BlobMem::GuestVram => {
+                if !self.contexts.contains_key(&ctx_id) {
+                    return Err(RendererError::UnknownContext(ctx_id));
+                }
+                Err(
+                    ContextError::Unsupported("host blobs (no backend allocates host memory yet)")
+                        .into(),
+                )
+            }
+        }
+    }
+
+    /// Imports external memory as a resource (`virgl_renderer_resource_import_blob`).
+    pub fn import_blob(
+        &mut self,
+        res_id: u32,
+        blob_mem: BlobMem,
+        fd_type: FdType,
+        fd: OwnedFd,
+        size: u64,
+    ) -> Result<(), RendererError> {
+        let resource = Resource::import(res_id, blob_mem, fd_type, fd, size)?;
+        Ok(self.resources.insert(resource)?)
+    }
+
+    /// Scanout information of a resource.
+    pub fn resource_info(&self, res_id: u32) -> Result<ResourceInfo, RendererError> {
+        let gl = self.gl.as_ref().ok_or(RendererError::NoGlBackend)?;
+        let info = gl
+            .resource_info(res_id)
+            .ok_or(ResourceError::UnknownId(res_id))?;
+        Ok(ResourceInfo {
+            format: info.virgl_format,
+            width: info.width,
+            height: info.height,
+            depth: info.depth,
+            flags: info.flags,
+            tex_id: info.tex_id,
+            stride: info.stride,
+            drm_fourcc: drm_fourcc(info.virgl_format),
+        })
+    }
+
+    /// Reads a rectangle of a resource's level 0 into `memory` at `offset`, rows `stride` bytes
+    /// apart (`virgl_renderer_get_rect`).
+    pub fn get_rect(
+        &self,
+        res_id: u32,
+        rect: (u32, u32, u32, u32),
+        memory: &mut dyn GuestMemory,
+        offset: u64,
+        stride: u32,
+    ) -> Result<(), RendererError> {
+        let gl = self.gl.as_ref().ok_or(RendererError::NoGlBackend)?;
+        Ok(gl.get_rect(res_id, rect, memory, offset, stride)?)
+    }
+
+    /// Reads a cursor resource back (top row first, as QEMU shows it).
+    pub fn cursor_data(&self, res_id: u32) -> Result<CursorData, RendererError> {
+        let info = self.resource_info(res_id)?;
+        const MAX_CURSOR: u32 = 1024;
+        if info.width == 0
+            || info.height == 0
+            || info.width > MAX_CURSOR
+            || info.height > MAX_CURSOR
+        {
+            return Err(ContextError::InvalidCommand(format!(
+                "cursor {res_id} has unusable size {}x{}",
+                info.width, info.height
+            ))
+            .into());
+        }
+        let row = info.width as usize * 4;
+        let mut pixels = vec![0u8; row * info.height as usize];
+        self.get_rect(
+            res_id,
+            (0, 0, info.width, info.height),
+            &mut pixels,
+            0,
+            row as u32,
+        )?;
+        // GL rows come bottom-up; cursors go to the embedder top-down.
+        let flipped = pixels.chunks_exact(row).rev().flatten().copied().collect();
+        Ok(CursorData {
+            width: info.width,
+            height: info.height,
+            pixels: flipped,
+        })
+    }
+
+    /// Queues a context-0 fence (`virgl_renderer_create_fence`).
+    pub fn create_fence(&mut self, fence_id: u32) -> Result<(), RendererError> {
+        Ok(self.gl_mut()?.submit_ctx0_fence(fence_id)?)
+    }
+
+    /// Queues a fence on a context's ring.
+    pub fn context_create_fence(
+        &mut self,
+        ctx_id: u32,
+        flags: u32,
+        ring_idx: u32,
+        fence_id: u64,
+    ) -> Result<(), RendererError> {
+        let slot = self
+            .contexts
+            .get_mut(&ctx_id)
+            .ok_or(RendererError::UnknownContext(ctx_id))?;
+        Ok(slot.context.submit_fence(flags, ring_idx, fence_id)?)
+    }
+
+    /// Retires signalled fences and reports them through the callbacks.
+    pub fn poll(&mut self) {
+        let ctx0_latest = self
+            .gl
+            .as_mut()
+            .and_then(|gl| gl.retire_ctx0_fences().into_iter().max());
+        let mut context_signals = Vec::new();
+        for (ctx_id, slot) in &mut self.contexts {
+            for signal in slot.context.retire_fences() {
+                context_signals.push((*ctx_id, signal));
+            }
+        }
+        let Some(callbacks) = &self.callbacks else {
+            return;
+        };
+        if let Some(fence_id) = ctx0_latest {
+            callbacks.write_fence(fence_id);
+        }
+        for (ctx_id, signal) in context_signals {
+            callbacks.write_context_fence(ctx_id, signal.ring_idx, signal.fence_id);
+        }
+    }
+
+    /// Retires the fences of one context only (`virgl_renderer_context_poll`).
+    pub fn context_poll(&mut self, ctx_id: u32) {
+        let Some(slot) = self.contexts.get_mut(&ctx_id) else {
+            return;
+        };
+        let signals = slot.context.retire_fences();
+        if let Some(callbacks) = &self.callbacks {
+            for signal in signals {
+                callbacks.write_context_fence(ctx_id, signal.ring_idx, signal.fence_id);
+            }
+        }
+    }
+
+    /// The fd that becomes readable when a context's fences signal, if it has one.
+    pub fn context_poll_fd(&self, ctx_id: u32) -> Option<i32> {
+        use std::os::fd::AsRawFd;
+        self.contexts
+            .get(&ctx_id)?
+            .context
+            .fencing_fd()
+            .map(|fd| fd.as_raw_fd())
+    }
+
+    /// Makes the renderer-wide GL context current (for embedders that use GL themselves).
+    pub fn force_ctx_0(&mut self) {
+        if let Some(gl) = &self.gl {
+            if let Err(error) = gl.host().make_root_current() {
+                tracing::warn!(%error, "force_ctx_0 failed");
+            }
+        }
+    }
+
+    /// Destroys every context and resource (`virgl_renderer_reset`); backends stay initialised.
+    pub fn reset(&mut self) {
+        let ids: Vec<u32> = self.contexts.keys().copied().collect();
+        for ctx_id in ids {
+            self.destroy_context(ctx_id);
+        }
+        for res_id in self.resources.ids() {
+            self.unref_resource(res_id);
+        }
+    }
+}
+
+impl Drop for Renderer {
+    fn drop(&mut self) {
+        // Contexts first: they may hold references into backend state.
+        self.reset();
+    }
+}
+
+/// DRM fourcc of a virgl format, for the formats a scanout can have (the GBM correspondence
+/// upstream uses); 0 for the rest.
+fn drm_fourcc(virgl_format: u32) -> i32 {
+    use virgl_protocol::format::VirglFormat as F;
+    const fn fourcc(code: &[u8; 4]) -> i32 {
+        (code[0] as u32 | (code[1] as u32) << 8 | (code[2] as u32) << 16 | (code[3] as u32) << 24)
+            as i32
+    }
+    let Some(format) = F::from_raw(virgl_format) else {
+        return 0;
+    };
+    match format {
+        F::B5G6R5_UNORM => fourcc(b"RG16"),
+        F::B8G8R8A8_UNORM => fourcc(b"AR24"),
+        F::B8G8R8X8_UNORM => fourcc(b"XR24"),
+        F::R8G8B8A8_UNORM => fourcc(b"AB24"),
+        F::R8G8B8X8_UNORM => fourcc(b"XB24"),
+        F::R10G10B10A2_UNORM => fourcc(b"AB30"),
+        F::R10G10B10X2_UNORM => fourcc(b"XB30"),
+        F::B10G10R10A2_UNORM => fourcc(b"AR30"),
+        F::B10G10R10X2_UNORM => fourcc(b"XR30"),
+        F::R16G16B16A16_FLOAT => fourcc(b"AB4H"),
+        F::R16G16B16X16_FLOAT => fourcc(b"XB4H"),
+        F::Y8_U8V8_420_UNORM => fourcc(b"NV12"),
+        F::R8_UNORM => fourcc(b"R8  "),
+        F::Y8_V8_U8_420_UNORM => fourcc(b"YV12"),
+        _ => 0,
+    }
+}
