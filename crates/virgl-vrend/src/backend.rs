@@ -255,15 +255,11 @@ impl Backend for VrendBackend {
 
     fn transfer(
         &mut self,
-        _table: &mut ResourceTable,
-        _request: &TransferRequest,
-        _direction: TransferDirection,
+        table: &mut ResourceTable,
+        request: &TransferRequest,
+        direction: TransferDirection,
     ) -> Result<(), ContextError> {
-        // The guest backing lives in virgl-resource's table, which does not carry backing
-        // memory yet; embedders call `transfer_with` with the backing meanwhile.
-        Err(ContextError::Unsupported(
-            "ctx-0 transfer through ResourceTable backing (not in virgl-resource yet; use \
-             VrendBackend::transfer_with)",
-        ))
+        let backing = table.require_mut(request.res_id)?.backing_for_cpu()?;
+        self.transfer_with(request, direction, backing)
     }
 }

@@ -157,12 +157,11 @@ pub trait BackingLookup {
     fn backing(&mut self, res_id: u32) -> Option<&mut dyn GuestMemory>;
 }
 
-/// A lookup with no backings (every transfer through a backing fails explicitly).
-struct NoBacking;
-
-impl BackingLookup for NoBacking {
-    fn backing(&mut self, _res_id: u32) -> Option<&mut dyn GuestMemory> {
-        None
+/// Backings of virgl-resource's table (made CPU-accessible on demand).
+impl BackingLookup for ResourceTable {
+    fn backing(&mut self, res_id: u32) -> Option<&mut dyn GuestMemory> {
+        let backing = self.get_mut(res_id)?.backing_for_cpu().ok()?;
+        Some(backing)
     }
 }
 
@@ -812,10 +811,8 @@ impl Context for VrendContext {
         self.capset_id
     }
 
-    fn submit_cmd(&mut self, _table: &mut ResourceTable, cmd: &[u32]) -> Result<(), ContextError> {
-        // virgl-resource's table does not carry guest backings yet: TRANSFER3D and
-        // COPY_TRANSFER3D fail explicitly here; embedders with backings use `submit_with`.
-        self.submit_with(cmd, &mut NoBacking)
+    fn submit_cmd(&mut self, table: &mut ResourceTable, cmd: &[u32]) -> Result<(), ContextError> {
+        self.submit_with(cmd, table)
     }
 
     fn attach_resource(&mut self, _table: &mut ResourceTable, res_id: u32) {
@@ -828,14 +825,12 @@ impl Context for VrendContext {
 
     fn transfer(
         &mut self,
-        _table: &mut ResourceTable,
-        _request: &TransferRequest,
-        _direction: TransferDirection,
+        table: &mut ResourceTable,
+        request: &TransferRequest,
+        direction: TransferDirection,
     ) -> Result<(), ContextError> {
-        Err(ContextError::Unsupported(
-            "context transfer through ResourceTable backing (not in virgl-resource yet; use \
-             VrendContext::transfer_with)",
-        ))
+        let backing = table.require_mut(request.res_id)?.backing_for_cpu()?;
+        self.transfer_with(request, direction, backing)
     }
 
     fn submit_fence(
