@@ -34,6 +34,10 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     packages::ensure(packages::ALL)?;
     run_step("rustfmt", cargo().args(["fmt", "--all", "--check"]))?;
     run_step(
+        "generated files are up to date",
+        cargo().args(["xtask", "codegen", "--check"]),
+    )?;
+    run_step(
         "clippy",
         cargo().args([
             "clippy",
@@ -44,9 +48,19 @@ pub fn test(_args: &[String]) -> Result<(), String> {
             "warnings",
         ]),
     )?;
+    // Tests that start servers and Mesa clients need these; set them for every test process.
+    let runtime_dir = std::env::temp_dir().join("virgl-rs-xdg-runtime");
+    std::fs::create_dir_all(&runtime_dir).map_err(|e| e.to_string())?;
     run_step(
         "unit and integration tests",
-        cargo().args(["test", "--workspace"]),
+        cargo()
+            .args(["test", "--workspace"])
+            .env("XDG_RUNTIME_DIR", &runtime_dir),
+    )?;
+    // Each criterion bench runs once as a test so the benches cannot rot.
+    run_step(
+        "benches (smoke)",
+        cargo().args(["bench", "-p", "benches", "--", "--test"]),
     )?;
     Ok(())
 }
