@@ -12,7 +12,6 @@
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::{Child, Command};
-use std::time::Duration;
 
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -53,6 +52,7 @@ fn run_forking(listener: &UnixListener, opts: &Options) -> VtestResult<()> {
     let mut children: Vec<Child> = Vec::new();
     loop {
         let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        // Wake up now and then to reap exited client processes.
         match poll(&mut fds, PollTimeout::from(1000u16)) {
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(e) => return Err(VtestError::errno("poll", e)),
@@ -245,6 +245,3 @@ impl<'a> EventLoop<'a> {
         Ok((listen_ready, ready))
     }
 }
-
-/// How long the forking parent sleeps between reaping checks.
-pub const REAP_INTERVAL: Duration = Duration::from_secs(1);

@@ -414,7 +414,15 @@ fn gl_resources_and_shm_transfers() {
         offset: 0,
     };
     c.send(&Request::TransferPut2(t));
-    // Clear the shm, read the texture back into it, compare.
+    // The busy-wait reply orders us after the upload; then clear the shm, read back, compare.
+    c.send(&Request::ResourceBusyWait {
+        handle: res_id,
+        flags: BUSY_WAIT_FLAG_WAIT,
+    });
+    assert_eq!(
+        c.reply(VcmdId::ResourceBusyWait),
+        Some(Reply::BusyWait { busy: false })
+    );
     std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).unwrap();
     std::io::Write::write_all(&mut file, &[0u8; 1024]).unwrap();
     c.send(&Request::TransferGet2(t));
