@@ -94,6 +94,26 @@ impl BlockLayout {
         Self::new(1, 1, bytes_per_pixel)
     }
 
+    /// The layout of a guest `enum virgl_formats` value, from virgl-protocol's format table.
+    ///
+    /// Refused with [`ResourceError::UnknownFormat`]: unassigned and host-only values, `NONE`,
+    /// planar formats (each plane has its own layout; this engine moves one plane) and 3D ASTC
+    /// (blocks deeper than one slice).
+    pub fn for_format(format: u32) -> ResourceResult<Self> {
+        let format = virgl_protocol::VirglFormat::from_guest(format)
+            .map_err(|_| ResourceError::UnknownFormat(format))?;
+        let info = format.info();
+        if format == virgl_protocol::VirglFormat::NONE || info.is_planar() || info.block_depth > 1 {
+            return Err(ResourceError::UnknownFormat(format.raw()));
+        }
+        Self::new(
+            u32::from(info.block_width),
+            u32::from(info.block_height),
+            u32::from(info.block_bytes),
+        )
+        .map_err(|_| ResourceError::UnknownFormat(format.raw()))
+    }
+
     /// Blocks needed to cover `width` pixels.
     pub fn blocks_x(&self, width: u32) -> u32 {
         width.div_ceil(self.block_width)

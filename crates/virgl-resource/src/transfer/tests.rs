@@ -441,3 +441,49 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn block_layout_from_the_format_table() {
+    use virgl_protocol::VirglFormat;
+    let b = BlockLayout::for_format(VirglFormat::B8G8R8A8_UNORM.raw()).unwrap();
+    assert_eq!(b, RGBA8);
+    assert_eq!(
+        BlockLayout::for_format(VirglFormat::R8_UNORM.raw())
+            .unwrap()
+            .bytes_per_block,
+        1
+    );
+    assert_eq!(
+        BlockLayout::for_format(VirglFormat::R8G8B8_UNORM.raw())
+            .unwrap()
+            .bytes_per_block,
+        3
+    );
+    assert_eq!(
+        BlockLayout::for_format(VirglFormat::DXT1_RGB.raw()).unwrap(),
+        BC1
+    );
+    assert_eq!(
+        BlockLayout::for_format(VirglFormat::ASTC_12x10.raw()).unwrap(),
+        ASTC_12X10
+    );
+    for refused in [
+        0,                                          // NONE
+        VirglFormat::Y8_U8_V8_420_UNORM.raw(),      // planar
+        VirglFormat::ASTC_3x3x3.raw(),              // 3D blocks
+        VirglFormat::B8G8R8X8_UNORM_EMULATED.raw(), // host-only
+        100_000,                                    // unassigned
+    ] {
+        assert!(
+            matches!(
+                BlockLayout::for_format(refused),
+                Err(ResourceError::UnknownFormat(_))
+            ),
+            "{refused}"
+        );
+    }
+    for format in VirglFormat::iter() {
+        // Never panics, whatever the row.
+        let _ = BlockLayout::for_format(format.raw());
+    }
+}
