@@ -11,6 +11,10 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use glow::HasContext;
+use virgl_protocol::command::{
+    Blit, Box3, ClearSurface, ClearTexture, Command, CommandIter, CopyTransfer3d, CreateObject,
+    ResourceCopyRegion, ResourceInlineWrite, Scissor, Transfer3d, TransferRegion,
+};
 use virgl_resource::{
     Context, ContextError, FenceSignal, ResourceTable, TransferDirection, TransferRequest,
 };
@@ -22,52 +26,10 @@ use crate::objects::{Object, ObjectTable, ObjectType, Surface};
 use crate::ops;
 use crate::resource::{GuestMemory, TexBox};
 
-/// `VIRGL_CCMD_*` numbers this module dispatches on.
-pub(crate) mod ccmd {
-    pub const NOP: u32 = 0;
-    pub const CREATE_OBJECT: u32 = 1;
-    pub const BIND_OBJECT: u32 = 2;
-    pub const DESTROY_OBJECT: u32 = 3;
-    pub const SET_VIEWPORT_STATE: u32 = 4;
-    pub const SET_FRAMEBUFFER_STATE: u32 = 5;
-    pub const SET_VERTEX_BUFFERS: u32 = 6;
-    pub const CLEAR: u32 = 7;
-    pub const DRAW_VBO: u32 = 8;
-    pub const RESOURCE_INLINE_WRITE: u32 = 9;
-    pub const SET_SAMPLER_VIEWS: u32 = 10;
-    pub const SET_INDEX_BUFFER: u32 = 11;
-    pub const SET_CONSTANT_BUFFER: u32 = 12;
-    pub const SET_STENCIL_REF: u32 = 13;
-    pub const SET_BLEND_COLOR: u32 = 14;
-    pub const SET_SCISSOR_STATE: u32 = 15;
-    pub const BLIT: u32 = 16;
-    pub const RESOURCE_COPY_REGION: u32 = 17;
-    pub const BIND_SAMPLER_STATES: u32 = 18;
-    pub const SET_POLYGON_STIPPLE: u32 = 22;
-    pub const SET_CLIP_STATE: u32 = 23;
-    pub const SET_SAMPLE_MASK: u32 = 24;
-    pub const SET_SUB_CTX: u32 = 28;
-    pub const CREATE_SUB_CTX: u32 = 29;
-    pub const DESTROY_SUB_CTX: u32 = 30;
-    pub const SET_MIN_SAMPLES: u32 = 33;
-    pub const LAUNCH_GRID: u32 = 37;
-    pub const SET_FRAMEBUFFER_STATE_NO_ATTACH: u32 = 38;
-    pub const TEXTURE_BARRIER: u32 = 39;
-    pub const SET_DEBUG_FLAGS: u32 = 41;
-    pub const TRANSFER3D: u32 = 43;
-    pub const END_TRANSFERS: u32 = 44;
-    pub const COPY_TRANSFER3D: u32 = 45;
-    pub const SET_TWEAKS: u32 = 46;
-    pub const CLEAR_TEXTURE: u32 = 47;
-    pub const GET_MEMORY_INFO: u32 = 50;
-    pub const SEND_STRING_MARKER: u32 = 51;
-    pub const LINK_SHADER: u32 = 52;
-    pub const CLEAR_SURFACE: u32 = 62;
-}
-
 /// Most sub-contexts one context may create (each is a host GL context).
 const MAX_SUB_CONTEXTS: usize = 64;
 const MAX_FRAMEBUFFER_CBUFS: usize = 8;
+const MAX_VIEWPORTS: usize = 16;
 
 /// Framebuffer state of a sub-context (surface handles, resolved at use).
 #[derive(Debug, Clone, Default)]
@@ -82,13 +44,13 @@ pub(crate) struct FramebufferState {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PipeState {
     pub viewports: Vec<[f32; 6]>,
-    pub scissors: Vec<(u32, u32)>,
-    pub stencil_ref: u32,
-    pub blend_color: [u32; 4],
+    pub scissors: Vec<Scissor>,
+    pub stencil_ref: [u8; 2],
+    pub blend_color: [f32; 4],
     pub sample_mask: u32,
     pub min_samples: u32,
-    pub clip_planes: Vec<u32>,
-    pub polygon_stipple: Vec<u32>,
+    pub clip_planes: [[f32; 4]; 8],
+    pub polygon_stipple: [u32; 32],
     pub tweaks: HashMap<u32, u32>,
 }
 
@@ -132,21 +94,16 @@ fn issue6(what: &'static str) -> ContextError {
     ContextError::Unsupported(what)
 }
 
-/// Reads dword `i` of a payload whose length the caller checked.
-fn dw(p: &[u32], i: usize) -> VrendResult<u32> {
-    p.get(i)
-        .copied()
-        .ok_or_else(|| invalid(format!("payload too short for dword {i}")))
-}
-
-fn expect_len(p: &[u32], len: usize, what: &str) -> VrendResult<()> {
-    if p.len() != len {
-        return Err(invalid(format!(
-            "{what}: {} dwords, expected {len}",
-            p.len()
-        )));
+/// Converts a wire box to the backend's.
+fn tex_box(b: &Box3) -> TexBox {
+    TexBox {
+        x: b.x,
+        y: b.y,
+        z: b.z,
+        width: b.width,
+        height: b.height,
+        depth: b.depth,
     }
-    Ok(())
 }
 
 /// Resolves guest memory for resources' backings during a submit.
@@ -292,18 +249,14 @@ impl VrendContext {
             .make_current()
             .map_err(ContextError::from)
             .and_then(|()| {
-                let mut off = 0usize;
-                while off < cmd.len() {
-                    let header = cmd[off];
-                    let len = (header >> 16) as usize;
-                    let payload = cmd
-                        .get(off + 1..off + 1 + len)
-                        .ok_or_else(|| {
-                            invalid(format!("command at dword {off} overruns the buffer"))
-                        })
-                        .map_err(ContextError::from)?;
-                    self.dispatch(header & 0xff, (header >> 8) & 0xff, payload, backings)?;
-                    off += 1 + len;
+                for item in CommandIter::new(cmd) {
+                    let (offset, command) =
+                        item.map_err(|e| ContextError::InvalidCommand(e.to_string()))?;
+                    // The payload after the header, for objects kept as raw dwords.
+                    let len = (cmd[offset] >> 16) as usize;
+                    let payload = &cmd[offset + 1..offset + 1 + len];
+                    tracing::trace!(ctx_id = self.ctx_id, offset, ?command, "command");
+                    self.dispatch(command, payload, backings)?;
                 }
                 Ok(())
             });
@@ -319,238 +272,283 @@ impl VrendContext {
 
     fn dispatch(
         &mut self,
-        cmd: u32,
-        obj: u32,
-        p: &[u32],
+        command: Command<'_>,
+        payload: &[u32],
         backings: &mut dyn BackingLookup,
     ) -> Result<(), ContextError> {
-        use ccmd::*;
-        match cmd {
-            NOP => Ok(()),
-            CREATE_OBJECT => Ok(self.create_object(obj, p)?),
-            BIND_OBJECT => {
-                expect_len(p, 1, "BIND_OBJECT")?;
-                let ty = ObjectType::from_raw(obj)?;
-                Ok(self.sub_mut()?.objects.bind(ty, p[0])?)
+        match command {
+            Command::Nop(_) | Command::EndTransfers(_) => Ok(()),
+            Command::CreateObject(create) => Ok(self.create_object(&create, payload)?),
+            Command::BindObject {
+                object_type,
+                handle,
+            } => {
+                let ty = ObjectType::from_raw(u32::from(object_type.raw()))?;
+                Ok(self.sub_mut()?.objects.bind(ty, handle)?)
             }
-            DESTROY_OBJECT => {
-                expect_len(p, 1, "DESTROY_OBJECT")?;
-                let ty = ObjectType::from_raw(obj)?;
-                let sub = self.sub_mut()?;
-                sub.objects.remove(ty, p[0])?;
+            Command::DestroyObject {
+                object_type,
+                handle,
+            } => {
+                let ty = ObjectType::from_raw(u32::from(object_type.raw()))?;
+                self.sub_mut()?.objects.remove(ty, handle)?;
                 Ok(())
             }
-            SET_VIEWPORT_STATE => {
-                if p.is_empty() || !(p.len() - 1).is_multiple_of(6) || (p.len() - 1) / 6 > 16 {
-                    return Err(invalid("SET_VIEWPORT_STATE size").into());
-                }
-                let start = dw(p, 0)? as usize;
-                let n = (p.len() - 1) / 6;
-                if start + n > 16 {
-                    return Err(invalid("viewport slots beyond 16").into());
-                }
+            Command::SetViewportState(v) => {
+                let start = v.start_slot as usize;
+                let end = start
+                    .checked_add(v.viewports.len())
+                    .filter(|&e| e <= MAX_VIEWPORTS)
+                    .ok_or_else(|| invalid("viewport slots beyond 16"))?;
                 let st = &mut self.sub_mut()?.state;
-                if st.viewports.len() < start + n {
-                    st.viewports.resize(start + n, [0.0; 6]);
+                if st.viewports.len() < end {
+                    st.viewports.resize(end, [0.0; 6]);
                 }
-                for i in 0..n {
-                    for j in 0..6 {
-                        st.viewports[start + i][j] = f32::from_bits(p[1 + i * 6 + j]);
-                    }
+                for (slot, vp) in st.viewports[start..end].iter_mut().zip(v.viewports.iter()) {
+                    *slot = [
+                        vp.scale[0],
+                        vp.scale[1],
+                        vp.scale[2],
+                        vp.translate[0],
+                        vp.translate[1],
+                        vp.translate[2],
+                    ];
                 }
                 Ok(())
             }
-            SET_SCISSOR_STATE => {
-                if p.is_empty() || !(p.len() - 1).is_multiple_of(2) || (p.len() - 1) / 2 > 16 {
-                    return Err(invalid("SET_SCISSOR_STATE size").into());
-                }
-                let start = dw(p, 0)? as usize;
-                let n = (p.len() - 1) / 2;
-                if start + n > 16 {
-                    return Err(invalid("scissor slots beyond 16").into());
-                }
+            Command::SetScissorState(sc) => {
+                let start = sc.start_slot as usize;
+                let end = start
+                    .checked_add(sc.scissors.len())
+                    .filter(|&e| e <= MAX_VIEWPORTS)
+                    .ok_or_else(|| invalid("scissor slots beyond 16"))?;
                 let st = &mut self.sub_mut()?.state;
-                if st.scissors.len() < start + n {
-                    st.scissors.resize(start + n, (0, 0));
+                if st.scissors.len() < end {
+                    st.scissors.resize(end, Default::default());
                 }
-                for i in 0..n {
-                    st.scissors[start + i] = (p[1 + 2 * i], p[2 + 2 * i]);
+                for (slot, r) in st.scissors[start..end].iter_mut().zip(sc.scissors.iter()) {
+                    *slot = r;
                 }
                 Ok(())
             }
-            SET_STENCIL_REF => {
-                expect_len(p, 1, "SET_STENCIL_REF")?;
-                self.sub_mut()?.state.stencil_ref = p[0];
+            Command::SetStencilRef(r) => {
+                self.sub_mut()?.state.stencil_ref = [r.front, r.back];
                 Ok(())
             }
-            SET_BLEND_COLOR => {
-                expect_len(p, 4, "SET_BLEND_COLOR")?;
-                self.sub_mut()?.state.blend_color.copy_from_slice(p);
+            Command::SetBlendColor(c) => {
+                self.sub_mut()?.state.blend_color = c;
                 Ok(())
             }
-            SET_SAMPLE_MASK => {
-                expect_len(p, 1, "SET_SAMPLE_MASK")?;
-                self.sub_mut()?.state.sample_mask = p[0];
+            Command::SetSampleMask(m) => {
+                self.sub_mut()?.state.sample_mask = m;
                 Ok(())
             }
-            SET_MIN_SAMPLES => {
-                expect_len(p, 1, "SET_MIN_SAMPLES")?;
-                self.sub_mut()?.state.min_samples = p[0];
+            Command::SetMinSamples(m) => {
+                self.sub_mut()?.state.min_samples = m;
                 Ok(())
             }
-            SET_CLIP_STATE => {
-                expect_len(p, 32, "SET_CLIP_STATE")?;
-                self.sub_mut()?.state.clip_planes = p.to_vec();
+            Command::SetClipState(planes) => {
+                self.sub_mut()?.state.clip_planes = planes;
                 Ok(())
             }
-            SET_POLYGON_STIPPLE => {
-                expect_len(p, 32, "SET_POLYGON_STIPPLE")?;
-                self.sub_mut()?.state.polygon_stipple = p.to_vec();
+            Command::SetPolygonStipple(stipple) => {
+                self.sub_mut()?.state.polygon_stipple = stipple;
                 Ok(())
             }
-            SET_TWEAKS => {
-                expect_len(p, 2, "SET_TWEAKS")?;
-                self.sub_mut()?.state.tweaks.insert(p[0], p[1]);
+            Command::SetTweaks { id, value } => {
+                self.sub_mut()?.state.tweaks.insert(id, value);
                 Ok(())
             }
-            SET_FRAMEBUFFER_STATE => Ok(self.set_framebuffer_state(p)?),
-            SET_FRAMEBUFFER_STATE_NO_ATTACH => {
-                expect_len(p, 2, "SET_FRAMEBUFFER_STATE_NO_ATTACH")?;
-                let (w, h) = (p[0] & 0xffff, p[0] >> 16);
-                let (layers, samples) = (p[1] & 0xffff, (p[1] >> 16) & 0xff);
+            Command::SetFramebufferState(fb) => {
+                Ok(self.set_framebuffer_state(fb.zsurf_handle, fb.cbufs)?)
+            }
+            Command::SetFramebufferStateNoAttach(na) => {
                 let sub = self.sub_mut()?;
-                sub.fb = FramebufferState { no_attach: Some((w, h, layers, samples)), ..Default::default() };
-                Ok(ops::bind_framebuffer(&self.shared.host, self.sub()?, &self.shared.resources.borrow())?)
+                sub.fb = FramebufferState {
+                    no_attach: Some((
+                        u32::from(na.width),
+                        u32::from(na.height),
+                        u32::from(na.layers),
+                        u32::from(na.samples),
+                    )),
+                    ..Default::default()
+                };
+                Ok(ops::bind_framebuffer(
+                    &self.shared.host,
+                    self.sub()?,
+                    &self.shared.resources.borrow(),
+                )?)
             }
-            CLEAR => Ok(self.clear(p)?),
-            CLEAR_TEXTURE => Ok(self.clear_texture(p)?),
-            CLEAR_SURFACE => Ok(self.clear_surface(p)?),
-            BLIT => Ok(self.blit(p)?),
-            RESOURCE_COPY_REGION => Ok(self.copy_region(p)?),
-            RESOURCE_INLINE_WRITE => self.inline_write(p),
-            TRANSFER3D => self.transfer3d(p, backings),
-            COPY_TRANSFER3D => self.copy_transfer3d(p, backings),
-            END_TRANSFERS => Ok(()),
-            SET_SUB_CTX => {
-                expect_len(p, 1, "SET_SUB_CTX")?;
-                if !self.subs.contains_key(&p[0]) {
-                    return Err(invalid(format!("SET_SUB_CTX to unknown sub-context {}", p[0])).into());
+            Command::Clear(c) => {
+                let value = ops::ClearValue {
+                    color: c.color,
+                    depth: c.depth,
+                    stencil: c.stencil,
+                };
+                Ok(ops::clear(
+                    &self.shared.host,
+                    self.sub()?,
+                    &self.shared.resources.borrow(),
+                    c.buffers,
+                    &value,
+                )?)
+            }
+            Command::ClearSurface(c) => Ok(self.clear_surface(&c)?),
+            Command::ClearTexture(c) => Ok(self.clear_texture(&c)?),
+            Command::Blit(b) => Ok(self.blit(&b)?),
+            Command::ResourceCopyRegion(c) => Ok(self.copy_region(&c)?),
+            Command::ResourceInlineWrite(w) => self.inline_write(&w),
+            Command::Transfer3d(t) => self.transfer3d(&t, backings),
+            Command::CopyTransfer3d(t) => self.copy_transfer3d(&t, backings),
+            Command::SetSubCtx { sub_ctx_id } => {
+                if !self.subs.contains_key(&sub_ctx_id) {
+                    return Err(invalid(format!(
+                        "SET_SUB_CTX to unknown sub-context {sub_ctx_id}"
+                    ))
+                    .into());
                 }
-                self.current = p[0];
+                self.current = sub_ctx_id;
                 Ok(self.make_current()?)
             }
-            CREATE_SUB_CTX => {
-                expect_len(p, 1, "CREATE_SUB_CTX")?;
-                self.create_sub_ctx(p[0])?;
+            Command::CreateSubCtx { sub_ctx_id } => {
+                self.create_sub_ctx(sub_ctx_id)?;
                 Ok(self.make_current()?)
             }
-            DESTROY_SUB_CTX => {
-                expect_len(p, 1, "DESTROY_SUB_CTX")?;
-                self.destroy_sub_ctx(p[0])?;
+            Command::DestroySubCtx { sub_ctx_id } => {
+                self.destroy_sub_ctx(sub_ctx_id)?;
                 Ok(self.make_current()?)
             }
-            SEND_STRING_MARKER => {
-                let len = dw(p, 0)? as usize;
-                let bytes: Vec<u8> = p[1..].iter().flat_map(|d| d.to_le_bytes()).collect();
-                if len > bytes.len() {
-                    return Err(invalid("string marker longer than its payload").into());
-                }
-                tracing::debug!(ctx_id = self.ctx_id, "marker: {}", String::from_utf8_lossy(&bytes[..len]));
+            Command::SendStringMarker(m) => {
+                let bytes: Vec<u8> = m.data.iter().flat_map(|d| d.to_le_bytes()).collect();
+                let len = (m.len as usize).min(bytes.len());
+                tracing::debug!(
+                    ctx_id = self.ctx_id,
+                    "marker: {}",
+                    String::from_utf8_lossy(&bytes[..len])
+                );
                 Ok(())
             }
-            SET_DEBUG_FLAGS => {
+            Command::SetDebugFlags(_) => {
                 tracing::debug!(ctx_id = self.ctx_id, "guest debug flags ignored");
                 Ok(())
             }
-            TEXTURE_BARRIER => {
+            Command::TextureBarrier(_) | Command::MemoryBarrier(_) => {
                 // SAFETY: a current context; glFlush has no preconditions.
                 unsafe { self.shared.host.gl.flush() };
                 Ok(())
             }
-            GET_MEMORY_INFO => Err(ContextError::Unsupported(
-                "GET_MEMORY_INFO (no ATI_meminfo/NVX_gpu_memory_info; VIRGL_CAP_V2_MEMINFO is not advertised)",
+            Command::GetMemoryInfo { .. } => Err(ContextError::Unsupported(
+                "GET_MEMORY_INFO (no ATI_meminfo/NVX_gpu_memory_info; VIRGL_CAP_V2_MEMINFO is \
+                 not advertised)",
             )),
-            DRAW_VBO => Err(issue6("DRAW_VBO (needs the TGSI translator, issue 6)")),
-            LAUNCH_GRID => Err(issue6("LAUNCH_GRID (needs the TGSI translator, issue 6)")),
-            LINK_SHADER => Err(issue6("LINK_SHADER (needs the TGSI translator, issue 6)")),
-            SET_VERTEX_BUFFERS | SET_SAMPLER_VIEWS | SET_INDEX_BUFFER | SET_CONSTANT_BUFFER
-            | BIND_SAMPLER_STATES => Err(issue6(
-                "vertex/sampler/constant/index bindings (draw state, issue 6)",
+            Command::DrawVbo(_) => Err(issue6("DRAW_VBO (needs the TGSI translator, issue 6)")),
+            Command::LaunchGrid(_) => {
+                Err(issue6("LAUNCH_GRID (needs the TGSI translator, issue 6)"))
+            }
+            Command::LinkShader(_) => {
+                Err(issue6("LINK_SHADER (needs the TGSI translator, issue 6)"))
+            }
+            Command::SetVertexBuffers(_)
+            | Command::SetSamplerViews(_)
+            | Command::SetIndexBuffer(_)
+            | Command::SetConstantBuffer(_)
+            | Command::SetUniformBuffer(_)
+            | Command::BindSamplerStates(_)
+            | Command::BindShader(_)
+            | Command::SetTessState(_)
+            | Command::SetShaderBuffers(_)
+            | Command::SetShaderImages(_)
+            | Command::SetAtomicBuffers(_)
+            | Command::SetStreamoutTargets(_)
+            | Command::SetRenderCondition(_) => {
+                Err(issue6("draw-state bindings (used only by draws, issue 6)"))
+            }
+            Command::BeginQuery { .. }
+            | Command::EndQuery { .. }
+            | Command::GetQueryResult { .. }
+            | Command::GetQueryResultQbo(_) => Err(issue6("queries (issue 6)")),
+            Command::PipeResourceCreate(_)
+            | Command::PipeResourceSetType(_)
+            | Command::GetPipeResourceLayout(_) => Err(ContextError::Unsupported(
+                "PIPE_RESOURCE_CREATE/SET_TYPE/GET_LAYOUT (blob resources, not implemented)",
             )),
-            other => Err(ContextError::Unsupported(match other {
-                19..=21 | 42 => "queries (issue 6)",
-                25..=27 | 31..=32 | 34..=36 | 40 => "draw/compute state (issue 6)",
-                48 | 49 | 63 => "pipe resource create/set-type/layout commands",
-                53..=61 => "video commands (virgl-video)",
-                _ => "unknown command",
-            })),
+            Command::CreateVideoCodec(_)
+            | Command::DestroyVideoCodec { .. }
+            | Command::CreateVideoBuffer(_)
+            | Command::DestroyVideoBuffer { .. }
+            | Command::BeginFrame(_)
+            | Command::DecodeMacroblock(_)
+            | Command::DecodeBitstream(_)
+            | Command::EncodeBitstream(_)
+            | Command::EndFrame(_) => Err(ContextError::Unsupported(
+                "video commands (virgl-video, not wired)",
+            )),
         }
     }
 
-    fn create_object(&mut self, obj: u32, p: &[u32]) -> VrendResult<()> {
-        let ty = ObjectType::from_raw(obj)?;
-        let handle = ObjectTable::check_create(ty, p)?;
-        let object = match ty {
-            ObjectType::Surface | ObjectType::MsaaSurface => {
-                let res_id = p[1];
-                self.check_resource(res_id)?;
-                let format = p[2];
-                let resources = self.shared.resources.borrow();
-                let res = resources
-                    .get(&res_id)
-                    .ok_or_else(|| invalid("resource vanished"))?;
-                let (first, last, level) = if res.format.is_none() {
-                    // Buffer surface: first/last element.
-                    (p[3], p[4], 0)
-                } else {
-                    (p[4] & 0xffff, p[4] >> 16, p[3])
-                };
-                if res.format.is_some() {
-                    if level > res.args.last_level {
-                        return Err(invalid(format!(
-                            "surface level {level} beyond the resource"
-                        )));
-                    }
-                    let (_, _, layers) = res.level_size(level);
-                    if first > last || last >= layers {
-                        return Err(invalid(format!(
-                            "surface layers {first}..={last} of {layers}"
-                        )));
-                    }
-                    if self.shared.host.formats.get(format).is_none() {
-                        return Err(invalid(format!("surface format {format} unsupported")));
-                    }
-                }
-                let samples = if ty == ObjectType::MsaaSurface {
-                    p[5].max(1)
-                } else {
-                    0
-                };
-                Object::Surface(Surface {
-                    res_id,
-                    format,
-                    level,
-                    first_layer: first,
-                    last_layer: last,
-                    samples,
-                })
+    fn create_object(&mut self, create: &CreateObject<'_>, payload: &[u32]) -> VrendResult<()> {
+        let handle = create.handle();
+        let object = match create {
+            CreateObject::Surface(s) => Object::Surface(self.surface(s, 0)?),
+            CreateObject::MsaaSurface(m) => {
+                Object::Surface(self.surface(&m.surface, m.sample_count.max(1))?)
             }
-            _ => Object::State {
-                ty,
-                dwords: p[1..].to_vec(),
-            },
+            other => {
+                let ty = ObjectType::from_raw(u32::from(other.object_type().raw()))?;
+                // Kept as the raw dwords after the handle for the draw path (issue 6).
+                Object::State {
+                    ty,
+                    dwords: payload.get(1..).unwrap_or_default().to_vec(),
+                }
+            }
         };
         self.sub_mut()?.objects.insert(handle, object)
     }
 
-    fn set_framebuffer_state(&mut self, p: &[u32]) -> VrendResult<()> {
-        let nr_cbufs = dw(p, 0)? as usize;
-        if nr_cbufs > MAX_FRAMEBUFFER_CBUFS
-            || nr_cbufs > self.shared.host.limits.max_draw_buffers as usize
-        {
-            return Err(invalid(format!("{nr_cbufs} colour buffers")));
+    fn surface(&self, s: &virgl_protocol::command::Surface, samples: u32) -> VrendResult<Surface> {
+        self.check_resource(s.res_handle)?;
+        let resources = self.shared.resources.borrow();
+        let res = resources
+            .get(&s.res_handle)
+            .ok_or_else(|| invalid("resource vanished"))?;
+        let (first, last, level) = if res.format.is_none() {
+            // Buffer surface: first/last element.
+            (s.val0, s.val1, 0)
+        } else {
+            (s.val1 & 0xffff, s.val1 >> 16, s.val0)
+        };
+        if res.format.is_some() {
+            if level > res.args.last_level {
+                return Err(invalid(format!(
+                    "surface level {level} beyond the resource"
+                )));
+            }
+            let (_, _, layers) = res.level_size(level);
+            if first > last || last >= layers {
+                return Err(invalid(format!(
+                    "surface layers {first}..={last} of {layers}"
+                )));
+            }
+            if self.shared.host.formats.get(s.format).is_none() {
+                return Err(invalid(format!("surface format {} unsupported", s.format)));
+            }
         }
-        expect_len(p, nr_cbufs + 2, "SET_FRAMEBUFFER_STATE")?;
+        Ok(Surface {
+            res_id: s.res_handle,
+            format: s.format,
+            level,
+            first_layer: first,
+            last_layer: last,
+            samples,
+        })
+    }
+
+    fn set_framebuffer_state(&mut self, zsurf: u32, cbufs: &[u32]) -> VrendResult<()> {
+        if cbufs.len() > MAX_FRAMEBUFFER_CBUFS
+            || cbufs.len() > self.shared.host.limits.max_draw_buffers as usize
+        {
+            return Err(invalid(format!("{} colour buffers", cbufs.len())));
+        }
         let sub = self.sub()?;
         let lookup = |h: u32| -> VrendResult<Option<Surface>> {
             if h == 0 {
@@ -559,8 +557,8 @@ impl VrendContext {
                 sub.objects.surface(h).map(Some)
             }
         };
-        let zsurf = lookup(p[1])?;
-        let cbufs = p[2..]
+        let zsurf = lookup(zsurf)?;
+        let cbufs = cbufs
             .iter()
             .map(|&h| lookup(h))
             .collect::<VrendResult<Vec<_>>>()?;
@@ -580,143 +578,98 @@ impl VrendContext {
         )
     }
 
-    fn clear(&mut self, p: &[u32]) -> VrendResult<()> {
-        expect_len(p, 8, "CLEAR")?;
-        let depth = f64::from_bits(u64::from(p[5]) | (u64::from(p[6]) << 32));
-        let clear = ops::ClearValue {
-            color: [p[1], p[2], p[3], p[4]],
-            depth,
-            stencil: p[7],
-        };
-        ops::clear(
-            &self.shared.host,
-            self.sub()?,
-            &self.shared.resources.borrow(),
-            p[0],
-            &clear,
-        )
-    }
-
-    fn clear_surface(&mut self, p: &[u32]) -> VrendResult<()> {
-        expect_len(p, 10, "CLEAR_SURFACE")?;
-        let buffers = (p[0] >> 1) & 0x7;
-        let surface = self.sub()?.objects.surface(p[1])?;
+    fn clear_surface(&mut self, c: &ClearSurface) -> VrendResult<()> {
+        let surface = self.sub()?.objects.surface(c.surface_handle)?;
         self.check_resource(surface.res_id)?;
-        let depth = f64::from_bits(u64::from(p[2]) | (u64::from(p[3]) << 32));
-        let clear = ops::ClearValue {
-            color: [p[2], p[3], p[4], p[5]],
+        let depth = f64::from_bits(u64::from(c.color[0]) | (u64::from(c.color[1]) << 32));
+        let value = ops::ClearValue {
+            color: c.color,
             depth,
-            stencil: p[4],
+            stencil: c.color[2],
         };
-        let rect = (p[6], p[7], p[8], p[9]);
+        let rect = (c.dst_x, c.dst_y, c.width, c.height);
         ops::clear_surface(
             &self.shared.host,
             &self.shared.resources.borrow(),
             &surface,
-            buffers,
-            &clear,
+            u32::from(c.buffers),
+            &value,
             rect,
         )
     }
 
-    fn clear_texture(&mut self, p: &[u32]) -> VrendResult<()> {
-        expect_len(p, 12, "CLEAR_TEXTURE")?;
-        self.check_resource(p[0])?;
-        let bx = TexBox {
-            x: p[2],
-            y: p[3],
-            z: p[4],
-            width: p[5],
-            height: p[6],
-            depth: p[7],
-        };
-        let data = [p[8], p[9], p[10], p[11]];
+    fn clear_texture(&mut self, c: &ClearTexture) -> VrendResult<()> {
+        self.check_resource(c.handle)?;
         let resources = self.shared.resources.borrow();
         let res = resources
-            .get(&p[0])
+            .get(&c.handle)
             .ok_or_else(|| invalid("resource vanished"))?;
-        ops::clear_texture(&self.shared.host, res, p[1], &bx, &data)
+        ops::clear_texture(&self.shared.host, res, c.level, &tex_box(&c.bx), &c.data)
     }
 
-    fn blit(&mut self, p: &[u32]) -> VrendResult<()> {
-        expect_len(p, 21, "BLIT")?;
+    fn blit(&mut self, b: &Blit) -> VrendResult<()> {
+        // pipe_box fields are signed: negative sizes mirror.
+        let side = |s: &virgl_protocol::command::BlitSurface| ops::BlitSide {
+            res_id: s.handle,
+            level: s.level,
+            format: s.format,
+            x: s.bx.x as i32,
+            y: s.bx.y as i32,
+            z: s.bx.z as i32,
+            w: s.bx.width as i32,
+            h: s.bx.height as i32,
+            d: s.bx.depth as i32,
+        };
+        let sc = b.scissor;
         let info = ops::BlitInfo {
-            mask: p[0] & 0xff,
-            filter: (p[0] >> 8) & 0x3,
-            scissor: ((p[0] >> 10) & 1 != 0)
-                .then(|| (p[1] & 0xffff, p[1] >> 16, p[2] & 0xffff, p[2] >> 16)),
-            dst: ops::BlitSide {
-                res_id: p[3],
-                level: p[4],
-                format: p[5],
-                x: p[6] as i32,
-                y: p[7] as i32,
-                z: p[8] as i32,
-                w: p[9] as i32,
-                h: p[10] as i32,
-                d: p[11] as i32,
-            },
-            src: ops::BlitSide {
-                res_id: p[12],
-                level: p[13],
-                format: p[14],
-                x: p[15] as i32,
-                y: p[16] as i32,
-                z: p[17] as i32,
-                w: p[18] as i32,
-                h: p[19] as i32,
-                d: p[20] as i32,
-            },
+            mask: u32::from(b.mask),
+            filter: u32::from(b.filter),
+            scissor: b.scissor_enable.then_some((
+                u32::from(sc.minx),
+                u32::from(sc.miny),
+                u32::from(sc.maxx),
+                u32::from(sc.maxy),
+            )),
+            dst: side(&b.dst),
+            src: side(&b.src),
         };
         self.check_resource(info.dst.res_id)?;
         self.check_resource(info.src.res_id)?;
         ops::blit(&self.shared.host, &self.shared.resources.borrow(), &info)
     }
 
-    fn copy_region(&mut self, p: &[u32]) -> VrendResult<()> {
-        expect_len(p, 13, "RESOURCE_COPY_REGION")?;
-        self.check_resource(p[0])?;
-        self.check_resource(p[5])?;
-        let src_box = TexBox {
-            x: p[7],
-            y: p[8],
-            z: p[9],
-            width: p[10],
-            height: p[11],
-            depth: p[12],
-        };
+    fn copy_region(&mut self, c: &ResourceCopyRegion) -> VrendResult<()> {
+        self.check_resource(c.dst_handle)?;
+        self.check_resource(c.src_handle)?;
         ops::copy_region(
             &self.shared.host,
             &self.shared.resources.borrow(),
-            (p[0], p[1], p[2], p[3], p[4]),
-            (p[5], p[6]),
-            &src_box,
+            (c.dst_handle, c.dst_level, c.dst_x, c.dst_y, c.dst_z),
+            (c.src_handle, c.src_level),
+            &tex_box(&c.src_box),
         )
     }
 
-    fn transfer_request(p: &[u32]) -> TransferRequest {
+    fn transfer_request(r: &TransferRegion, offset: u32) -> TransferRequest {
         TransferRequest {
-            res_id: p[0],
-            level: p[1],
-            stride: p[3],
-            layer_stride: p[4],
-            x: p[5],
-            y: p[6],
-            z: p[7],
-            width: p[8],
-            height: p[9],
-            depth: p[10],
-            offset: 0,
+            res_id: r.handle,
+            level: r.level,
+            stride: r.stride,
+            layer_stride: r.layer_stride,
+            x: r.bx.x,
+            y: r.bx.y,
+            z: r.bx.z,
+            width: r.bx.width,
+            height: r.bx.height,
+            depth: r.bx.depth,
+            offset: u64::from(offset),
         }
     }
 
-    fn inline_write(&mut self, p: &[u32]) -> Result<(), ContextError> {
-        if p.len() < 11 {
-            return Err(invalid("RESOURCE_INLINE_WRITE too short").into());
-        }
-        let req = Self::transfer_request(p);
+    fn inline_write(&mut self, w: &ResourceInlineWrite<'_>) -> Result<(), ContextError> {
+        let req = Self::transfer_request(&w.region, 0);
         self.check_resource(req.res_id)?;
-        let mut data: Vec<u8> = p[11..].iter().flat_map(|d| d.to_le_bytes()).collect();
+        let mut data: Vec<u8> = w.data_bytes().collect();
         transfer(
             &self.shared.host,
             &self.shared.resources.borrow(),
@@ -728,16 +681,13 @@ impl VrendContext {
 
     fn transfer3d(
         &mut self,
-        p: &[u32],
+        t: &Transfer3d,
         backings: &mut dyn BackingLookup,
     ) -> Result<(), ContextError> {
-        expect_len(p, 13, "TRANSFER3D")?;
-        let mut req = Self::transfer_request(p);
-        req.offset = u64::from(p[11]);
-        let direction = match p[12] {
-            1 => TransferDirection::ToHost,
-            2 => TransferDirection::FromHost,
-            d => return Err(invalid(format!("transfer direction {d}")).into()),
+        let req = Self::transfer_request(&t.region, t.offset);
+        let direction = match t.direction {
+            virgl_protocol::pipe::TransferDirection::ToHost => TransferDirection::ToHost,
+            virgl_protocol::pipe::TransferDirection::FromHost => TransferDirection::FromHost,
         };
         self.check_resource(req.res_id)?;
         let mem = backings
@@ -754,23 +704,23 @@ impl VrendContext {
 
     fn copy_transfer3d(
         &mut self,
-        p: &[u32],
+        t: &CopyTransfer3d,
         backings: &mut dyn BackingLookup,
     ) -> Result<(), ContextError> {
-        expect_len(p, 14, "COPY_TRANSFER3D")?;
-        let mut req = Self::transfer_request(p);
-        let (src, src_offset, flags) = (p[11], p[12], p[13]);
-        req.offset = u64::from(src_offset);
+        let req = Self::transfer_request(&t.region, t.staging_offset);
         self.check_resource(req.res_id)?;
-        self.check_resource(src)?;
-        let direction = if flags & 2 != 0 {
+        self.check_resource(t.staging_handle)?;
+        let direction = if t.read_from_host() {
             TransferDirection::FromHost
         } else {
             TransferDirection::ToHost
         };
-        let mem = backings
-            .backing(src)
-            .ok_or_else(|| invalid(format!("staging resource {src} has no guest backing")))?;
+        let mem = backings.backing(t.staging_handle).ok_or_else(|| {
+            invalid(format!(
+                "staging resource {} has no guest backing",
+                t.staging_handle
+            ))
+        })?;
         transfer(
             &self.shared.host,
             &self.shared.resources.borrow(),

@@ -46,25 +46,6 @@ impl ObjectType {
             other => return Err(VrendError::Invalid(format!("object type {other}"))),
         })
     }
-
-    /// Whether a CREATE_OBJECT payload of `len` dwords (handle included) is well formed.
-    fn valid_len(self, len: usize) -> bool {
-        use ObjectType::*;
-        match self {
-            Blend => (3..=11).contains(&len),
-            Rasterizer => len == 9,
-            Dsa => len == 5,
-            // Header (5 dwords) then text; long shaders continue in later commands.
-            Shader => len >= 5,
-            VertexElements => len >= 1 && (len - 1).is_multiple_of(4) && (len - 1) / 4 <= 32,
-            SamplerView => len == 6,
-            SamplerState => len == 9,
-            Surface => len == 5,
-            MsaaSurface => len == 6,
-            Query => len == 4,
-            StreamoutTarget => len == 4,
-        }
-    }
 }
 
 /// A surface: one level (and a layer range) of a texture, or a range of a buffer.
@@ -111,20 +92,6 @@ pub struct ObjectTable {
 const MAX_OBJECTS: usize = 1 << 20;
 
 impl ObjectTable {
-    /// Validates a create payload's size for its type (payload includes the handle).
-    pub fn check_create(ty: ObjectType, payload: &[u32]) -> VrendResult<u32> {
-        if !ty.valid_len(payload.len()) {
-            return Err(VrendError::Invalid(format!(
-                "CREATE_OBJECT {ty:?} with {} dwords",
-                payload.len()
-            )));
-        }
-        match payload.first() {
-            Some(0) | None => Err(VrendError::Invalid("object handle 0".into())),
-            Some(&h) => Ok(h),
-        }
-    }
-
     pub fn insert(&mut self, handle: u32, object: Object) -> VrendResult<()> {
         if handle == 0 {
             return Err(VrendError::Invalid("object handle 0".into()));
@@ -226,19 +193,5 @@ mod tests {
         t.remove(ObjectType::Blend, 5).unwrap();
         assert_eq!(t.bound(ObjectType::Blend), None);
         t.insert(5, blend()).unwrap();
-    }
-
-    #[test]
-    fn create_sizes() {
-        for raw in 0..=20 {
-            let Ok(ty) = ObjectType::from_raw(raw) else {
-                assert!(raw == 0 || raw >= 12);
-                continue;
-            };
-            assert!(ObjectTable::check_create(ty, &[]).is_err());
-            assert!(ObjectTable::check_create(ty, &[0; 9]).is_err(), "handle 0");
-        }
-        assert!(ObjectTable::check_create(ObjectType::Surface, &[1, 2, 3, 4, 5]).is_ok());
-        assert!(ObjectTable::check_create(ObjectType::Surface, &[1, 2, 3, 4]).is_err());
     }
 }
