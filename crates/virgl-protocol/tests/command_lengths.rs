@@ -192,6 +192,31 @@ fn overrun_unknown_and_stop_after_error() {
     assert_eq!(it.position(), 2);
     assert_eq!(it.next(), None);
 
+    // Command::decode on a caller-cut slice.
+    let w = [
+        Header {
+            cmd: 24,
+            obj: 0,
+            len: 1,
+        }
+        .to_raw(),
+        1,
+        2,
+    ];
+    assert_eq!(Command::decode(0, &w[..2]), Ok(Command::SetSampleMask(1)));
+    assert!(matches!(
+        Command::decode(0, &w),
+        Err(ProtocolError::BadCommandLength { .. })
+    ));
+    assert!(matches!(
+        Command::decode(0, &w[..1]),
+        Err(ProtocolError::CommandOverrun { .. })
+    ));
+    assert!(matches!(
+        Command::decode(0, &[]),
+        Err(ProtocolError::Truncated { .. })
+    ));
+
     // Empty buffer: nothing.
     assert_eq!(CommandIter::new(&[]).next(), None);
 }

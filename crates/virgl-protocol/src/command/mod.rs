@@ -275,7 +275,7 @@ impl<'a> Command<'a> {
         let h = Header::from_raw(raw);
         let id = CommandId::from_raw(h.cmd)
             .ok_or(ProtocolError::UnknownCommand { offset, cmd: h.cmd })?;
-        if words.len() - 1 != h.len as usize {
+        if words.len() - 1 < h.len as usize {
             return Err(ProtocolError::CommandOverrun {
                 offset,
                 len: h.len as usize,
@@ -283,6 +283,9 @@ impl<'a> Command<'a> {
             });
         }
         let r = Reader::new(offset, id, h.obj, words);
+        if r.len() != h.len as usize {
+            return Err(r.bad_len("slice longer than the header's length"));
+        }
         decode_payload(&r)
     }
 
