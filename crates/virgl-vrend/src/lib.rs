@@ -1,12 +1,16 @@
 //! The OpenGL backend of virgl-rs (capsets VIRGL and VIRGL2).
 //!
 //! It replays the decoded virgl command stream on the host's OpenGL through glow, on an EGL
-//! surfaceless display by default, on GBM with a render node, or on GL contexts the embedder
-//! provides through callbacks. It fills the guest-visible caps from what the host really
-//! supports and translates TGSI shaders to GLSL.
+//! surfaceless display by default or on GL contexts the embedder provides through
+//! [`GlContextProvider`]. It fills the guest-visible caps from what the host really supports
+//! ([`caps`]), keeps the GL storage of every 3D resource ([`VrendBackend`]) and executes, per
+//! guest context ([`VrendContext`]), sub-contexts, the object table, framebuffers, clears,
+//! blits, region copies and transfers.
 //!
-//! It does **not** decode wire formats (that is `virgl-protocol`) nor own resources' guest memory
-//! (that is `virgl-resource`).
+//! It does **not** (yet) translate TGSI shaders: draws, compute and shader linking fail with an
+//! explicit `Unsupported` error (issue 6). GBM render nodes are refused explicitly. It does not
+//! decode wire formats (that is `virgl-protocol`) nor own guest memory (that is
+//! `virgl-resource`).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod backend;
