@@ -7,7 +7,9 @@
 
 use thiserror::Error;
 
-use crate::{ResourceCreateArgs, ResourceError, ResourceTable};
+use std::any::Any;
+
+use crate::{BlobFlags, FdMemory, ImageDesc, ResourceCreateArgs, ResourceError, ResourceTable};
 
 /// Errors a backend reports for one context or operation.
 ///
@@ -66,6 +68,37 @@ pub struct TransferRequest {
 pub struct FenceSignal {
     pub ring_idx: u32,
     pub fence_id: u64,
+}
+
+/// What a context hands over when the guest creates a HOST3D(_GUEST) blob from it (upstream
+/// `struct virgl_context_blob`). Turn it into a resource with
+/// [`crate::Resource::from_context_blob`].
+pub enum ContextBlob {
+    /// Memory behind an fd (or an opaque handle) with its map_info and Vulkan info (Venus
+    /// device memory, a render-server allocation).
+    Memory {
+        memory: FdMemory,
+        image: Option<ImageDesc>,
+    },
+    /// Storage only the backend can use (e.g. the GL resource created earlier with this
+    /// blob_id), with its pipe description; it goes into the resource's `private` slot.
+    Storage {
+        args: ResourceCreateArgs,
+        private: Box<dyn Any + Send>,
+    },
+}
+
+impl std::fmt::Debug for ContextBlob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Memory { memory, image } => f
+                .debug_struct("Memory")
+                .field("memory", memory)
+                .field("image", image)
+                .finish(),
+            Self::Storage { args, .. } => f.debug_struct("Storage").field("args", args).finish(),
+        }
+    }
 }
 
 /// The renderer-wide half of a backend (upstream: `vrend_renderer_init`, `vkr_renderer_init`).
@@ -137,6 +170,20 @@ pub trait Context {
 
     /// Hides a resource from this context again.
     fn detach_resource(&mut self, table: &mut ResourceTable, res_id: u32);
+
+    /// Hands over the host memory for a HOST3D(_GUEST) blob the guest is creating
+    /// (`virgl_renderer_resource_create_blob`, vtest RESOURCE_CREATE_BLOB): `blob_id` names
+    /// what the guest allocated earlier through this context's command stream.
+    fn get_blob(
+        &mut self,
+        _table: &mut ResourceTable,
+        _res_id: u32,
+        _blob_id: u64,
+        _size: u64,
+        _flags: BlobFlags,
+    ) -> Result<ContextBlob, ContextError> {
+        Err(ContextError::Unsupported("get_blob"))
+    }
 
     /// A transfer on behalf of this context.
     fn transfer(

@@ -26,7 +26,7 @@ pub use backing::{
     MemoryHandle, VulkanInfo,
 };
 pub use context::{
-    Backend, Context, ContextError, FenceSignal, TransferDirection, TransferRequest,
+    Backend, Context, ContextBlob, ContextError, FenceSignal, TransferDirection, TransferRequest,
 };
 pub use error::{ResourceError, ResourceResult};
 pub use mem::{GuestIovecs, Mapping, SharedMemory, MAX_IOVECS};

@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::os::fd::OwnedFd;
 
 use crate::backing::{Backing, BlobFlags, BlobMem, FdMemory, FdType, GuestMemory};
+use crate::context::ContextBlob;
 use crate::error::{ResourceError, ResourceResult};
+use crate::mem::GuestIovecs;
 use crate::transfer::{BlockLayout, ImageGeometry};
 use crate::wide::ImportCache;
 
@@ -175,6 +177,43 @@ impl Resource {
             host_bytes,
             ..Self::bare(id)
         })
+    }
+
+    /// A HOST3D or HOST3D_GUEST blob from what its context's `get_blob` returned; `guest` is
+    /// the guest's iovecs for HOST3D_GUEST (refused for HOST3D).
+    pub fn from_context_blob(
+        id: u32,
+        info: BlobInfo,
+        blob: ContextBlob,
+        guest: Option<GuestIovecs>,
+    ) -> ResourceResult<Self> {
+        match (info.blob_mem, &guest) {
+            (BlobMem::Host3d, None) | (BlobMem::Host3dGuest, Some(_)) => {}
+            _ => {
+                return Err(ResourceError::InvalidArgument(
+                    "blob_mem does not match its iovecs",
+                ))
+            }
+        }
+        match blob {
+            ContextBlob::Memory { memory, image } => {
+                let mut res = Self::blob(id, info, Backing::HostBlob { memory, guest })?;
+                res.image = image;
+                Ok(res)
+            }
+            ContextBlob::Storage { args, private } => {
+                if info.size == 0 {
+                    return Err(ResourceError::InvalidArgument("blob of size 0"));
+                }
+                Ok(Self {
+                    args: Some(args),
+                    blob: Some(info),
+                    private: Some(private),
+                    backing: guest.map(Backing::Iovecs),
+                    ..Self::bare(id)
+                })
+            }
+        }
     }
 
     /// A resource imported from an fd (`virgl_renderer_resource_import_blob`): `blob_mem` is
@@ -577,7 +616,7 @@ impl ResourceTable {
 
     /// Takes the guest iovecs back (`virgl_renderer_resource_detach_iov`), so the VMM can free
     /// them; only iovec backing can be detached. `None` if there was none.
-    pub fn detach_backing(&mut self, res_id: u32) -> Option<crate::GuestIovecs> {
+    pub fn detach_backing(&mut self, res_id: u32) -> Option<GuestIovecs> {
         let resource = self.resources.get_mut(&res_id)?;
         match resource.backing.take() {
             Some(Backing::Iovecs(iov)) => Some(iov),

@@ -505,3 +505,64 @@ fn wide_lookup_own_global_and_imported() {
     drop(t);
     assert_eq!(drops.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn blobs_from_context_get_blob() {
+    use crate::context::ContextBlob;
+    let info = BlobInfo {
+        blob_mem: BlobMem::Host3d,
+        blob_flags: BlobFlags::MAPPABLE,
+        blob_id: 3,
+        size: 4096,
+    };
+    // Venus-style: fd memory with Vulkan info.
+    let host = SharedMemory::new("venus", 4096).unwrap();
+    let memory = FdMemory::from_fd(FdType::Opaque, host.try_clone_fd().unwrap(), 4096)
+        .unwrap()
+        .with_vulkan_info(crate::VulkanInfo {
+            allocation_size: 4096,
+            memory_type_index: 2,
+            ..Default::default()
+        });
+    let blob = ContextBlob::Memory {
+        memory,
+        image: None,
+    };
+    let res = Resource::from_context_blob(1, info, blob, None).unwrap();
+    let fdm = res.backing().unwrap().fd_memory().unwrap();
+    assert_eq!(fdm.vulkan_info().unwrap().memory_type_index, 2);
+    assert_eq!(res.export().unwrap().0, FdType::Opaque);
+    // vrend-style: backend storage, no fd.
+    let blob = ContextBlob::Storage {
+        args: pipe_args(2),
+        private: Box::new(Own(9)),
+    };
+    let res = Resource::from_context_blob(2, info, blob, None).unwrap();
+    assert_eq!(res.private_ref::<Own>().unwrap().0, 9);
+    assert!(res.backing().is_none());
+    assert!(matches!(res.export(), Err(ResourceError::NotExportable(2))));
+    // HOST3D with iovecs, or HOST3D_GUEST without, is refused.
+    let mut bufs = vec![vec![0u8; 4096]];
+    let (_raw, iov) = iovecs_over(&mut bufs);
+    let blob = ContextBlob::Storage {
+        args: pipe_args(3),
+        private: Box::new(Own(1)),
+    };
+    assert!(Resource::from_context_blob(3, info, blob, Some(iov)).is_err());
+    let guest_info = BlobInfo {
+        blob_mem: BlobMem::Host3dGuest,
+        ..info
+    };
+    let blob = ContextBlob::Storage {
+        args: pipe_args(3),
+        private: Box::new(Own(1)),
+    };
+    assert!(Resource::from_context_blob(3, guest_info, blob, None).is_err());
+    let (_raw2, iov2) = iovecs_over(&mut bufs);
+    let blob = ContextBlob::Storage {
+        args: pipe_args(3),
+        private: Box::new(Own(1)),
+    };
+    let res = Resource::from_context_blob(3, guest_info, blob, Some(iov2)).unwrap();
+    assert_eq!(res.backing().unwrap().kind(), crate::BackingKind::Iovecs);
+}
