@@ -427,6 +427,13 @@ impl Renderer {
         direction: TransferDirection,
         memory: Option<&mut dyn GuestMemory>,
     ) -> Result<(), RendererError> {
+        tracing::debug!(
+            ctx_id,
+            ?request,
+            ?direction,
+            explicit = memory.is_some(),
+            "transfer"
+        );
         if ctx_id != 0 {
             let slot = self
                 .contexts
@@ -439,6 +446,14 @@ impl Renderer {
                 });
             }
             self.resources.lookup(ctx_id, request.res_id)?;
+            if memory.is_none() {
+                // On the context's own GL context: what its command buffers rendered is visible
+                // there without cross-context synchronisation.
+                let slot = self.contexts.get_mut(&ctx_id).expect("looked up above");
+                return Ok(slot
+                    .context
+                    .transfer(&mut self.resources, request, direction)?);
+            }
         }
         let gl = self.gl.as_ref().ok_or(RendererError::NoGlBackend)?;
         match memory {

@@ -363,16 +363,16 @@ impl VrendContext {
                 Ok(self.set_framebuffer_state(fb.zsurf_handle, fb.cbufs)?)
             }
             Command::SetFramebufferStateNoAttach(na) => {
+                // Mesa sends this right after every SET_FRAMEBUFFER_STATE (when the host has
+                // VIRGL_CAP_FB_NO_ATTACH): it sets the framebuffer's default size for rendering
+                // without attachments and keeps the attachments, as upstream does.
                 let sub = self.sub_mut()?;
-                sub.fb = FramebufferState {
-                    no_attach: Some((
-                        u32::from(na.width),
-                        u32::from(na.height),
-                        u32::from(na.layers),
-                        u32::from(na.samples),
-                    )),
-                    ..Default::default()
-                };
+                sub.fb.no_attach = Some((
+                    u32::from(na.width),
+                    u32::from(na.height),
+                    u32::from(na.layers),
+                    u32::from(na.samples),
+                ));
                 Ok(ops::bind_framebuffer(
                     &self.shared.host,
                     self.sub()?,
