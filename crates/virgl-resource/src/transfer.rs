@@ -19,7 +19,7 @@
 
 use crate::backing::GuestMemory;
 use crate::error::{ResourceError, ResourceResult};
-use crate::{ResourceCreateArgs, TransferRequest};
+use crate::{ResourceCreateArgs, TransferDirection, TransferRequest};
 
 /// `enum pipe_texture_target`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -573,6 +573,21 @@ impl TransferPlan {
         self.check_guest(guest.size())?;
         self.check_host(layout, host.len())?;
         self.for_each_run(layout, |g, h, len| guest.write_at(g, &host[h..h + len]))
+    }
+
+    /// Copies in `direction` between `guest` and `host` laid out as `layout`
+    /// ([`TransferPlan::guest_to_host`] or [`TransferPlan::host_to_guest`]).
+    pub fn copy(
+        &self,
+        direction: TransferDirection,
+        guest: &mut dyn GuestMemory,
+        host: &mut [u8],
+        layout: &HostLayout,
+    ) -> ResourceResult<()> {
+        match direction {
+            TransferDirection::ToHost => self.guest_to_host(guest, host, layout),
+            TransferDirection::FromHost => self.host_to_guest(host, layout, guest),
+        }
     }
 
     /// TO_HOST into fresh tightly packed staging.

@@ -347,6 +347,25 @@ fn from_host_never_returns_unwritten_host_memory() {
         assert_eq!(b, if in_row { 0 } else { 0xEE }, "byte {i}");
     }
     assert!(zeroed_staging(u64::MAX).is_err());
+    // The same through the direction-generic entry point.
+    let mut image = vec![7u8; 8 * 4 * 4];
+    plan.copy(
+        TransferDirection::FromHost,
+        &mut guest,
+        &mut image,
+        &plan.packed_layout(),
+    )
+    .unwrap();
+    assert_eq!(guest[..32], [7; 32]);
+    guest[..4].copy_from_slice(&[1, 2, 3, 4]);
+    plan.copy(
+        TransferDirection::ToHost,
+        &mut guest,
+        &mut image,
+        &plan.packed_layout(),
+    )
+    .unwrap();
+    assert_eq!(image[..5], [1, 2, 3, 4, 7]);
 }
 
 #[test]
