@@ -469,7 +469,10 @@ pub extern "C" fn virgl_renderer_cleanup(_cookie: *mut c_void) {
 
 #[no_mangle]
 pub extern "C" fn virgl_renderer_reset() {
-    with_state((), |state| state.renderer.reset());
+    with_state((), |state| {
+        state.renderer.reset();
+        state.resource_priv.clear();
+    });
 }
 
 #[no_mangle]
@@ -478,6 +481,9 @@ pub extern "C" fn virgl_renderer_get_poll_fd() -> c_int {
     // unless thread sync is active).
     -1
 }
+
+/// `DRM_FORMAT_MOD_INVALID` (`fourcc_mod_code(NONE, DRM_FORMAT_RESERVED)`).
+const DRM_FORMAT_MOD_INVALID: u64 = 0x00ff_ffff_ffff_ffff;
 
 /// # Safety
 /// `execute_args` must be valid for reads and writes of `execute_size` bytes.
@@ -492,19 +498,20 @@ pub unsafe extern "C" fn virgl_renderer_execute(
     }
     // SAFETY: at least a header's worth of readable bytes by contract.
     let header = unsafe { *(execute_args as *const virgl_renderer_hdr) };
-    if header.size > execute_size {
+    if header.stype_version != 0 {
         return -libc::EINVAL;
     }
     const EXPORT_QUERY: u32 = 1;
     const SUPPORTED_STRUCTURES: u32 = 2;
+    // Upstream wants both the caller's size and the header's size to be the struct's exactly.
+    let exact = |size: usize| execute_size as usize == size && header.size as usize == size;
     match header.stype {
         SUPPORTED_STRUCTURES => {
-            let size = std::mem::size_of::<virgl_renderer_supported_structures>() as u32;
-            if header.size != size {
+            if !exact(std::mem::size_of::<virgl_renderer_supported_structures>()) {
                 return -libc::EINVAL;
             }
             let args = execute_args as *mut virgl_renderer_supported_structures;
-            // SAFETY: the header says the buffer holds this struct, and it fits.
+            // SAFETY: the buffer is exactly this struct (checked above) and writable by contract.
             unsafe {
                 (*args).out_supported_structures_mask = if (*args).in_stype_version == 0 {
                     EXPORT_QUERY | SUPPORTED_STRUCTURES
@@ -515,23 +522,45 @@ pub unsafe extern "C" fn virgl_renderer_execute(
             0
         }
         EXPORT_QUERY => {
-            let size = std::mem::size_of::<virgl_renderer_export_query>() as u32;
-            if header.size != size {
+            if !exact(std::mem::size_of::<virgl_renderer_export_query>()) {
                 return -libc::EINVAL;
             }
             let args = execute_args as *mut virgl_renderer_export_query;
-            // SAFETY: the header says the buffer holds this struct, and it fits. We can export
-            // no resource as dma-buf (no GBM here): report zero fds, as upstream does for a
-            // resource without an export.
-            unsafe {
-                (*args).out_num_fds = 0;
-                (*args).out_fourcc = 0;
-                (*args).out_fds = [-1; 4];
-                (*args).out_strides = [0; 4];
-                (*args).out_offsets = [0; 4];
-                (*args).out_modifier = u64::MAX; // DRM_FORMAT_MOD_INVALID
-            }
-            -libc::EINVAL
+            // SAFETY: the buffer is exactly this struct (checked above) and readable.
+            let (res_id, export_fds) = unsafe { ((*args).in_resource_id, (*args).in_export_fds) };
+            with_state(-libc::EINVAL, |state| {
+                if state.renderer.resources().get(res_id).is_none() {
+                    return -libc::EINVAL;
+                }
+                let typed = state.renderer.resource_info(res_id).is_ok();
+                // SAFETY: as above, and writable by contract.
+                let query = unsafe { &mut *args };
+                if typed {
+                    // A GL resource: nothing can be exported as dma-buf here (no GBM), so a
+                    // plain query answers "no fds" and an export request fails, as upstream
+                    // does for resources without a GBM buffer.
+                    query.out_num_fds = 0;
+                    query.out_fourcc = 0;
+                    query.out_modifier = DRM_FORMAT_MOD_INVALID;
+                    if export_fds != 0 {
+                        -libc::EINVAL
+                    } else {
+                        0
+                    }
+                } else if export_fds == 0 {
+                    // Untyped (blob) resources are exported with export_blob; a query gets one
+                    // fd slot without type information, as upstream answers.
+                    query.out_num_fds = 1;
+                    query.out_fourcc = 0;
+                    query.out_fds[0] = -1;
+                    query.out_strides[0] = 0;
+                    query.out_offsets[0] = 0;
+                    query.out_modifier = DRM_FORMAT_MOD_INVALID;
+                    0
+                } else {
+                    -libc::EINVAL
+                }
+            })
         }
         _ => -libc::EINVAL,
     }
@@ -686,14 +715,15 @@ pub unsafe extern "C" fn virgl_renderer_resource_detach_iov(
     num_iovs: *mut c_int,
 ) {
     with_state((), |state| {
-        let Some(iovecs) = state
-            .renderer
-            .resources_mut()
-            .detach_backing(res_handle as u32)
-        else {
+        let res_id = res_handle as u32;
+        if state.renderer.resources().get(res_id).is_none() {
             return;
+        }
+        // A known resource without guest iovecs answers NULL/0, as upstream does.
+        let (raw, count) = match state.renderer.resources_mut().detach_backing(res_id) {
+            Some(iovecs) => iovecs.raw_parts(),
+            None => (std::ptr::null(), 0),
         };
-        let (raw, count) = iovecs.raw_parts();
         // SAFETY: valid (or NULL) out pointers by contract; we hand back the caller's own array.
         unsafe {
             if !iov.is_null() {
