@@ -42,7 +42,10 @@ fn cdylib() -> PathBuf {
         return found.clone();
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let target_dir = profile.parent().expect("profile dir has a parent").to_path_buf();
+    let target_dir = profile
+        .parent()
+        .expect("profile dir has a parent")
+        .to_path_buf();
     let mut build = Command::new(cargo);
     build
         .args(["build", "-p", "virgl-capi", "--lib"])

@@ -6,7 +6,7 @@
 //! unknown ids.
 
 use std::ffi::{c_char, c_int, c_void};
-use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 
 use virgl_resource::{
     Backing, BlobFlags, BlobInfo, BlobMem, FdType, GuestIovecs, GuestMemory, ResourceCreateArgs,
@@ -1076,8 +1076,13 @@ pub unsafe extern "C" fn virgl_renderer_resource_export_blob(
     })
 }
 
+/// The fd moves to the library only on success: a duplicate of it is imported and, once the
+/// resource exists, the caller's fd is closed. A refused import leaves the caller's fd open and
+/// the caller's to close, as upstream's refusals (which all happen before it takes the fd) do.
+///
 /// # Safety
-/// `args` must be valid for reads; on success the library owns `args->fd`.
+/// `args` must be valid for reads and `args->fd` an open fd the caller owns; on success the
+/// library owns `args->fd`.
 #[no_mangle]
 pub unsafe extern "C" fn virgl_renderer_resource_import_blob(
     args: *const virgl_renderer_resource_import_blob_args,
@@ -1093,20 +1098,27 @@ pub unsafe extern "C" fn virgl_renderer_resource_import_blob(
     ) else {
         return -libc::EINVAL;
     };
-    if a.res_handle == 0 || a.fd < 0 {
+    if a.res_handle == 0 || a.fd < 0 || a.size == 0 {
         return -libc::EINVAL;
     }
     with_state(-libc::EINVAL, |state| {
         if state.renderer.resources().get(a.res_handle).is_some() {
             return -libc::EINVAL;
         }
-        // SAFETY: the caller hands the fd over to us on this call (upstream takes ownership).
-        let fd = unsafe { OwnedFd::from_raw_fd(a.fd) };
+        // SAFETY: the caller's fd is open for the duration of this call by contract.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(a.fd) };
+        let Ok(duplicate) = borrowed.try_clone_to_owned() else {
+            return -libc::EINVAL;
+        };
         match state
             .renderer
-            .import_blob(a.res_handle, blob_mem, fd_type, fd, a.size)
+            .import_blob(a.res_handle, blob_mem, fd_type, duplicate, a.size)
         {
-            Ok(()) => 0,
+            Ok(()) => {
+                // SAFETY: the caller handed `a.fd` over on success; we hold our duplicate.
+                drop(unsafe { OwnedFd::from_raw_fd(a.fd) });
+                0
+            }
             Err(error) => {
                 tracing::warn!(res_id = a.res_handle, %error, "import refused");
                 -libc::EINVAL

@@ -19,6 +19,9 @@
 
 #include "virglrenderer.h"
 
+/* Helpers a program may not use: no -Wunused-function for them. */
+#define HELPER static __attribute__((unused))
+
 static int failures;
 
 /*
@@ -59,7 +62,7 @@ struct virgl_box {
       fflush(stdout);                                                                      \
    } while (0)
 
-static int finish(const char *name)
+HELPER int finish(const char *name)
 {
    if (failures) {
       fprintf(stderr, "%s: %d check(s) failed\n", name, failures);
@@ -73,7 +76,7 @@ static int finish(const char *name)
  * A system libvirglrenderer.so.1 may be installed: make sure the loader gave us the one the
  * test harness put under $VIRGL_TEST_LIB_DIR.
  */
-static void check_library_is_ours(void)
+HELPER void check_library_is_ours(void)
 {
    Dl_info where;
    REQUIRE(dladdr((void *)virgl_renderer_init, &where) && where.dli_fname,
@@ -107,18 +110,18 @@ struct cmdbuf {
 };
 
 /* VIRGL_CMD0(cmd, obj, len): 8-bit command, 8-bit object type, 16-bit payload length. */
-static void emit_header(struct cmdbuf *b, uint32_t cmd, uint32_t obj, uint32_t len)
+HELPER void emit_header(struct cmdbuf *b, uint32_t cmd, uint32_t obj, uint32_t len)
 {
    REQUIRE(b->n + 1 + len <= sizeof(b->dw) / sizeof(b->dw[0]), "command buffer full");
    b->dw[b->n++] = cmd | (obj << 8) | (len << 16);
 }
 
-static void emit(struct cmdbuf *b, uint32_t dword)
+HELPER void emit(struct cmdbuf *b, uint32_t dword)
 {
    b->dw[b->n++] = dword;
 }
 
-static uint32_t fui(float f)
+HELPER uint32_t fui(float f)
 {
    uint32_t u;
    memcpy(&u, &f, sizeof(u));
@@ -126,7 +129,7 @@ static uint32_t fui(float f)
 }
 
 /* A surface on level `level`, layers first..last of a texture (VIRGL_OBJ_SURFACE_SIZE = 5). */
-static void emit_create_surface(struct cmdbuf *b, uint32_t handle, uint32_t res_handle,
+HELPER void emit_create_surface(struct cmdbuf *b, uint32_t handle, uint32_t res_handle,
                                 uint32_t format, uint32_t level, uint32_t first_layer,
                                 uint32_t last_layer)
 {
@@ -138,7 +141,7 @@ static void emit_create_surface(struct cmdbuf *b, uint32_t handle, uint32_t res_
    emit(b, first_layer | (last_layer << 16));
 }
 
-static void emit_set_framebuffer(struct cmdbuf *b, uint32_t nr_cbufs, const uint32_t *cbufs,
+HELPER void emit_set_framebuffer(struct cmdbuf *b, uint32_t nr_cbufs, const uint32_t *cbufs,
                                  uint32_t zsurf)
 {
    emit_header(b, CCMD_SET_FRAMEBUFFER_STATE, 0, nr_cbufs + 2);
@@ -149,7 +152,7 @@ static void emit_set_framebuffer(struct cmdbuf *b, uint32_t nr_cbufs, const uint
 }
 
 /* VIRGL_OBJ_CLEAR_SIZE = 8: buffers, 4 colour dwords, depth as a double, stencil. */
-static void emit_clear(struct cmdbuf *b, uint32_t buffers, const float rgba[4], double depth,
+HELPER void emit_clear(struct cmdbuf *b, uint32_t buffers, const float rgba[4], double depth,
                        uint32_t stencil)
 {
    uint64_t depth_bits;
@@ -166,7 +169,7 @@ static void emit_clear(struct cmdbuf *b, uint32_t buffers, const float rgba[4], 
 /* ---- fds ---- */
 
 /* Open fds of this process (the directory stream's own fd excluded). */
-static __attribute__((unused)) int count_fds(void)
+HELPER int count_fds(void)
 {
    DIR *dir = opendir("/proc/self/fd");
    REQUIRE(dir != NULL, "opendir /proc/self/fd");
