@@ -296,6 +296,9 @@ int main(void)
    ret = virgl_renderer_submit_cmd(cmds.dw, CTX_ID, (int)cmds.n);
    CHECK(ret == 0, "submit_cmd: %d", ret);
 
+   /* QEMU binds the renderer's own context before it touches GL itself (scanout blits). */
+   virgl_renderer_force_ctx_0();
+
    STEP("transfer_read_iov into the attached pages, check the clear colour");
    memset(piece0, 0, split);
    memset(piece1, 0, size - split);
@@ -305,6 +308,15 @@ int main(void)
    /* B8G8R8A8 in memory: B, G, R, A bytes. */
    bad = count_bad_pixels(guest, W, H, W * BPP, 153, 51, 255, 255);
    CHECK(bad == 0, "%d of %d pixels are not the clear colour", bad, W * H);
+
+   STEP("TRANSFER_FROM_HOST_3D passes the command's ctx_id");
+   memset(piece0, 0, split);
+   memset(piece1, 0, size - split);
+   ret = virgl_renderer_transfer_read_iov(RES_ID, CTX_ID, 0, 0, 0, &whole, 0, NULL, 0);
+   CHECK(ret == 0, "transfer_read_iov(ctx %d): %d", CTX_ID, ret);
+   GATHER();
+   bad = count_bad_pixels(guest, W, H, W * BPP, 153, 51, 255, 255);
+   CHECK(bad == 0, "ctx transfer: %d of %d pixels are not the clear colour", bad, W * H);
 
    STEP("create_fence + poll -> write_fence");
    ret = virgl_renderer_create_fence(FENCE_ID, 0);
@@ -333,6 +345,15 @@ int main(void)
    CHECK(info.stride == W * BPP, "stride %u", info.stride);
    CHECK(info.drm_fourcc == ('A' | 'R' << 8 | '2' << 16 | '4' << 24), "fourcc %#x",
          (unsigned)info.drm_fourcc);
+
+   struct virgl_renderer_resource_info_ext info_ext;
+   memset(&info_ext, 0xff, sizeof(info_ext));
+   info_ext.version = VIRGL_RENDERER_RESOURCE_INFO_EXT_VERSION;
+   ret = virgl_renderer_resource_get_info_ext(RES_ID, &info_ext);
+   CHECK(ret == 0, "get_info_ext: %d", ret);
+   CHECK(info_ext.version == VIRGL_RENDERER_RESOURCE_INFO_EXT_VERSION, "version overwritten");
+   CHECK(memcmp(&info_ext.base, &info, sizeof(info)) == 0, "get_info_ext base differs");
+   CHECK(!info_ext.has_dmabuf_export, "dma-buf export claimed without GBM");
 
    STEP("get_rect of the whole resource into a separate buffer");
    uint8_t *rect_mem = calloc(1, size);
