@@ -55,7 +55,11 @@ pub enum ProtocolError {
     InvalidFormat(u32),
     /// A struct of fixed size was given a buffer of another size.
     #[error("{what}: expected {expected} bytes, got {actual}")]
-    SizeMismatch { what: &'static str, expected: usize, actual: usize },
+    SizeMismatch {
+        what: &'static str,
+        expected: usize,
+        actual: usize,
+    },
     /// An operation/request id that the protocol does not define.
     #[error("{protocol}: unknown op {op}")]
     UnknownOp { protocol: &'static str, op: u32 },

@@ -19,9 +19,9 @@ mod error;
 pub mod format;
 pub mod pipe;
 pub mod render_server;
-mod wire;
 pub mod video;
 pub mod vtest;
+mod wire;
 
 pub use error::ProtocolError;
 pub use format::{FormatInfo, VirglFormat};

@@ -233,7 +233,13 @@ impl Resource {
         };
         let info = BlobInfo {
             blob_mem,
-            blob_flags: BlobFlags::empty(),
+            // Imported memory the host can map (shm, dma-buf) is mappable for the VMM, as
+            // upstream's resource_map does for imports regardless of flags.
+            blob_flags: if matches!(fd_type, FdType::Shm | FdType::Dmabuf) {
+                BlobFlags::MAPPABLE
+            } else {
+                BlobFlags::empty()
+            },
             blob_id: 0,
             size,
         };

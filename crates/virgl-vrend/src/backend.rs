@@ -65,6 +65,8 @@ pub struct ResourceInfo {
 /// The GL backend.
 pub struct VrendBackend {
     shared: Rc<Shared>,
+    /// Context-0 fences whose work is complete, waiting for `retire_ctx0_fences`.
+    signalled_ctx0_fences: Vec<u32>,
 }
 
 impl std::fmt::Debug for VrendBackend {
@@ -93,6 +95,7 @@ impl VrendBackend {
                 resources: RefCell::new(HashMap::new()),
                 caps,
             }),
+            signalled_ctx0_fences: Vec::new(),
         })
     }
 
@@ -244,6 +247,18 @@ impl Backend for VrendBackend {
         let res = GlResource::create(host, args)?;
         resources.insert(args.handle, res);
         Ok(())
+    }
+
+    fn submit_ctx0_fence(&mut self, fence_id: u32) -> Result<(), ContextError> {
+        // Guest contexts submit synchronously on this thread; waiting for every GL context here
+        // makes the fence cover all work submitted before it, whichever context issued it.
+        self.shared.host.finish_all()?;
+        self.signalled_ctx0_fences.push(fence_id);
+        Ok(())
+    }
+
+    fn retire_ctx0_fences(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.signalled_ctx0_fences)
     }
 
     fn destroy_resource(&mut self, res_id: u32) {

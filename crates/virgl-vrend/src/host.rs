@@ -97,6 +97,9 @@ impl ExtraGl {
 pub struct HostGl {
     provider: Rc<dyn GlContextProvider>,
     root: GlContextHandle,
+    /// Live contexts made by [`Self::create_shared_context`] (guest sub-contexts), so that a
+    /// renderer-wide fence can wait for the work of every one of them.
+    shared_contexts: std::cell::RefCell<Vec<GlContextHandle>>,
     context_version: (u32, u32),
     pub(crate) gl: glow::Context,
     pub(crate) extra: ExtraGl,
@@ -239,6 +242,7 @@ impl HostGl {
         Ok(Self {
             provider,
             root,
+            shared_contexts: Default::default(),
             context_version,
             gl,
             extra,
@@ -276,18 +280,36 @@ impl HostGl {
     pub fn create_shared_context(&self) -> VrendResult<GlContextHandle> {
         self.make_root_current()?;
         let (major, minor) = self.context_version;
-        self.provider.create_context(&GlContextParams {
+        let ctx = self.provider.create_context(&GlContextParams {
             shared: true,
             major,
             minor,
             compat: false,
-        })
+        })?;
+        self.shared_contexts.borrow_mut().push(ctx);
+        Ok(ctx)
     }
 
     /// Destroys a context made by [`Self::create_shared_context`]; the root is current after.
     pub fn destroy_context(&self, ctx: GlContextHandle) {
         let _ = self.make_root_current();
+        self.shared_contexts.borrow_mut().retain(|&c| c != ctx);
         self.provider.destroy_context(ctx);
+    }
+
+    /// Waits until the GL work issued so far in every context (guest sub-contexts and the root)
+    /// is complete: what a renderer-wide (context 0) fence promises. The root is current after.
+    pub fn finish_all(&self) -> VrendResult<()> {
+        let contexts = self.shared_contexts.borrow().clone();
+        for ctx in contexts {
+            self.make_current(ctx)?;
+            // SAFETY: `ctx` is current; glFinish has no preconditions.
+            unsafe { self.gl.finish() };
+        }
+        self.make_root_current()?;
+        // SAFETY: the root context is current.
+        unsafe { self.gl.finish() };
+        Ok(())
     }
 
     /// Drains pending GL errors, returning the first one (0 if none).
