@@ -5,6 +5,7 @@
 
 mod codegen;
 mod demo;
+mod fuzz;
 mod install;
 mod packages;
 mod tasks;
@@ -16,6 +17,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   demo        start virgl-vtest and render with a real Mesa client (prints a summary, saves a PNG)
   test        everything CI runs: packages, fmt, clippy, unit/integration tests, bench smoke
+  fuzz        [--seconds N] [target...]: long libFuzzer runs (nightly, cargo-fuzz)
   codegen     regenerate checked-in generated files (--check: fail on drift)
   install     --prefix DIR: lay out libvirglrenderer.so.1, headers and virglrenderer.pc
   packages    install the system packages the tests and the demo need";
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         "test" => tasks::test(rest),
         "install" => install::install(rest),
         "codegen" => codegen::codegen(rest),
+        "fuzz" => fuzz::fuzz(rest),
         "packages" => packages::ensure(packages::ALL),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
