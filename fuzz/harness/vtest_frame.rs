@@ -37,7 +37,7 @@ pub fn run(data: &[u8]) {
                     // Whatever it still needs is a positive, bounded amount.
                     let wanted = framed.bytes_wanted();
                     if let Ok(n) = wanted {
-                        assert!(n >= 1 && n <= MAX_PAYLOAD + 64 * 1024);
+                        assert!((1..=MAX_PAYLOAD + 64 * 1024).contains(&n));
                     }
                     break;
                 }
