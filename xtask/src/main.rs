@@ -8,6 +8,7 @@ mod demo;
 mod fuzz;
 mod install;
 mod packages;
+mod qemu_e2e;
 mod tasks;
 
 use std::process::ExitCode;
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
+  qemu-e2e    boot a guest in Debian's QEMU (virtio-gpu-gl) on our libvirglrenderer.so.1
   demo        start virgl-vtest and render with a real Mesa client (prints a summary, saves a PNG)
   test        everything CI runs: packages, fmt, clippy, unit/integration tests, bench smoke
   fuzz        [--seconds N] [target...]: long libFuzzer runs (nightly, cargo-fuzz)
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let rest = &args[1..];
     let result = match task.as_str() {
         "demo" => demo::demo(rest),
+        "qemu-e2e" => qemu_e2e::qemu_e2e(rest),
         "test" => tasks::test(rest),
         "install" => install::install(rest),
         "codegen" => codegen::codegen(rest),

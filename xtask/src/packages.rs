@@ -52,6 +52,22 @@ pub const ALL: &[Package] = &[
     main("pkg-config"),
 ];
 
+/// What `cargo xtask qemu-e2e` adds: Debian's QEMU 10 with its OpenGL and SDL modules (the
+/// virtio-gpu-gl device), and the tools that build the guest. The guest kernel is downloaded with
+/// `apt-get download`, never installed on the host.
+pub const QEMU: &[Package] = &[
+    bpo("qemu-system-x86"),
+    bpo("qemu-system-modules-opengl"),
+    bpo("qemu-system-gui"),
+    // The guest's userland, its initramfs, and `depmod` to compute the module chain.
+    main("busybox-static"),
+    main("cpio"),
+    main("kmod"),
+    // The static guest test program.
+    main("gcc"),
+    main("libc6-dev"),
+];
+
 fn installed(name: &str) -> bool {
     Command::new("dpkg-query")
         .args(["-W", "-f=${Status}", name])
