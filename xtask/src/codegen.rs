@@ -3,7 +3,8 @@
 //! Generated here:
 //! - `crates/virgl-capi/include/virgl/virglrenderer.h` from the C ABI's Rust definitions
 //!   (cbindgen, configured by `crates/virgl-capi/cbindgen.toml`);
-//! - `crates/virgl-capi/include/virgl/virgl-version.h` from the version we implement (1.3.0).
+//! - `crates/virgl-capi/include/virgl/virgl-version.h` from the version we implement (1.3.0);
+//! - `crates/virgl-venus/src/generated/` from the Venus protocol data (see `venus_codegen`).
 
 use std::path::Path;
 
@@ -56,7 +57,8 @@ fn virgl_version_h() -> String {
 }
 
 fn generated(root: &Path) -> Result<Vec<Generated>, String> {
-    Ok(vec![
+    let venus = crate::venus_codegen::generate(root)?;
+    let mut files = vec![
         Generated {
             path: "crates/virgl-capi/include/virgl/virglrenderer.h",
             contents: virglrenderer_h(root)?,
@@ -65,7 +67,13 @@ fn generated(root: &Path) -> Result<Vec<Generated>, String> {
             path: "crates/virgl-capi/include/virgl/virgl-version.h",
             contents: virgl_version_h(),
         },
-    ])
+    ];
+    files.extend(
+        venus
+            .into_iter()
+            .map(|(path, contents)| Generated { path, contents }),
+    );
+    Ok(files)
 }
 
 pub fn codegen(args: &[String]) -> Result<(), String> {

@@ -10,6 +10,7 @@ mod install;
 mod packages;
 mod qemu_e2e;
 mod tasks;
+mod venus_codegen;
 
 use std::process::ExitCode;
 
