@@ -31,6 +31,10 @@ pub enum VrendError {
     /// The guest sent something invalid.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// A guest shader is malformed or uses something the translator cannot express
+    /// (`line` is 1-based in the TGSI text; 0 when no line applies).
+    #[error("shader line {line}: {message}")]
+    Shader { line: usize, message: String },
 }
 
 impl From<virgl_resource::ResourceError> for VrendError {
@@ -44,6 +48,7 @@ impl From<VrendError> for ContextError {
     fn from(err: VrendError) -> Self {
         match err {
             VrendError::Invalid(msg) => ContextError::InvalidCommand(msg),
+            shader @ VrendError::Shader { .. } => ContextError::InvalidCommand(shader.to_string()),
             other => ContextError::Host(other.to_string()),
         }
     }

@@ -24,6 +24,7 @@ mod host;
 mod objects;
 mod ops;
 mod resource;
+pub mod tgsi;
 
 pub use backend::{ResourceInfo, VrendBackend};
 pub use context::{BackingLookup, VrendContext};
