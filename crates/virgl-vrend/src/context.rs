@@ -3,9 +3,9 @@
 //!
 //! Every command is checked (sizes, handles, types, resource ids, boxes) before any GL call.
 //! The first failing command marks the context broken: the rest of that buffer and every later
-//! submit are refused with the logged reason, while other contexts keep working. Commands that
-//! need the TGSI→GLSL translator (draws, compute, shader linking) fail explicitly with
-//! [`ContextError::Unsupported`] naming issue 6 — never a silent success.
+//! submit are refused with the logged reason, while other contexts keep working. Draws go
+//! through [`crate::draw`]; what is not implemented (compute, shader images/buffers, stream
+//! output, video) fails explicitly with [`ContextError::Unsupported`] — never a silent success.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -13,18 +13,26 @@ use std::rc::Rc;
 use glow::HasContext;
 use virgl_protocol::command::{
     Blit, Box3, ClearSurface, ClearTexture, Command, CommandIter, CopyTransfer3d, CreateObject,
-    ResourceCopyRegion, ResourceInlineWrite, Scissor, Transfer3d, TransferRegion,
+    CreateShader, GetQueryResultQbo, ResourceCopyRegion, ResourceInlineWrite, Scissor,
+    SetRenderCondition, ShaderAssembler, Transfer3d, TransferRegion,
 };
+use virgl_protocol::pipe::ShaderType;
 use virgl_resource::{
     Context, ContextError, FenceSignal, ResourceTable, TransferDirection, TransferRequest,
 };
 
 use crate::backend::{transfer, Shared};
+use crate::draw::{self, DrawCtx, DrawState};
 use crate::egl::GlContextHandle;
 use crate::error::{VrendError, VrendResult};
 use crate::objects::{Object, ObjectTable, ObjectType, Surface};
 use crate::ops;
+use crate::program::{ProgramCache, ShaderObj};
+use crate::query::{self, QueryObj};
 use crate::resource::{GuestMemory, TexBox};
+use crate::state::GlShadow;
+use crate::vertex::VertexElementsObj;
+use crate::views::{SamplerObj, SamplerViewObj};
 
 /// Most sub-contexts one context may create (each is a host GL context).
 const MAX_SUB_CONTEXTS: usize = 64;
@@ -40,7 +48,7 @@ pub(crate) struct FramebufferState {
     pub no_attach: Option<(u32, u32, u32, u32)>,
 }
 
-/// Fixed-function state kept for the draw path (issue 6).
+/// Fixed-function state values set by commands (applied at draw time).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PipeState {
     pub viewports: Vec<[f32; 6]>,
@@ -61,6 +69,15 @@ pub(crate) struct SubContext {
     pub objects: ObjectTable,
     pub fb: FramebufferState,
     pub state: PipeState,
+    /// Bindings used by draws.
+    pub draw: DrawState,
+    /// What this sub-context's GL context was last given.
+    pub shadow: GlShadow,
+    pub programs: ProgramCache,
+    /// The vertex array of draws (VAOs are per GL context).
+    pub vao: Option<glow::VertexArray>,
+    /// Shader texts split over several CREATE_OBJECT commands.
+    pub assembler: ShaderAssembler,
 }
 
 /// One guest GL context.
@@ -90,8 +107,28 @@ fn invalid(msg: impl Into<String>) -> VrendError {
     VrendError::Invalid(msg.into())
 }
 
-fn issue6(what: &'static str) -> ContextError {
-    ContextError::Unsupported(what)
+/// GL barrier bits of `PIPE_BARRIER_*` flags.
+fn gl_barrier_bits(flags: u32) -> u32 {
+    use virgl_protocol::pipe::barrier as b;
+    let map = [
+        (b::MAPPED_BUFFER, glow::CLIENT_MAPPED_BUFFER_BARRIER_BIT),
+        (b::SHADER_BUFFER, glow::SHADER_STORAGE_BARRIER_BIT),
+        (b::QUERY_BUFFER, glow::QUERY_BUFFER_BARRIER_BIT),
+        (b::VERTEX_BUFFER, glow::VERTEX_ATTRIB_ARRAY_BARRIER_BIT),
+        (b::INDEX_BUFFER, glow::ELEMENT_ARRAY_BARRIER_BIT),
+        (b::CONSTANT_BUFFER, glow::UNIFORM_BARRIER_BIT),
+        (b::INDIRECT_BUFFER, glow::COMMAND_BARRIER_BIT),
+        (b::TEXTURE, glow::TEXTURE_FETCH_BARRIER_BIT),
+        (b::IMAGE, glow::SHADER_IMAGE_ACCESS_BARRIER_BIT),
+        (b::FRAMEBUFFER, glow::FRAMEBUFFER_BARRIER_BIT),
+        (b::STREAMOUT_BUFFER, glow::TRANSFORM_FEEDBACK_BARRIER_BIT),
+        (b::GLOBAL_BUFFER, glow::SHADER_STORAGE_BARRIER_BIT),
+        (b::UPDATE_BUFFER, glow::BUFFER_UPDATE_BARRIER_BIT),
+        (b::UPDATE_TEXTURE, glow::TEXTURE_UPDATE_BARRIER_BIT),
+    ];
+    map.iter()
+        .filter(|(p, _)| flags & p != 0)
+        .fold(0, |acc, (_, g)| acc | g)
 }
 
 /// Converts a wire box to the backend's.
@@ -193,6 +230,11 @@ impl VrendContext {
                     sample_mask: !0,
                     ..Default::default()
                 },
+                draw: DrawState::default(),
+                shadow: GlShadow::default(),
+                programs: ProgramCache::default(),
+                vao: None,
+                assembler: ShaderAssembler::default(),
             },
         );
         Ok(())
@@ -213,12 +255,30 @@ impl VrendContext {
         Ok(())
     }
 
-    fn drop_sub(&self, sub: SubContext) {
+    fn drop_sub(&self, mut sub: SubContext) {
         let host = &self.shared.host;
         if host.make_current(sub.gl_ctx).is_ok() {
-            if let Some(fbo) = sub.fbo {
-                // SAFETY: the FBO belongs to this (current) context.
-                unsafe { host.gl.delete_framebuffer(fbo) };
+            if sub.draw.render_condition {
+                if let Some(end) = host.extra.end_conditional_render {
+                    // SAFETY: a conditional render is active on this (current) context.
+                    unsafe { end() };
+                }
+            }
+            for object in sub.objects.drain() {
+                if let Object::Shader(s) = &object {
+                    s.release(&host.gl);
+                }
+                object.release(&host.gl);
+            }
+            sub.programs.clear(&host.gl);
+            // SAFETY: the FBO and VAO belong to this (current) context.
+            unsafe {
+                if let Some(fbo) = sub.fbo {
+                    host.gl.delete_framebuffer(fbo);
+                }
+                if let Some(vao) = sub.vao {
+                    host.gl.delete_vertex_array(vao);
+                }
             }
         }
         host.destroy_context(sub.gl_ctx);
@@ -252,11 +312,8 @@ impl VrendContext {
                 for item in CommandIter::new(cmd) {
                     let (offset, command) =
                         item.map_err(|e| ContextError::InvalidCommand(e.to_string()))?;
-                    // The payload after the header, for objects kept as raw dwords.
-                    let len = (cmd[offset] >> 16) as usize;
-                    let payload = &cmd[offset + 1..offset + 1 + len];
                     tracing::trace!(ctx_id = self.ctx_id, offset, ?command, "command");
-                    self.dispatch(command, payload, backings)?;
+                    self.dispatch(command, backings)?;
                 }
                 Ok(())
             });
@@ -273,12 +330,11 @@ impl VrendContext {
     fn dispatch(
         &mut self,
         command: Command<'_>,
-        payload: &[u32],
         backings: &mut dyn BackingLookup,
     ) -> Result<(), ContextError> {
         match command {
             Command::Nop(_) | Command::EndTransfers(_) => Ok(()),
-            Command::CreateObject(create) => Ok(self.create_object(&create, payload)?),
+            Command::CreateObject(create) => Ok(self.create_object(&create)?),
             Command::BindObject {
                 object_type,
                 handle,
@@ -291,8 +347,7 @@ impl VrendContext {
                 handle,
             } => {
                 let ty = ObjectType::from_raw(u32::from(object_type.raw()))?;
-                self.sub_mut()?.objects.remove(ty, handle)?;
-                Ok(())
+                Ok(self.destroy_object(ty, handle)?)
             }
             Command::SetViewportState(v) => {
                 let start = v.start_slot as usize;
@@ -380,6 +435,7 @@ impl VrendContext {
                 )?)
             }
             Command::Clear(c) => {
+                self.sub_mut()?.shadow.invalidate();
                 let value = ops::ClearValue {
                     color: c.color,
                     depth: c.depth,
@@ -393,13 +449,34 @@ impl VrendContext {
                     &value,
                 )?)
             }
-            Command::ClearSurface(c) => Ok(self.clear_surface(&c)?),
-            Command::ClearTexture(c) => Ok(self.clear_texture(&c)?),
-            Command::Blit(b) => Ok(self.blit(&b)?),
-            Command::ResourceCopyRegion(c) => Ok(self.copy_region(&c)?),
-            Command::ResourceInlineWrite(w) => self.inline_write(&w),
-            Command::Transfer3d(t) => self.transfer3d(&t, backings),
-            Command::CopyTransfer3d(t) => self.copy_transfer3d(&t, backings),
+            Command::ClearSurface(c) => {
+                self.sub_mut()?.shadow.invalidate();
+                Ok(self.clear_surface(&c)?)
+            }
+            Command::ClearTexture(c) => {
+                self.sub_mut()?.shadow.invalidate();
+                Ok(self.clear_texture(&c)?)
+            }
+            Command::Blit(b) => {
+                self.sub_mut()?.shadow.invalidate();
+                Ok(self.blit(&b)?)
+            }
+            Command::ResourceCopyRegion(c) => {
+                self.sub_mut()?.shadow.invalidate();
+                Ok(self.copy_region(&c)?)
+            }
+            Command::ResourceInlineWrite(w) => {
+                self.sub_mut()?.shadow.invalidate();
+                self.inline_write(&w)
+            }
+            Command::Transfer3d(t) => {
+                self.sub_mut()?.shadow.invalidate();
+                self.transfer3d(&t, backings)
+            }
+            Command::CopyTransfer3d(t) => {
+                self.sub_mut()?.shadow.invalidate();
+                self.copy_transfer3d(&t, backings)
+            }
             Command::SetSubCtx { sub_ctx_id } => {
                 if !self.subs.contains_key(&sub_ctx_id) {
                     return Err(invalid(format!(
@@ -432,41 +509,111 @@ impl VrendContext {
                 tracing::debug!(ctx_id = self.ctx_id, "guest debug flags ignored");
                 Ok(())
             }
-            Command::TextureBarrier(_) | Command::MemoryBarrier(_) => {
-                // SAFETY: a current context; glFlush has no preconditions.
-                unsafe { self.shared.host.gl.flush() };
+            Command::TextureBarrier(_) => {
+                let host = &self.shared.host;
+                match host.extra.texture_barrier {
+                    // SAFETY: a current context; glTextureBarrier has no preconditions.
+                    Some(barrier) => unsafe { barrier() },
+                    // SAFETY: as above; without the barrier, a finish orders the accesses.
+                    None => unsafe { host.gl.finish() },
+                }
+                Ok(())
+            }
+            Command::MemoryBarrier(flags) => {
+                let host = &self.shared.host;
+                if host.features.has(crate::features::Feature::Barrier) {
+                    // SAFETY: a current context; the PIPE_BARRIER_* bits are mapped to GL's.
+                    unsafe { host.gl.memory_barrier(gl_barrier_bits(flags)) };
+                } else {
+                    // SAFETY: as above.
+                    unsafe { host.gl.finish() };
+                }
                 Ok(())
             }
             Command::GetMemoryInfo { .. } => Err(ContextError::Unsupported(
                 "GET_MEMORY_INFO (no ATI_meminfo/NVX_gpu_memory_info; VIRGL_CAP_V2_MEMINFO is \
                  not advertised)",
             )),
-            Command::DrawVbo(_) => Err(issue6("DRAW_VBO (needs the TGSI translator, issue 6)")),
-            Command::LaunchGrid(_) => {
-                Err(issue6("LAUNCH_GRID (needs the TGSI translator, issue 6)"))
+            Command::DrawVbo(info) => {
+                let sub = self
+                    .subs
+                    .get_mut(&self.current)
+                    .ok_or_else(|| invalid("no sub"))?;
+                let dc = DrawCtx {
+                    shared: &self.shared,
+                    attached: &self.attached,
+                };
+                Ok(draw::draw_vbo(&dc, sub, &info)?)
             }
-            Command::LinkShader(_) => {
-                Err(issue6("LINK_SHADER (needs the TGSI translator, issue 6)"))
+            Command::LaunchGrid(_) => Err(ContextError::Unsupported(
+                "LAUNCH_GRID (compute shaders are not wired to the draw pipeline yet)",
+            )),
+            Command::LinkShader(l) => {
+                // Upstream links eagerly; binding the stages is enough here, the program is
+                // linked (and cached) by the first draw that uses it.
+                for (i, &handle) in l.handles.iter().enumerate() {
+                    let stage = ShaderType::from_raw(i as u32)
+                        .ok_or_else(|| invalid("shader stage index"))?;
+                    self.bind_shader(stage, handle)?;
+                }
+                Ok(())
             }
-            Command::SetVertexBuffers(_)
-            | Command::SetSamplerViews(_)
-            | Command::SetIndexBuffer(_)
-            | Command::SetConstantBuffer(_)
-            | Command::SetUniformBuffer(_)
-            | Command::BindSamplerStates(_)
-            | Command::BindShader(_)
-            | Command::SetTessState(_)
-            | Command::SetShaderBuffers(_)
+            Command::BindShader(b) => Ok(self.bind_shader(b.shader_type, b.handle)?),
+            Command::SetVertexBuffers(vbs) => {
+                self.sub_mut()?.draw.set_vertex_buffers(vbs.iter());
+                Ok(())
+            }
+            Command::SetIndexBuffer(ib) => Ok(self.sub_mut()?.draw.set_index_buffer(&ib)?),
+            Command::SetSamplerViews(v) => {
+                let sub = self.sub_mut()?;
+                for &h in v.handles.iter().filter(|&&h| h != 0) {
+                    sub.objects.get(ObjectType::SamplerView, h)?;
+                }
+                Ok(sub.draw.set_views(v.shader_type, v.start_slot, v.handles)?)
+            }
+            Command::BindSamplerStates(b) => {
+                let sub = self.sub_mut()?;
+                for &h in b.handles.iter().filter(|&&h| h != 0) {
+                    sub.objects.get(ObjectType::SamplerState, h)?;
+                }
+                Ok(sub
+                    .draw
+                    .set_samplers(b.shader_type, b.start_slot, b.handles)?)
+            }
+            Command::SetConstantBuffer(c) => {
+                Ok(self
+                    .sub_mut()?
+                    .draw
+                    .set_constants(c.shader_type, c.index, c.data)?)
+            }
+            Command::SetUniformBuffer(u) => {
+                if u.handle != 0 {
+                    self.check_resource(u.handle)?;
+                }
+                self.sub_mut()?.draw.set_ubo(&u);
+                Ok(())
+            }
+            Command::SetTessState(t) => {
+                self.sub_mut()?.draw.tess_levels = (t.outer, t.inner);
+                Ok(())
+            }
+            Command::SetShaderBuffers(b) if b.buffers.iter().all(|x| x.handle == 0) => Ok(()),
+            Command::SetShaderImages(i) if i.images.iter().all(|x| x.handle == 0) => Ok(()),
+            Command::SetAtomicBuffers(a) if a.buffers.iter().all(|x| x.handle == 0) => Ok(()),
+            Command::SetShaderBuffers(_)
             | Command::SetShaderImages(_)
-            | Command::SetAtomicBuffers(_)
-            | Command::SetStreamoutTargets(_)
-            | Command::SetRenderCondition(_) => {
-                Err(issue6("draw-state bindings (used only by draws, issue 6)"))
-            }
-            Command::BeginQuery { .. }
-            | Command::EndQuery { .. }
-            | Command::GetQueryResult { .. }
-            | Command::GetQueryResultQbo(_) => Err(issue6("queries (issue 6)")),
+            | Command::SetAtomicBuffers(_) => Err(ContextError::Unsupported(
+                "shader buffers, images and atomic counters are not bound by the draw path yet",
+            )),
+            Command::SetStreamoutTargets(t) if t.handles.iter().all(|&h| h == 0) => Ok(()),
+            Command::SetStreamoutTargets(_) => Err(ContextError::Unsupported(
+                "stream output (transform feedback) is not implemented",
+            )),
+            Command::SetRenderCondition(rc) => Ok(self.set_render_condition(&rc)?),
+            Command::BeginQuery { handle } => Ok(self.with_query(handle, |host, q| q.begin(host))?),
+            Command::EndQuery { handle } => Ok(self.with_query(handle, |host, q| q.end(host))?),
+            Command::GetQueryResult { handle, .. } => self.get_query_result(handle, backings),
+            Command::GetQueryResultQbo(q) => Ok(self.get_query_result_qbo(&q)?),
             Command::PipeResourceCreate(_)
             | Command::PipeResourceSetType(_)
             | Command::GetPipeResourceLayout(_) => Err(ContextError::Unsupported(
@@ -486,23 +633,200 @@ impl VrendContext {
         }
     }
 
-    fn create_object(&mut self, create: &CreateObject<'_>, payload: &[u32]) -> VrendResult<()> {
+    fn create_object(&mut self, create: &CreateObject<'_>) -> VrendResult<()> {
         let handle = create.handle();
+        let host = &self.shared.host;
         let object = match create {
             CreateObject::Surface(s) => Object::Surface(self.surface(s, 0)?),
             CreateObject::MsaaSurface(m) => {
                 Object::Surface(self.surface(&m.surface, m.sample_count.max(1))?)
             }
-            other => {
-                let ty = ObjectType::from_raw(u32::from(other.object_type().raw()))?;
-                // Kept as the raw dwords after the handle for the draw path (issue 6).
-                Object::State {
-                    ty,
-                    dwords: payload.get(1..).unwrap_or_default().to_vec(),
+            CreateObject::Blend(b) => Object::Blend(*b),
+            CreateObject::Rasterizer(r) => Object::Rasterizer(*r),
+            CreateObject::Dsa(d) => Object::Dsa(*d),
+            CreateObject::VertexElements(v) => Object::VertexElements(VertexElementsObj::new(
+                v.iter().collect(),
+                host.limits.max_vertex_attribs,
+            )?),
+            CreateObject::SamplerView(v) => {
+                self.check_resource(v.res_handle)?;
+                let resources = self.shared.resources.borrow();
+                let res = resources
+                    .get(&v.res_handle)
+                    .ok_or_else(|| invalid("resource vanished"))?;
+                Object::SamplerView(SamplerViewObj::create(host, res, v)?)
+            }
+            CreateObject::SamplerState(s) => Object::SamplerState(SamplerObj::create(host, s)?),
+            CreateObject::Query(q) => {
+                self.check_resource(q.res_handle)?;
+                let resources = self.shared.resources.borrow();
+                let res = resources
+                    .get(&q.res_handle)
+                    .ok_or_else(|| invalid("resource vanished"))?;
+                Object::Query(QueryObj::create(host, res, q)?)
+            }
+            CreateObject::StreamoutTarget(t) => {
+                self.check_resource(t.res_handle)?;
+                Object::StreamoutTarget(*t)
+            }
+            CreateObject::Shader(cs) => match self.create_shader(cs)? {
+                Some(obj) => obj,
+                // Waiting for continuation chunks.
+                None => return Ok(()),
+            },
+        };
+        let sub = self.sub_mut()?;
+        if let Err(e) = sub.objects.insert(handle, object) {
+            // The object never reached the table: give its GL objects back.
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn create_shader(&mut self, cs: &CreateShader<'_>) -> VrendResult<Option<Object>> {
+        let sub = self.sub_mut()?;
+        let Some(done) = sub.assembler.push(cs).map_err(|e| invalid(e.to_string()))? else {
+            return Ok(None);
+        };
+        let text = done.text_until_nul().to_vec();
+        let obj = ShaderObj::new(
+            done.shader_type,
+            &text,
+            done.stream_output,
+            done.req_local_mem,
+        )?;
+        Ok(Some(Object::Shader(Rc::new(obj))))
+    }
+
+    fn destroy_object(&mut self, ty: ObjectType, handle: u32) -> VrendResult<()> {
+        let host = &self.shared.host;
+        let sub = self
+            .subs
+            .get_mut(&self.current)
+            .ok_or_else(|| invalid("no current sub-context"))?;
+        let object = sub.objects.remove(ty, handle)?;
+        if let Object::Shader(s) = &object {
+            for bound in sub.draw.shaders.iter_mut() {
+                if *bound == handle {
+                    *bound = 0;
                 }
             }
+            let ids = s.release(&host.gl);
+            sub.programs.forget(&host.gl, &ids);
+            sub.shadow.program = None;
+        }
+        object.release(&host.gl);
+        Ok(())
+    }
+
+    fn bind_shader(&mut self, stage: ShaderType, handle: u32) -> VrendResult<()> {
+        let sub = self.sub_mut()?;
+        if handle != 0 {
+            match sub.objects.get(ObjectType::Shader, handle)? {
+                Object::Shader(s) if s.stage == stage => {}
+                _ => {
+                    return Err(invalid(format!(
+                        "shader {handle} bound as a {stage:?} shader is not one"
+                    )))
+                }
+            }
+        }
+        sub.draw.shaders[stage.index()] = handle;
+        Ok(())
+    }
+
+    /// Runs `f` on query `handle` of the current sub-context.
+    fn with_query(
+        &mut self,
+        handle: u32,
+        f: impl FnOnce(&crate::host::HostGl, &mut QueryObj) -> VrendResult<()>,
+    ) -> VrendResult<()> {
+        let host = &self.shared.host;
+        let sub = self
+            .subs
+            .get_mut(&self.current)
+            .ok_or_else(|| invalid("no current sub-context"))?;
+        match sub.objects.get_mut(ObjectType::Query, handle)? {
+            Object::Query(q) => f(host, q),
+            _ => Err(invalid("query handle of another type")),
+        }
+    }
+
+    fn get_query_result(
+        &mut self,
+        handle: u32,
+        backings: &mut dyn BackingLookup,
+    ) -> Result<(), ContextError> {
+        let host = &self.shared.host;
+        let (res_id, bytes) = match self.sub()?.objects.get(ObjectType::Query, handle)? {
+            Object::Query(q) => (q.res_id, q.host_state(q.result(host))),
+            _ => return Err(invalid("query handle of another type").into()),
         };
-        self.sub_mut()?.objects.insert(handle, object)
+        self.check_resource(res_id)?;
+        let mem = backings
+            .backing(res_id)
+            .ok_or_else(|| invalid(format!("query resource {res_id} has no guest backing")))?;
+        if mem.size() < bytes.len() as u64 {
+            return Err(invalid("query resource smaller than the query state").into());
+        }
+        mem.write_at(0, &bytes).map_err(VrendError::from)?;
+        Ok(())
+    }
+
+    fn get_query_result_qbo(&mut self, q: &GetQueryResultQbo) -> VrendResult<()> {
+        self.check_resource(q.qbo_handle)?;
+        let host = &self.shared.host;
+        let resources = self.shared.resources.borrow();
+        let qbo = resources
+            .get(&q.qbo_handle)
+            .ok_or_else(|| invalid("resource vanished"))?;
+        match self.sub()?.objects.get(ObjectType::Query, q.handle)? {
+            Object::Query(query) => query.write_to_qbo(host, qbo, q),
+            _ => Err(invalid("query handle of another type")),
+        }
+    }
+
+    fn set_render_condition(&mut self, rc: &SetRenderCondition) -> VrendResult<()> {
+        let host = &self.shared.host;
+        let (begin, end) = match (
+            host.extra.begin_conditional_render,
+            host.extra.end_conditional_render,
+        ) {
+            (Some(b), Some(e)) => (b, e),
+            _ => return Err(VrendError::Unsupported("conditional rendering".into())),
+        };
+        let sub = self
+            .subs
+            .get_mut(&self.current)
+            .ok_or_else(|| invalid("no current sub-context"))?;
+        if sub.draw.render_condition {
+            // SAFETY: a conditional render is active on the current context.
+            unsafe { end() };
+            sub.draw.render_condition = false;
+        }
+        if rc.handle == 0 {
+            return Ok(());
+        }
+        let inverted = rc.condition;
+        if inverted
+            && !host
+                .features
+                .has(crate::features::Feature::ConditionalRenderInverted)
+        {
+            return Err(VrendError::Unsupported(
+                "inverted conditional rendering".into(),
+            ));
+        }
+        let mode = query::render_condition_mode(rc.mode, inverted)
+            .ok_or_else(|| invalid(format!("render condition mode {}", rc.mode)))?;
+        let query = match sub.objects.get(ObjectType::Query, rc.handle)? {
+            Object::Query(q) => q.query,
+            _ => return Err(invalid("query handle of another type")),
+        };
+        // SAFETY: current context; a query name of this context and a valid mode.
+        unsafe { begin(query.0.get(), mode) };
+        sub.draw.render_condition = true;
+        host.check("conditional render")
     }
 
     fn surface(&self, s: &virgl_protocol::command::Surface, samples: u32) -> VrendResult<Surface> {

@@ -41,6 +41,22 @@ type CompressedTexSubImage1dFn =
     unsafe extern "system" fn(u32, i32, i32, i32, u32, i32, *const c_void);
 type FramebufferParameteriFn = unsafe extern "system" fn(u32, u32, i32);
 type TexStorage3dMultisampleFn = unsafe extern "system" fn(u32, i32, u32, i32, i32, i32, u8);
+type U32Fn = unsafe extern "system" fn(u32);
+type U32U32Fn = unsafe extern "system" fn(u32, u32);
+type U32U32U32Fn = unsafe extern "system" fn(u32, u32, u32);
+type F32Fn = unsafe extern "system" fn(f32);
+type F32x3Fn = unsafe extern "system" fn(f32, f32, f32);
+type TextureViewFn = unsafe extern "system" fn(u32, u32, u32, u32, u32, u32, u32, u32);
+type TexBufferRangeFn = unsafe extern "system" fn(u32, u32, u32, isize, isize);
+type VoidFn = unsafe extern "system" fn();
+type MultiDrawIndirectFn = unsafe extern "system" fn(u32, *const c_void, i32, i32);
+type MultiDrawElementsIndirectFn = unsafe extern "system" fn(u32, u32, *const c_void, i32, i32);
+type MultiDrawIndirectCountFn = unsafe extern "system" fn(u32, *const c_void, isize, i32, i32);
+type MultiDrawElementsIndirectCountFn =
+    unsafe extern "system" fn(u32, u32, *const c_void, isize, i32, i32);
+type SamplerParameterIuivFn = unsafe extern "system" fn(u32, u32, *const u32);
+type PatchParameterFvFn = unsafe extern "system" fn(u32, *const f32);
+type GetQueryObjectBufferFn = unsafe extern "system" fn(u32, u32, *mut c_void);
 
 /// GL entry points glow does not wrap, loaded by hand.
 #[derive(Clone, Copy, Default)]
@@ -61,6 +77,49 @@ pub(crate) struct ExtraGl {
     pub tex_storage_3d_multisample: Option<TexStorage3dMultisampleFn>,
     /// glFramebufferParameteri (ARB_framebuffer_no_attachments).
     pub framebuffer_parameteri: Option<FramebufferParameteriFn>,
+    /// glLogicOp (desktop GL only).
+    pub logic_op: Option<U32Fn>,
+    /// glClipControl (GL 4.5 / ARB_clip_control).
+    pub clip_control: Option<U32U32Fn>,
+    /// glPolygonOffsetClamp (GL 4.6 / ARB_polygon_offset_clamp).
+    pub polygon_offset_clamp: Option<F32x3Fn>,
+    /// glSampleMaski.
+    pub sample_mask_i: Option<U32U32Fn>,
+    /// glMinSampleShading.
+    pub min_sample_shading: Option<F32Fn>,
+    /// glPointSize (desktop GL only).
+    pub point_size: Option<F32Fn>,
+    /// glProvokingVertex (desktop GL only).
+    pub provoking_vertex: Option<U32Fn>,
+    /// glPrimitiveRestartIndex (desktop GL 3.1).
+    pub primitive_restart_index: Option<U32Fn>,
+    /// glTextureView (GL 4.3 / ARB_texture_view).
+    pub texture_view: Option<TextureViewFn>,
+    /// glTexBufferRange (GL 4.3 / ARB_texture_buffer_range).
+    pub tex_buffer_range: Option<TexBufferRangeFn>,
+    /// glTextureBarrier (GL 4.5 / ARB_texture_barrier).
+    pub texture_barrier: Option<VoidFn>,
+    /// glBeginConditionalRender / glEndConditionalRender (GL 3.0).
+    pub begin_conditional_render: Option<U32U32Fn>,
+    pub end_conditional_render: Option<VoidFn>,
+    /// glBeginQueryIndexed / glEndQueryIndexed (GL 4.0 / ARB_transform_feedback3).
+    pub begin_query_indexed: Option<U32U32U32Fn>,
+    pub end_query_indexed: Option<U32U32Fn>,
+    /// glMultiDraw{Arrays,Elements}Indirect (GL 4.3).
+    pub multi_draw_arrays_indirect: Option<MultiDrawIndirectFn>,
+    pub multi_draw_elements_indirect: Option<MultiDrawElementsIndirectFn>,
+    /// glMultiDraw{Arrays,Elements}IndirectCount (GL 4.6 / ARB_indirect_parameters).
+    pub multi_draw_arrays_indirect_count: Option<MultiDrawIndirectCountFn>,
+    pub multi_draw_elements_indirect_count: Option<MultiDrawElementsIndirectCountFn>,
+    /// glPatchParameterfv (default tessellation levels).
+    pub patch_parameter_fv: Option<PatchParameterFvFn>,
+    /// glSamplerParameterIuiv (integer border colours).
+    pub sampler_parameter_iuiv: Option<SamplerParameterIuivFn>,
+    /// glGetQueryObject{i,ui,i64,ui64}v with a QUERY_BUFFER bound (offset as pointer).
+    pub get_query_object_iv: Option<GetQueryObjectBufferFn>,
+    pub get_query_object_uiv: Option<GetQueryObjectBufferFn>,
+    pub get_query_object_i64v: Option<GetQueryObjectBufferFn>,
+    pub get_query_object_ui64v: Option<GetQueryObjectBufferFn>,
 }
 
 impl ExtraGl {
@@ -89,6 +148,96 @@ impl ExtraGl {
             compressed_tex_sub_image_1d: load(provider, "glCompressedTexSubImage1D"),
             tex_storage_3d_multisample: load(provider, "glTexStorage3DMultisample"),
             framebuffer_parameteri: load(provider, "glFramebufferParameteri"),
+            logic_op: load(provider, "glLogicOp"),
+            clip_control: load(provider, "glClipControl"),
+            polygon_offset_clamp: load(provider, "glPolygonOffsetClamp"),
+            sample_mask_i: load(provider, "glSampleMaski"),
+            min_sample_shading: load(provider, "glMinSampleShading"),
+            point_size: load(provider, "glPointSize"),
+            provoking_vertex: load(provider, "glProvokingVertex"),
+            primitive_restart_index: load(provider, "glPrimitiveRestartIndex"),
+            texture_view: load(provider, "glTextureView"),
+            tex_buffer_range: load(provider, "glTexBufferRange"),
+            texture_barrier: load(provider, "glTextureBarrier"),
+            begin_conditional_render: load(provider, "glBeginConditionalRender"),
+            end_conditional_render: load(provider, "glEndConditionalRender"),
+            begin_query_indexed: load(provider, "glBeginQueryIndexed"),
+            end_query_indexed: load(provider, "glEndQueryIndexed"),
+            multi_draw_arrays_indirect: load(provider, "glMultiDrawArraysIndirect"),
+            multi_draw_elements_indirect: load(provider, "glMultiDrawElementsIndirect"),
+            multi_draw_arrays_indirect_count: load(provider, "glMultiDrawArraysIndirectCount"),
+            multi_draw_elements_indirect_count: load(provider, "glMultiDrawElementsIndirectCount"),
+            sampler_parameter_iuiv: load(provider, "glSamplerParameterIuiv"),
+            patch_parameter_fv: load(provider, "glPatchParameterfv"),
+            get_query_object_iv: load(provider, "glGetQueryObjectiv"),
+            get_query_object_uiv: load(provider, "glGetQueryObjectuiv"),
+            get_query_object_i64v: load(provider, "glGetQueryObjecti64v"),
+            get_query_object_ui64v: load(provider, "glGetQueryObjectui64v"),
+        }
+    }
+}
+
+impl ExtraGl {
+    /// Forgets the entry points the context's version and extensions do not provide.
+    fn drop_unsupported(&mut self, gles: bool, gl_ver: u32, f: &Features) {
+        if gles {
+            self.logic_op = None;
+            self.point_size = None;
+            self.provoking_vertex = None;
+            self.primitive_restart_index = None;
+            self.begin_conditional_render = None;
+            self.end_conditional_render = None;
+        }
+        if gles || !f.has(Feature::Tessellation) {
+            // GLES has no default levels: a TCS is mandatory there.
+            self.patch_parameter_fv = None;
+        }
+        if !f.has(Feature::SamplerBorderColors) {
+            self.sampler_parameter_iuiv = None;
+        }
+        if !f.has(Feature::ClipControl) {
+            self.clip_control = None;
+        }
+        if !f.has(Feature::PolygonOffsetClamp) {
+            self.polygon_offset_clamp = None;
+        }
+        if !f.has(Feature::SampleMask) {
+            self.sample_mask_i = None;
+        }
+        if !f.has(Feature::SampleShading) {
+            self.min_sample_shading = None;
+        }
+        if !f.has(Feature::TextureView) {
+            self.texture_view = None;
+        }
+        if !f.has(Feature::TextureBufferRange) {
+            self.tex_buffer_range = None;
+        }
+        if !f.has(Feature::TextureBarrier) {
+            self.texture_barrier = None;
+        }
+        if !f.has(Feature::TransformFeedback3) {
+            self.begin_query_indexed = None;
+            self.end_query_indexed = None;
+        }
+        if !f.has(Feature::MultiDrawIndirect) {
+            self.multi_draw_arrays_indirect = None;
+            self.multi_draw_elements_indirect = None;
+        }
+        if !f.has(Feature::IndirectParams) {
+            self.multi_draw_arrays_indirect_count = None;
+            self.multi_draw_elements_indirect_count = None;
+        }
+        if gles || gl_ver < 33 {
+            // Only the 64-bit getters need GL 3.3 / ARB_timer_query; the QBO path needs 4.4.
+            self.get_query_object_i64v = None;
+            self.get_query_object_ui64v = None;
+        }
+        if !f.has(Feature::Qbo) {
+            self.get_query_object_iv = None;
+            self.get_query_object_uiv = None;
+            self.get_query_object_i64v = None;
+            self.get_query_object_ui64v = None;
         }
     }
 }
@@ -185,6 +334,9 @@ impl HostGl {
         if gl_ver < 43 && gles_ver < 32 {
             extra.tex_storage_3d_multisample = None;
         }
+        // eglGetProcAddress answers for any name: drop what this context does not provide.
+        let feats = Features::detect(gl_ver, gles_ver, &extensions);
+        extra.drop_unsupported(gles, gl_ver, &feats);
         let core_profile = gles || (ver > 30 && !extensions.contains("GL_ARB_compatibility"));
         let features = Features::detect(gl_ver, gles_ver, &extensions);
         // SAFETY: plain state queries on the current root context.
@@ -264,6 +416,13 @@ impl HostGl {
 
     pub fn has_extension(&self, name: &str) -> bool {
         self.extensions.contains(name)
+    }
+
+    /// The context's extensions, sorted.
+    pub fn extension_list(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.extensions.iter().cloned().collect();
+        v.sort();
+        v
     }
 
     /// Makes the renderer-wide context current.

@@ -7,24 +7,33 @@
 //! guest context ([`VrendContext`]), sub-contexts, the object table, framebuffers, clears,
 //! blits, region copies and transfers.
 //!
-//! It does **not** (yet) translate TGSI shaders: draws, compute and shader linking fail with an
-//! explicit `Unsupported` error (issue 6). GBM render nodes are refused explicitly. It does not
-//! decode wire formats (that is `virgl-protocol`) nor own guest memory (that is
-//! `virgl-resource`).
+//! Draws translate the guest's TGSI to GLSL ([`tgsi`]), link and cache programs per state,
+//! apply state objects lazily with shadowing, and run DRAW_VBO (indexed, instanced, indirect),
+//! queries and conditional rendering. Compute, shader images/buffers, stream output and
+//! tessellation default levels fail with an explicit `Unsupported` error. GBM render nodes are
+//! refused explicitly. It does not decode wire formats (that is `virgl-protocol`) nor own guest
+//! memory (that is `virgl-resource`).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod backend;
 pub mod caps;
 mod context;
+mod draw;
 mod egl;
 mod error;
 mod features;
 pub mod formats;
+mod glenum;
 mod host;
 mod objects;
 mod ops;
+mod program;
+mod query;
 mod resource;
+mod state;
 pub mod tgsi;
+mod vertex;
+mod views;
 
 pub use backend::{ResourceInfo, VrendBackend};
 pub use context::{BackingLookup, VrendContext};

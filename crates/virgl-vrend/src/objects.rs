@@ -2,14 +2,19 @@
 //!
 //! Handles are the guest's: 0 is invalid, a handle names at most one object at a time, and
 //! every lookup names the type it expects, so a handle of the wrong type is an error rather
-//! than a reinterpretation. State objects that only draws use (blend, DSA, rasterizer, sampler
-//! states, vertex elements, shaders) are validated for size and kept as their raw dwords for
-//! the draw path (issue 6); surfaces are decoded because framebuffers, clears and blits use
-//! them now.
+//! than a reinterpretation. Objects are kept decoded; sampler views, sampler states and queries
+//! own a GL object, deleted when the object is destroyed or its sub-context goes away.
 
 use std::collections::HashMap;
+use std::rc::Rc;
+
+use virgl_protocol::command::{BlendState, DsaState, RasterizerState, StreamoutTarget};
 
 use crate::error::{VrendError, VrendResult};
+use crate::program::ShaderObj;
+use crate::query::QueryObj;
+use crate::vertex::VertexElementsObj;
+use crate::views::{SamplerObj, SamplerViewObj};
 
 /// `enum virgl_object_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,15 +64,19 @@ pub struct Surface {
     pub samples: u32,
 }
 
-/// One object of a sub-context.
-#[derive(Debug, Clone, PartialEq)]
+/// One object of a sub-context, decoded (and, where it has one, with its GL object).
+#[derive(Debug)]
 pub enum Object {
     Surface(Surface),
-    /// Any other object: its type and create payload after the handle, for issue 6.
-    State {
-        ty: ObjectType,
-        dwords: Vec<u32>,
-    },
+    Blend(BlendState),
+    Rasterizer(RasterizerState),
+    Dsa(DsaState),
+    VertexElements(VertexElementsObj),
+    SamplerView(SamplerViewObj),
+    SamplerState(SamplerObj),
+    Shader(Rc<ShaderObj>),
+    Query(QueryObj),
+    StreamoutTarget(StreamoutTarget),
 }
 
 impl Object {
@@ -75,7 +84,27 @@ impl Object {
         match self {
             Object::Surface(s) if s.samples > 0 => ObjectType::MsaaSurface,
             Object::Surface(_) => ObjectType::Surface,
-            Object::State { ty, .. } => *ty,
+            Object::Blend(_) => ObjectType::Blend,
+            Object::Rasterizer(_) => ObjectType::Rasterizer,
+            Object::Dsa(_) => ObjectType::Dsa,
+            Object::VertexElements(_) => ObjectType::VertexElements,
+            Object::SamplerView(_) => ObjectType::SamplerView,
+            Object::SamplerState(_) => ObjectType::SamplerState,
+            Object::Shader(_) => ObjectType::Shader,
+            Object::Query(_) => ObjectType::Query,
+            Object::StreamoutTarget(_) => ObjectType::StreamoutTarget,
+        }
+    }
+
+    /// Deletes the GL objects this object owns (on the sub-context's current GL context).
+    pub fn release(self, gl: &glow::Context) {
+        match self {
+            Object::SamplerView(v) => v.release(gl),
+            Object::SamplerState(s) => s.release(gl),
+            Object::Query(q) => q.release(gl),
+            // Shader GL objects are owned by the program cache, which drops them with the
+            // last program using them.
+            _ => {}
         }
     }
 }
@@ -122,6 +151,14 @@ impl ObjectTable {
         }
     }
 
+    /// The object of `handle`, mutably, which must be of type `ty`.
+    pub fn get_mut(&mut self, ty: ObjectType, handle: u32) -> VrendResult<&mut Object> {
+        self.get(ty, handle)?;
+        self.objects
+            .get_mut(&handle)
+            .ok_or_else(|| VrendError::Invalid("vanished object".into()))
+    }
+
     pub fn surface(&self, handle: u32) -> VrendResult<Surface> {
         match self.objects.get(&handle) {
             Some(Object::Surface(s)) => Ok(*s),
@@ -133,6 +170,12 @@ impl ObjectTable {
                 "unknown surface handle {handle}"
             ))),
         }
+    }
+
+    /// Every object, for teardown.
+    pub fn drain(&mut self) -> impl Iterator<Item = Object> + '_ {
+        self.bound.clear();
+        self.objects.drain().map(|(_, o)| o)
     }
 
     pub fn remove(&mut self, ty: ObjectType, handle: u32) -> VrendResult<Object> {
@@ -161,10 +204,14 @@ impl ObjectTable {
         Ok(())
     }
 
-    /// The bound handle of a type (read by the draw path, issue 6).
-    #[allow(dead_code)]
+    /// The bound handle of a type.
     pub fn bound(&self, ty: ObjectType) -> Option<u32> {
         self.bound.get(&(ty as u8)).copied()
+    }
+
+    /// The bound object of a type.
+    pub fn bound_object(&self, ty: ObjectType) -> Option<&Object> {
+        self.objects.get(&self.bound(ty)?)
     }
 }
 
@@ -173,10 +220,16 @@ mod tests {
     use super::*;
 
     fn blend() -> Object {
-        Object::State {
-            ty: ObjectType::Blend,
-            dwords: vec![0; 10],
-        }
+        Object::Blend(BlendState {
+            handle: 5,
+            independent_blend_enable: false,
+            logicop_enable: false,
+            dither: false,
+            alpha_to_coverage: false,
+            alpha_to_one: false,
+            logicop_func: 0,
+            rt: Default::default(),
+        })
     }
 
     #[test]

@@ -1,0 +1,800 @@
+//! The draw path: the bindings draws use (vertex/index buffers, shaders, sampler views and
+//! states, constants, uniform buffers) and `DRAW_VBO` itself.
+//!
+//! Binding commands only record handles and ranges after checking them; everything is resolved
+//! and handed to GL when a draw happens: shader variants are picked for the current state,
+//! the program is linked (or found in the cache), fixed-function state is emitted where it
+//! changed ([`crate::state`]), then textures, samplers, uniform buffers, vertex buffers and the
+//! index buffer are bound and the draw is issued.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use glow::HasContext;
+use virgl_protocol::command::{
+    DrawVbo, RasterizerFlags, SetIndexBuffer, SetUniformBuffer, VertexBuffer,
+};
+use virgl_protocol::format::ChannelKind;
+use virgl_protocol::pipe::{limits, ShaderType, SHADER_TYPES};
+use virgl_protocol::VirglFormat;
+
+use crate::backend::Shared;
+use crate::context::SubContext;
+use crate::error::{VrendError, VrendResult};
+use crate::features::Feature;
+use crate::glenum;
+use crate::objects::{Object, ObjectType};
+use crate::program::{glsl_target, processor, ShaderObj};
+use crate::resource::{GlResource, Storage};
+use crate::state::{self, FixedState, StateInputs};
+use crate::tgsi::{AlphaFunc, ShaderInterface, ShaderKey, VaryingInterp};
+
+fn invalid(msg: impl Into<String>) -> VrendError {
+    VrendError::Invalid(msg.into())
+}
+
+/// Largest inline constant buffer accepted per stage, in dwords (4096 vec4s, well above what
+/// GL guarantees for a default uniform block).
+const MAX_CONSTANT_DWORDS: usize = 4096 * 4;
+
+/// A bound uniform buffer range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UboBinding {
+    pub res_id: u32,
+    pub offset: u32,
+    pub length: u32,
+}
+
+/// The bound index buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IndexBinding {
+    pub res_id: u32,
+    pub index_size: u32,
+    pub offset: u32,
+}
+
+/// What the guest has bound for draws (handles and ranges, resolved at draw time).
+#[derive(Debug, Default)]
+pub(crate) struct DrawState {
+    pub vertex_buffers: Vec<VertexBuffer>,
+    pub index_buffer: Option<IndexBinding>,
+    pub shaders: [u32; SHADER_TYPES],
+    pub views: [Vec<u32>; SHADER_TYPES],
+    pub samplers: [Vec<u32>; SHADER_TYPES],
+    pub constants: [Vec<u32>; SHADER_TYPES],
+    /// Bumped on every constant upload; programs remember the generation they saw.
+    pub const_gen: [u64; SHADER_TYPES],
+    pub ubos: [Vec<Option<UboBinding>>; SHADER_TYPES],
+    /// Attributes enabled on the VAO by the previous draw.
+    pub enabled_attribs: u32,
+    /// A conditional render is active on the GL context.
+    pub render_condition: bool,
+    /// Default outer/inner tessellation levels (used when no TCS is bound).
+    pub tess_levels: ([f32; 4], [f32; 2]),
+}
+
+fn set_slots(list: &mut Vec<u32>, start: u32, handles: &[u32], max: usize) -> VrendResult<()> {
+    let start = start as usize;
+    let end = start
+        .checked_add(handles.len())
+        .filter(|&e| e <= max)
+        .ok_or_else(|| invalid(format!("slots {start}+{} beyond {max}", handles.len())))?;
+    if list.len() < end {
+        list.resize(end, 0);
+    }
+    list[start..end].copy_from_slice(handles);
+    while list.last() == Some(&0) {
+        list.pop();
+    }
+    Ok(())
+}
+
+impl DrawState {
+    pub fn set_vertex_buffers(&mut self, vbs: impl Iterator<Item = VertexBuffer>) {
+        self.vertex_buffers = vbs.take(limits::MAX_ATTRIBS).collect();
+    }
+
+    pub fn set_index_buffer(&mut self, ib: &SetIndexBuffer) -> VrendResult<()> {
+        self.index_buffer = match (ib.handle, ib.layout) {
+            (0, _) | (_, None) => None,
+            (res_id, Some(l)) => {
+                if !matches!(l.index_size, 1 | 2 | 4) {
+                    return Err(invalid(format!("index size {}", l.index_size)));
+                }
+                Some(IndexBinding {
+                    res_id,
+                    index_size: l.index_size,
+                    offset: l.offset,
+                })
+            }
+        };
+        Ok(())
+    }
+
+    pub fn set_views(&mut self, stage: ShaderType, start: u32, handles: &[u32]) -> VrendResult<()> {
+        set_slots(
+            &mut self.views[stage.index()],
+            start,
+            handles,
+            limits::MAX_SHADER_SAMPLER_VIEWS,
+        )
+    }
+
+    pub fn set_samplers(
+        &mut self,
+        stage: ShaderType,
+        start: u32,
+        handles: &[u32],
+    ) -> VrendResult<()> {
+        set_slots(
+            &mut self.samplers[stage.index()],
+            start,
+            handles,
+            limits::MAX_SAMPLERS,
+        )
+    }
+
+    pub fn set_constants(
+        &mut self,
+        stage: ShaderType,
+        index: u32,
+        data: &[u32],
+    ) -> VrendResult<()> {
+        if index != 0 && data.is_empty() {
+            // Mesa unbinds every constant buffer slot this way (and sends SET_UNIFORM_BUFFER
+            // with handle 0 alongside).
+            return Ok(());
+        }
+        if index != 0 {
+            return Err(VrendError::Unsupported(format!(
+                "inline constant buffer {index} (only buffer 0 is a uniform array)"
+            )));
+        }
+        if data.len() > MAX_CONSTANT_DWORDS {
+            return Err(invalid(format!("{} dwords of constants", data.len())));
+        }
+        let s = stage.index();
+        self.constants[s].clear();
+        self.constants[s].extend_from_slice(data);
+        self.const_gen[s] = self.const_gen.iter().max().copied().unwrap_or(0) + 1;
+        Ok(())
+    }
+
+    pub fn set_ubo(&mut self, u: &SetUniformBuffer) {
+        let list = &mut self.ubos[u.shader_type.index()];
+        let i = u.index as usize;
+        if list.len() <= i {
+            list.resize(i + 1, None);
+        }
+        list[i] = (u.handle != 0).then_some(UboBinding {
+            res_id: u.handle,
+            offset: u.offset,
+            length: u.length,
+        });
+    }
+}
+
+/// Stages in pipeline order (compute excluded).
+const GRAPHICS: [ShaderType; 5] = [
+    ShaderType::Vertex,
+    ShaderType::TessCtrl,
+    ShaderType::TessEval,
+    ShaderType::Geometry,
+    ShaderType::Fragment,
+];
+
+fn buffer_of(res: &GlResource) -> VrendResult<glow::Buffer> {
+    match res.storage {
+        Storage::Buffer(b) => Ok(b),
+        _ => Err(invalid(format!(
+            "resource {} is not a host buffer",
+            res.args.handle
+        ))),
+    }
+}
+
+/// Everything `draw_vbo` needs besides the sub-context.
+pub(crate) struct DrawCtx<'a> {
+    pub shared: &'a Shared,
+    pub attached: &'a HashSet<u32>,
+}
+
+impl DrawCtx<'_> {
+    fn resource<'r>(
+        &self,
+        resources: &'r HashMap<u32, GlResource>,
+        id: u32,
+    ) -> VrendResult<&'r GlResource> {
+        if !self.attached.contains(&id) {
+            return Err(invalid(format!("resource {id} is not attached")));
+        }
+        resources
+            .get(&id)
+            .ok_or_else(|| invalid(format!("unknown resource {id}")))
+    }
+}
+
+/// Formats of the bound colour buffers: (no-alpha mask, signed-int mask, unsigned-int mask,
+/// sRGB of buffer 0).
+fn cbuf_info(sub: &SubContext) -> (u8, u8, u8, bool) {
+    let mut no_alpha = 0u8;
+    let mut sint = 0u8;
+    let mut uint = 0u8;
+    let mut srgb = false;
+    for (i, cbuf) in sub.fb.cbufs.iter().enumerate().take(8) {
+        let Some(s) = cbuf else { continue };
+        let Some(f) = VirglFormat::from_raw(s.format) else {
+            continue;
+        };
+        let info = f.info();
+        if !info.channels.iter().any(|c| c.kind == ChannelKind::A) {
+            no_alpha |= 1 << i;
+        }
+        if info.is_pure_integer() {
+            let signed = info
+                .channels
+                .iter()
+                .any(|c| c.ty == virgl_protocol::format::ChannelType::Sint);
+            if signed {
+                sint |= 1 << i;
+            } else {
+                uint |= 1 << i;
+            }
+        }
+        if i == 0 {
+            srgb = f.is_srgb();
+        }
+    }
+    (no_alpha, sint, uint, srgb)
+}
+
+/// Whether the framebuffer's first attachment is a Y_0_TOP resource.
+fn origin_upper_left(sub: &SubContext, resources: &HashMap<u32, GlResource>) -> bool {
+    let first = sub
+        .fb
+        .cbufs
+        .iter()
+        .flatten()
+        .next()
+        .or(sub.fb.zsurf.as_ref());
+    first
+        .and_then(|s| resources.get(&s.res_id))
+        .is_some_and(|r| r.y_0_top())
+}
+
+fn next_interp(iface: &ShaderInterface) -> Vec<VaryingInterp> {
+    iface
+        .inputs
+        .iter()
+        .filter_map(|v| {
+            Some(VaryingInterp {
+                semantic: v.semantic,
+                interpolation: v.interpolation?,
+                location: v.location,
+            })
+        })
+        .collect()
+}
+
+/// `DRAW_VBO`.
+pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -> VrendResult<()> {
+    let host = &dc.shared.host;
+    let gl = &host.gl;
+    let resources = dc.shared.resources.borrow();
+    let mode = glenum::prim_mode(info.mode)
+        .ok_or_else(|| invalid(format!("primitive mode {}", info.mode)))?;
+    if matches!(
+        mode,
+        glow::QUADS | glenum::GL_QUAD_STRIP | glenum::GL_POLYGON
+    ) && host.core_profile
+    {
+        return Err(VrendError::Unsupported(
+            "quads/polygons on a core profile host (not advertised in the caps)".into(),
+        ));
+    }
+    if info.count_from_so != 0 {
+        return Err(VrendError::Unsupported(
+            "draws counted from stream output".into(),
+        ));
+    }
+
+    // Resolve the bound state objects (Gallium's zeroed defaults where none is bound).
+    let default_blend = state::default_blend();
+    let default_dsa = state::default_dsa();
+    let default_rs = state::default_rasterizer();
+    let blend = match sub.objects.bound_object(ObjectType::Blend) {
+        Some(Object::Blend(b)) => b,
+        _ => &default_blend,
+    };
+    let dsa = match sub.objects.bound_object(ObjectType::Dsa) {
+        Some(Object::Dsa(d)) => d,
+        _ => &default_dsa,
+    };
+    let rs = match sub.objects.bound_object(ObjectType::Rasterizer) {
+        Some(Object::Rasterizer(r)) => r,
+        _ => &default_rs,
+    };
+    let ve = match sub.objects.bound_object(ObjectType::VertexElements) {
+        Some(Object::VertexElements(v)) => Some(v),
+        _ => None,
+    };
+
+    // Shaders of the present stages.
+    let mut stages: Vec<(ShaderType, Rc<ShaderObj>)> = Vec::new();
+    for st in GRAPHICS {
+        let h = sub.draw.shaders[st.index()];
+        if h == 0 {
+            continue;
+        }
+        match sub.objects.get(ObjectType::Shader, h)? {
+            Object::Shader(s) => stages.push((st, s.clone())),
+            _ => return Err(invalid("shader handle of another type")),
+        }
+    }
+    if !stages.iter().any(|(st, _)| *st == ShaderType::Vertex) {
+        return Err(invalid("draw without a vertex shader"));
+    }
+    let last_vertex = stages
+        .iter()
+        .rev()
+        .find(|(st, _)| *st != ShaderType::Fragment && *st != ShaderType::TessCtrl)
+        .map(|(st, _)| *st)
+        .unwrap_or(ShaderType::Vertex);
+    let flip_y = sub.state.viewports.first().is_some_and(|vp| vp[1] < 0.0);
+    let (no_alpha, sint, uint, srgb) = cbuf_info(sub);
+    let upper_left = origin_upper_left(sub, &resources);
+
+    // Keys from the last stage backwards: producers learn their consumer's interpolation.
+    let target = glsl_target(host);
+    let mut picked: Vec<(u64, Rc<ShaderObj>, Rc<ShaderInterface>)> = Vec::new();
+    let mut consumer: Option<Rc<ShaderInterface>> = None;
+    let mut dropped = Vec::new();
+    for (i, (st, obj)) in stages.iter().enumerate().rev() {
+        let mut key = ShaderKey {
+            prev_stage: (i > 0).then(|| processor(stages[i - 1].0)),
+            last_vertex_stage: Some(*st == last_vertex),
+            next_interp: consumer.as_deref().map(next_interp).unwrap_or_default(),
+            ..Default::default()
+        };
+        if *st == last_vertex {
+            key.flip_y = flip_y;
+            key.clip_plane_enable = rs.clip_plane_enable;
+        }
+        match st {
+            ShaderType::Fragment => {
+                let f = rs.flags;
+                key.flatshade = f.contains(RasterizerFlags::FLATSHADE);
+                key.color_two_side = f.contains(RasterizerFlags::LIGHT_TWOSIDE);
+                if dsa.alpha_enabled {
+                    let func = AlphaFunc::from_pipe(u32::from(dsa.alpha_func))
+                        .unwrap_or(AlphaFunc::Always);
+                    key.alpha_test = Some((func, dsa.alpha_ref));
+                }
+                if f.contains(RasterizerFlags::POINT_QUAD_RASTERIZATION) {
+                    key.sprite_coord_enable = rs.sprite_coord_enable;
+                }
+                // Gallium's upper-left point origin is GL's lower-left here (y runs the other
+                // way) unless the draw is Y-flipped.
+                let gallium_upper_left = !f.contains(RasterizerFlags::SPRITE_COORD_MODE);
+                key.sprite_coord_upper_left = gallium_upper_left == flip_y;
+                key.cbuf_signed_int = sint;
+                key.cbuf_unsigned_int = uint;
+                key.nr_cbufs = sub.fb.cbufs.len() as u8;
+            }
+            ShaderType::Vertex => {
+                if let Some(ve) = ve {
+                    let (s, u) = ve.int_masks();
+                    key.attrib_signed_int = s;
+                    key.attrib_unsigned_int = u;
+                }
+            }
+            _ => {}
+        }
+        let (id, iface) = obj.variant(
+            host,
+            &target,
+            &key,
+            &sub.programs.next_variant_id,
+            &mut dropped,
+        )?;
+        consumer = Some(iface.clone());
+        picked.push((id, obj.clone(), iface));
+    }
+    picked.reverse();
+    sub.programs.forget(gl, &dropped);
+    let shader_refs: Vec<(u64, &ShaderObj, Rc<ShaderInterface>)> = picked
+        .iter()
+        .map(|(id, obj, iface)| (*id, obj.as_ref(), iface.clone()))
+        .collect();
+    let program = sub.programs.get_or_link(host, &shader_refs)?;
+
+    // SAFETY (for the GL calls below): the sub-context's GL context is current; every object
+    // handed to GL is live (resources are looked up in the shared table, views and samplers in
+    // the object table); offsets and sizes were checked against the resources.
+    unsafe {
+        if sub.shadow.program != Some(program.program) {
+            gl.use_program(Some(program.program));
+            sub.shadow.program = Some(program.program);
+        }
+    }
+
+    // Constants, clip planes, uniform buffers, textures.
+    let mut max_unit = 0;
+    for b in &program.stages {
+        let Some(st) = b.stage else { continue };
+        let s = st.index();
+        if let Some((loc, vec4s)) = &b.const0 {
+            if b.uploaded.get() != sub.draw.const_gen[s] {
+                let data = &sub.draw.constants[s];
+                let n = (data.len() / 4).min(*vec4s as usize) * 4;
+                if n > 0 {
+                    // SAFETY: see above; `n` whole vec4s, at most the declared length.
+                    unsafe { gl.uniform_4_u32_slice(Some(loc), &data[..n]) };
+                }
+                b.uploaded.set(sub.draw.const_gen[s]);
+            }
+        }
+        if let Some(loc) = &b.clip_planes {
+            let planes: Vec<f32> = sub.state.clip_planes.iter().flatten().copied().collect();
+            // SAFETY: see above; 8 vec4s, the declared array length.
+            unsafe { gl.uniform_4_f32_slice(Some(loc), &planes) };
+        }
+        for &(index, binding, vec4s) in &b.ubos {
+            let ubo = sub.draw.ubos[s].get(index as usize).copied().flatten();
+            let Some(u) = ubo else {
+                // SAFETY: see above.
+                unsafe { gl.bind_buffer_base(glow::UNIFORM_BUFFER, binding, None) };
+                continue;
+            };
+            let res = dc.resource(&resources, u.res_id)?;
+            let buf = buffer_of(res)?;
+            let end = u64::from(u.offset) + u64::from(u.length);
+            if end > u64::from(res.args.width) || u.length == 0 {
+                return Err(invalid(format!(
+                    "uniform buffer range {}+{} beyond {} bytes",
+                    u.offset, u.length, res.args.width
+                )));
+            }
+            let _ = vec4s;
+            // SAFETY: see above; the range lies inside the buffer.
+            unsafe {
+                gl.bind_buffer_range(
+                    glow::UNIFORM_BUFFER,
+                    binding,
+                    Some(buf),
+                    u.offset as i32,
+                    u.length as i32,
+                )
+            };
+        }
+        for &(index, unit) in &b.samplers {
+            max_unit = max_unit.max(unit + 1);
+            let view = sub.draw.views[s].get(index as usize).copied().unwrap_or(0);
+            let mut integer = false;
+            match (view, sub.objects.get(ObjectType::SamplerView, view)) {
+                (0, _) | (_, Err(_)) => {
+                    // No view: GL samples an incomplete texture (zeros), as Gallium does.
+                    // SAFETY: see above.
+                    unsafe {
+                        gl.active_texture(glow::TEXTURE0 + unit);
+                        gl.bind_texture(glow::TEXTURE_2D, None);
+                    }
+                }
+                (_, Ok(Object::SamplerView(v))) => {
+                    dc.resource(&resources, v.res_id)?;
+                    v.bind(gl, unit);
+                    integer = v.integer;
+                }
+                _ => return Err(invalid("sampler view handle of another type")),
+            }
+            let smp = sub.draw.samplers[s]
+                .get(index as usize)
+                .copied()
+                .unwrap_or(0);
+            match sub.objects.get(ObjectType::SamplerState, smp) {
+                Ok(Object::SamplerState(o)) if smp != 0 => o.bind(host, unit, integer),
+                // SAFETY: see above.
+                _ => unsafe { gl.bind_sampler(unit, None) },
+            }
+        }
+    }
+    let _ = max_unit;
+
+    // Fixed-function state.
+    let fb_samples = sub
+        .fb
+        .cbufs
+        .iter()
+        .flatten()
+        .chain(sub.fb.zsurf.iter())
+        .filter_map(|s| resources.get(&s.res_id))
+        .map(|r| r.args.nr_samples)
+        .max()
+        .unwrap_or(0);
+    let default_vp = [[0.0f32; 6]];
+    let viewports: &[[f32; 6]] = if sub.state.viewports.is_empty() {
+        &default_vp
+    } else {
+        &sub.state.viewports
+    };
+    state::apply(
+        host,
+        &mut sub.shadow,
+        &StateInputs {
+            fixed: FixedState {
+                blend,
+                dsa,
+                rs,
+                no_alpha_cbufs: no_alpha,
+                origin_upper_left: upper_left,
+                nr_cbufs: sub.fb.cbufs.len(),
+            },
+            viewports,
+            scissors: &sub.state.scissors,
+            stencil_ref: sub.state.stencil_ref,
+            blend_color: sub.state.blend_color,
+            sample_mask: sub.state.sample_mask,
+            min_samples: sub.state.min_samples,
+            fb_samples,
+        },
+    )?;
+    state::apply_srgb(host, &mut sub.shadow, srgb);
+
+    // SAFETY: see above.
+    unsafe { gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, sub.fbo) };
+
+    // Vertex array.
+    if sub.vao.is_none() {
+        // SAFETY: see above; the VAO belongs to this sub-context's GL context.
+        sub.vao = Some(unsafe { gl.create_vertex_array() }.map_err(VrendError::HostGlMissing)?);
+    }
+    // SAFETY: see above.
+    unsafe { gl.bind_vertex_array(sub.vao) };
+    let mut enabled = 0;
+    if let Some(ve) = ve {
+        ve.apply_formats(gl, sub.draw.enabled_attribs);
+        enabled = ve.elements.len() as u32;
+        for (i, e) in ve.elements.iter().enumerate() {
+            let vb = sub
+                .draw
+                .vertex_buffers
+                .get(e.vertex_buffer_index as usize)
+                .filter(|vb| vb.handle != 0);
+            let Some(vb) = vb else {
+                // SAFETY: see above; a constant zero instead of a missing buffer.
+                unsafe {
+                    gl.disable_vertex_attrib_array(i as u32);
+                    gl.vertex_attrib_4_f32(i as u32, 0.0, 0.0, 0.0, 0.0);
+                }
+                continue;
+            };
+            let res = dc.resource(&resources, vb.handle)?;
+            let buf = buffer_of(res)?;
+            let offset = u64::from(vb.offset) + u64::from(e.src_offset);
+            let offset = i32::try_from(offset)
+                .map_err(|_| invalid(format!("vertex buffer offset {offset}")))?;
+            let stride = i32::try_from(vb.stride)
+                .ok()
+                .filter(|&s| s <= 2048)
+                .ok_or_else(|| invalid(format!("vertex stride {}", vb.stride)))?;
+            // SAFETY: see above; GL bounds-checks reads within the buffer (robust access) or
+            // reads inside it for valid indices.
+            unsafe { gl.bind_vertex_buffer(i as u32, Some(buf), offset, stride) };
+        }
+    } else {
+        for i in 0..sub.draw.enabled_attribs {
+            // SAFETY: see above.
+            unsafe { gl.disable_vertex_attrib_array(i) };
+        }
+    }
+    sub.draw.enabled_attribs = enabled;
+
+    if mode == glow::PATCHES {
+        let n = info.tess.map_or(3, |t| t.vertices_per_patch);
+        if n == 0 || n > 32 {
+            return Err(invalid(format!("{n} vertices per patch")));
+        }
+        // SAFETY: see above; the level arrays have the 4 and 2 floats GL reads.
+        unsafe {
+            gl.patch_parameter_i32(glow::PATCH_VERTICES, n as i32);
+            if let Some(set) = host.extra.patch_parameter_fv {
+                let (outer, inner) = &sub.draw.tess_levels;
+                set(glow::PATCH_DEFAULT_OUTER_LEVEL, outer.as_ptr());
+                set(glow::PATCH_DEFAULT_INNER_LEVEL, inner.as_ptr());
+            }
+        }
+    }
+
+    let instances = info.instance_count.max(1) as i32;
+    let base_instance_ok = info.start_instance == 0 || host.features.has(Feature::BaseInstance);
+    if !base_instance_ok {
+        return Err(VrendError::Unsupported("base instance".into()));
+    }
+    let index = if info.indexed {
+        let ib = sub
+            .draw
+            .index_buffer
+            .ok_or_else(|| invalid("indexed draw without an index buffer"))?;
+        let res = dc.resource(&resources, ib.res_id)?;
+        let buf = buffer_of(res)?;
+        // SAFETY: see above; ELEMENT_ARRAY_BUFFER is VAO state of the bound VAO.
+        unsafe { gl.bind_buffer(glow::ELEMENT_ARRAY_BUFFER, Some(buf)) };
+        let ty = match ib.index_size {
+            1 => glow::UNSIGNED_BYTE,
+            2 => glow::UNSIGNED_SHORT,
+            _ => glow::UNSIGNED_INT,
+        };
+        state::apply_restart(
+            host,
+            &mut sub.shadow,
+            info.primitive_restart.then_some(info.restart_index),
+            ib.index_size,
+        )?;
+        Some((ib, ty, res.args.width))
+    } else {
+        state::apply_restart(host, &mut sub.shadow, None, 4)?;
+        None
+    };
+
+    if let Some(ind) = info.indirect {
+        return draw_indirect(dc, &resources, mode, index.map(|i| i.1), &ind);
+    }
+    if info.count == 0 {
+        return Ok(());
+    }
+    match index {
+        Some((ib, ty, size)) => {
+            // Mesa's virgl driver folds the draw's start into the index buffer offset; the
+            // start field of indexed draws is informational (upstream ignores it too).
+            let first = u64::from(ib.offset);
+            let end = first + u64::from(info.count) * u64::from(ib.index_size);
+            if end > u64::from(size) {
+                return Err(invalid(format!(
+                    "{} indices at byte {first} beyond the {size}-byte index buffer",
+                    info.count
+                )));
+            }
+            // SAFETY: see above; the index range lies inside the index buffer.
+            unsafe {
+                if info.start_instance != 0 {
+                    gl.draw_elements_instanced_base_vertex_base_instance(
+                        mode,
+                        info.count as i32,
+                        ty,
+                        first as i32,
+                        instances,
+                        info.index_bias,
+                        info.start_instance,
+                    );
+                } else {
+                    gl.draw_elements_instanced_base_vertex(
+                        mode,
+                        info.count as i32,
+                        ty,
+                        first as i32,
+                        instances,
+                        info.index_bias,
+                    );
+                }
+            }
+        }
+        None => {
+            let start = i32::try_from(info.start)
+                .map_err(|_| invalid(format!("first vertex {}", info.start)))?;
+            // SAFETY: see above.
+            unsafe {
+                if info.start_instance != 0 {
+                    gl.draw_arrays_instanced_base_instance(
+                        mode,
+                        start,
+                        info.count as i32,
+                        instances,
+                        info.start_instance,
+                    );
+                } else {
+                    gl.draw_arrays_instanced(mode, start, info.count as i32, instances);
+                }
+            }
+        }
+    }
+    host.check("draw")
+}
+
+fn draw_indirect(
+    dc: &DrawCtx<'_>,
+    resources: &HashMap<u32, GlResource>,
+    mode: u32,
+    index_type: Option<u32>,
+    ind: &virgl_protocol::command::DrawIndirect,
+) -> VrendResult<()> {
+    let host = &dc.shared.host;
+    let gl = &host.gl;
+    if !host.features.has(Feature::IndirectDraw) {
+        return Err(VrendError::Unsupported("indirect draws".into()));
+    }
+    let res = dc.resource(resources, ind.handle)?;
+    let buf = buffer_of(res)?;
+    // DrawArraysIndirectCommand is 4 dwords, DrawElementsIndirectCommand 5.
+    let cmd_size: u64 = if index_type.is_some() { 20 } else { 16 };
+    let count = u64::from(ind.draw_count.max(1));
+    let stride = if ind.stride == 0 {
+        cmd_size
+    } else {
+        u64::from(ind.stride)
+    };
+    let end = u64::from(ind.offset) + (count - 1) * stride + cmd_size;
+    if end > u64::from(res.args.width) || ind.offset % 4 != 0 || stride % 4 != 0 {
+        return Err(invalid("indirect draw records beyond the buffer"));
+    }
+    let offset = ind.offset as usize as *const std::ffi::c_void;
+    // SAFETY: current context; the indirect buffer is bound and the records lie inside it;
+    // pointer arguments are byte offsets into the bound DRAW_INDIRECT/PARAMETER buffers.
+    unsafe {
+        gl.bind_buffer(glow::DRAW_INDIRECT_BUFFER, Some(buf));
+        if ind.draw_count_handle != 0 {
+            let cres = dc.resource(resources, ind.draw_count_handle)?;
+            let cbuf = buffer_of(cres)?;
+            if u64::from(ind.draw_count_offset) + 4 > u64::from(cres.args.width) {
+                return Err(invalid("indirect draw count beyond its buffer"));
+            }
+            gl.bind_buffer(glow::PARAMETER_BUFFER, Some(cbuf));
+            let off = ind.draw_count_offset as isize;
+            match index_type {
+                Some(ty) => {
+                    let f = host
+                        .extra
+                        .multi_draw_elements_indirect_count
+                        .ok_or_else(|| VrendError::Unsupported("indirect draw counts".into()))?;
+                    f(mode, ty, offset, off, ind.draw_count as i32, stride as i32);
+                }
+                None => {
+                    let f = host
+                        .extra
+                        .multi_draw_arrays_indirect_count
+                        .ok_or_else(|| VrendError::Unsupported("indirect draw counts".into()))?;
+                    f(mode, offset, off, ind.draw_count as i32, stride as i32);
+                }
+            }
+        } else if ind.draw_count > 1 {
+            match index_type {
+                Some(ty) => {
+                    let f = host
+                        .extra
+                        .multi_draw_elements_indirect
+                        .ok_or_else(|| VrendError::Unsupported("multi-draw indirect".into()))?;
+                    f(mode, ty, offset, ind.draw_count as i32, stride as i32);
+                }
+                None => {
+                    let f = host
+                        .extra
+                        .multi_draw_arrays_indirect
+                        .ok_or_else(|| VrendError::Unsupported("multi-draw indirect".into()))?;
+                    f(mode, offset, ind.draw_count as i32, stride as i32);
+                }
+            }
+        } else {
+            match index_type {
+                Some(ty) => gl.draw_elements_indirect_offset(mode, ty, ind.offset as i32),
+                None => gl.draw_arrays_indirect_offset(mode, ind.offset as i32),
+            }
+        }
+        gl.bind_buffer(glow::DRAW_INDIRECT_BUFFER, None);
+    }
+    host.check("indirect draw")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_grow_and_trim() {
+        let mut l = Vec::new();
+        set_slots(&mut l, 2, &[5, 6], 8).unwrap();
+        assert_eq!(l, vec![0, 0, 5, 6]);
+        set_slots(&mut l, 3, &[0], 8).unwrap();
+        assert_eq!(l, vec![0, 0, 5]);
+        assert!(set_slots(&mut l, 7, &[1, 2], 8).is_err());
+        assert!(set_slots(&mut l, u32::MAX, &[1], 8).is_err());
+    }
+}

@@ -1,0 +1,467 @@
+//! Sampler views (`VIRGL_OBJECT_SAMPLER_VIEW`) and sampler states (`VIRGL_OBJECT_SAMPLER_STATE`)
+//! as GL objects.
+//!
+//! A sampler view of a texture becomes a GL texture view (ARB_texture_view) of the resource's
+//! immutable storage, carrying its own format, level/layer range and swizzle, so views of one
+//! resource never fight over texture parameters. Where a view cannot be made (mutable storage,
+//! incompatible formats, no ARB_texture_view) the view falls back to the resource's texture and
+//! its parameters are set each time it is bound. A view of a buffer is a buffer texture over the
+//! element range. A sampler state is a GL sampler object.
+
+use glow::HasContext;
+use virgl_protocol::command::{SamplerState, SamplerView};
+use virgl_protocol::pipe::TexMipFilter;
+
+use crate::error::{VrendError, VrendResult};
+use crate::features::Feature;
+use crate::formats::swz;
+use crate::glenum;
+use crate::host::HostGl;
+use crate::resource::{gl_target, pipe_target, GlResource, Storage};
+
+fn invalid(msg: impl Into<String>) -> VrendError {
+    VrendError::Invalid(msg.into())
+}
+
+/// A sampler view with its GL texture.
+#[derive(Debug)]
+pub struct SamplerViewObj {
+    pub res_id: u32,
+    /// The view's virgl format.
+    pub format: u32,
+    /// GL target to bind `tex` to.
+    pub gl_target: u32,
+    pub tex: glow::Texture,
+    /// `tex` was created for this view (a texture view or a buffer texture) and is deleted
+    /// with it; otherwise it is the resource's own texture.
+    owned: bool,
+    /// Parameters to set at bind time when `tex` is the resource's own texture.
+    fallback: Option<Fallback>,
+    /// The view's format is a pure integer format (border colours are integers).
+    pub integer: bool,
+    /// Depth-stencil view sampling stencil.
+    pub stencil: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fallback {
+    swizzle: [i32; 4],
+    base_level: i32,
+    max_level: i32,
+}
+
+/// Composes the guest's view swizzle with the swizzle that emulates the host format.
+fn compose_swizzle(view: [u8; 4], format: Option<[u8; 4]>) -> [i32; 4] {
+    let gl = |s: u8| -> i32 {
+        (match s {
+            swz::X => glow::RED,
+            swz::Y => glow::GREEN,
+            swz::Z => glow::BLUE,
+            swz::W => glow::ALPHA,
+            swz::ZERO => glow::ZERO,
+            _ => glow::ONE,
+        }) as i32
+    };
+    view.map(|s| match (s, format) {
+        (swz::X..=swz::W, Some(f)) => gl(f[usize::from(s)]),
+        (s, _) => gl(s),
+    })
+}
+
+impl SamplerViewObj {
+    /// Creates the GL side of a sampler view of `res` (current context).
+    pub fn create(host: &HostGl, res: &GlResource, v: &SamplerView) -> VrendResult<Self> {
+        let gl = &host.gl;
+        let hf = *host
+            .formats
+            .get(v.format)
+            .ok_or_else(|| invalid(format!("sampler view format {} unsupported", v.format)))?;
+        let integer = hf.entry.is_integer();
+        match res.storage {
+            Storage::Buffer(buf) => {
+                let bytes = hf.entry.layout().bytes.max(1);
+                let (first, last) = v.buffer_elements();
+                let size = u64::from(res.args.width);
+                let start = u64::from(first) * u64::from(bytes);
+                let end = (u64::from(last) + 1) * u64::from(bytes);
+                if last < first || end > size {
+                    return Err(invalid(format!(
+                        "buffer view elements {first}..={last} beyond {size} bytes"
+                    )));
+                }
+                if !host.features.has(Feature::ArbOrGlesExtTextureBuffer) {
+                    return Err(VrendError::Unsupported("buffer textures".into()));
+                }
+                // SAFETY: current context; the new texture is bound to TEXTURE_BUFFER only here
+                // and the range was checked against the buffer's size.
+                let tex = unsafe {
+                    let tex = gl.create_texture().map_err(VrendError::HostGlMissing)?;
+                    gl.bind_texture(glow::TEXTURE_BUFFER, Some(tex));
+                    match host.extra.tex_buffer_range {
+                        Some(range) if start > 0 || end < size => range(
+                            glow::TEXTURE_BUFFER,
+                            hf.entry.internal,
+                            buf.0.get(),
+                            start as isize,
+                            (end - start) as isize,
+                        ),
+                        _ => gl.tex_buffer(glow::TEXTURE_BUFFER, hf.entry.internal, Some(buf)),
+                    }
+                    gl.bind_texture(glow::TEXTURE_BUFFER, None);
+                    tex
+                };
+                if let Err(e) = host.check("buffer texture") {
+                    // SAFETY: created above, referenced nowhere.
+                    unsafe { gl.delete_texture(tex) };
+                    return Err(e);
+                }
+                Ok(Self {
+                    res_id: res.args.handle,
+                    format: v.format,
+                    gl_target: glow::TEXTURE_BUFFER,
+                    tex,
+                    owned: true,
+                    fallback: None,
+                    integer,
+                    stencil: false,
+                })
+            }
+            Storage::Texture { tex, target } => {
+                let range = v.texture_range();
+                let pipe_t = match u32::from(v.target) {
+                    // Guests without VIRGL_CAP_TEXTURE_VIEW send 0 (BUFFER): the resource's own.
+                    pipe_target::BUFFER => res.args.target,
+                    t => t,
+                };
+                let view_target = gl_target(pipe_t, res.args.nr_samples)
+                    .ok_or_else(|| invalid(format!("view target {pipe_t}")))?;
+                let levels = res.args.last_level + 1;
+                let first_level = u32::from(range.first_level);
+                let last_level = u32::from(range.last_level).min(levels - 1);
+                if first_level > last_level {
+                    return Err(invalid(format!(
+                        "view levels {first_level}..={last_level} of {levels}"
+                    )));
+                }
+                let (first_layer, last_layer) =
+                    (u32::from(range.first_layer), u32::from(range.last_layer));
+                let layers = if res.args.target == pipe_target::TEXTURE_3D {
+                    1
+                } else {
+                    res.layers()
+                };
+                if first_layer > last_layer || last_layer >= layers.max(1) {
+                    return Err(invalid(format!(
+                        "view layers {first_layer}..={last_layer} of {layers}"
+                    )));
+                }
+                let swizzle = compose_swizzle(v.swizzle, hf.entry.swizzle);
+                let stencil = hf.entry.has_stencil() && !hf.entry.has_depth();
+                let whole = first_level == 0
+                    && last_level + 1 == levels
+                    && first_layer == 0
+                    && (last_layer + 1 == layers || res.args.target == pipe_target::TEXTURE_3D);
+                let same = view_target == target
+                    && res
+                        .format
+                        .is_some_and(|f| f.entry.internal == hf.entry.internal)
+                    && whole;
+                let mut obj = Self {
+                    res_id: res.args.handle,
+                    format: v.format,
+                    gl_target: view_target,
+                    tex,
+                    owned: false,
+                    fallback: Some(Fallback {
+                        swizzle,
+                        base_level: first_level as i32,
+                        max_level: last_level as i32,
+                    }),
+                    integer,
+                    stencil,
+                };
+                if same && !stencil {
+                    // The resource's texture as is; only swizzle and levels need setting.
+                    return Ok(obj);
+                }
+                let Some(make_view) = host.extra.texture_view else {
+                    if view_target != target {
+                        return Err(VrendError::Unsupported(
+                            "sampler view with another target (no ARB_texture_view)".into(),
+                        ));
+                    }
+                    return Ok(obj);
+                };
+                // SAFETY: current context; querying the bound texture's immutability, then
+                // creating a view of it (GL validates compatibility and reports an error, which
+                // is checked below); the view is bound to its target only while configured.
+                unsafe {
+                    gl.bind_texture(target, Some(tex));
+                    let immutable =
+                        gl.get_tex_parameter_i32(target, glow::TEXTURE_IMMUTABLE_FORMAT);
+                    gl.bind_texture(target, None);
+                    if immutable == 0 {
+                        return Ok(obj);
+                    }
+                    host.take_error();
+                    let view = gl.create_texture().map_err(VrendError::HostGlMissing)?;
+                    let num_layers = match view_target {
+                        glow::TEXTURE_3D => 1,
+                        glow::TEXTURE_CUBE_MAP => 6,
+                        _ => last_layer - first_layer + 1,
+                    };
+                    make_view(
+                        view.0.get(),
+                        view_target,
+                        tex.0.get(),
+                        hf.entry.internal,
+                        first_level,
+                        last_level - first_level + 1,
+                        if view_target == glow::TEXTURE_3D {
+                            0
+                        } else {
+                            first_layer
+                        },
+                        num_layers,
+                    );
+                    if host.take_error() != glow::NO_ERROR {
+                        gl.delete_texture(view);
+                        tracing::debug!(
+                            format = v.format,
+                            "texture view refused by GL; sampling the resource's texture"
+                        );
+                        return Ok(obj);
+                    }
+                    gl.bind_texture(view_target, Some(view));
+                    for (i, p) in [
+                        glow::TEXTURE_SWIZZLE_R,
+                        glow::TEXTURE_SWIZZLE_G,
+                        glow::TEXTURE_SWIZZLE_B,
+                        glow::TEXTURE_SWIZZLE_A,
+                    ]
+                    .into_iter()
+                    .enumerate()
+                    {
+                        if view_target != glow::TEXTURE_BUFFER {
+                            gl.tex_parameter_i32(view_target, p, swizzle[i]);
+                        }
+                    }
+                    if hf.entry.is_depth_stencil() && host.features.has(Feature::StencilTexturing) {
+                        let mode = if stencil {
+                            glow::STENCIL_INDEX
+                        } else {
+                            glow::DEPTH_COMPONENT
+                        };
+                        gl.tex_parameter_i32(
+                            view_target,
+                            glow::DEPTH_STENCIL_TEXTURE_MODE,
+                            mode as i32,
+                        );
+                    }
+                    gl.bind_texture(view_target, None);
+                    obj.tex = view;
+                    obj.owned = true;
+                    obj.fallback = None;
+                }
+                host.check("texture view")?;
+                Ok(obj)
+            }
+            Storage::GuestOnly => Err(invalid(format!(
+                "sampler view of staging resource {}",
+                res.args.handle
+            ))),
+        }
+    }
+
+    /// Binds the view to texture unit `unit` (current context).
+    pub fn bind(&self, gl: &glow::Context, unit: u32) {
+        // SAFETY: current context; `tex` is live (a view we own or a resource texture that the
+        // caller checked still exists); `unit` is below the host's unit count (caller).
+        unsafe {
+            gl.active_texture(glow::TEXTURE0 + unit);
+            gl.bind_texture(self.gl_target, Some(self.tex));
+            if let Some(f) = &self.fallback {
+                let t = self.gl_target;
+                if t != glow::TEXTURE_2D_MULTISAMPLE && t != glow::TEXTURE_2D_MULTISAMPLE_ARRAY {
+                    gl.tex_parameter_i32(t, glow::TEXTURE_BASE_LEVEL, f.base_level);
+                    gl.tex_parameter_i32(t, glow::TEXTURE_MAX_LEVEL, f.max_level);
+                }
+                gl.tex_parameter_i32(t, glow::TEXTURE_SWIZZLE_R, f.swizzle[0]);
+                gl.tex_parameter_i32(t, glow::TEXTURE_SWIZZLE_G, f.swizzle[1]);
+                gl.tex_parameter_i32(t, glow::TEXTURE_SWIZZLE_B, f.swizzle[2]);
+                gl.tex_parameter_i32(t, glow::TEXTURE_SWIZZLE_A, f.swizzle[3]);
+            }
+        }
+    }
+
+    pub fn release(self, gl: &glow::Context) {
+        if self.owned {
+            // SAFETY: the texture was created for this view and is referenced nowhere else.
+            unsafe { gl.delete_texture(self.tex) };
+        }
+    }
+}
+
+/// A sampler state with its GL sampler object.
+#[derive(Debug)]
+pub struct SamplerObj {
+    pub state: SamplerState,
+    pub sampler: glow::Sampler,
+    /// Whether the border colour was last set as integers (views of integer formats read the
+    /// border colour as integers; GL keeps one representation per sampler).
+    border_integer: std::cell::Cell<bool>,
+}
+
+impl SamplerObj {
+    pub fn create(host: &HostGl, s: &SamplerState) -> VrendResult<Self> {
+        let gl = &host.gl;
+        if !host.features.has(Feature::Samplers) {
+            return Err(VrendError::HostGlMissing("sampler objects".into()));
+        }
+        let mirror_clamp = host.features.has(Feature::TextureMirrorClamp);
+        let min = match (
+            s.min_img_filter,
+            TexMipFilter::from_raw(s.min_mip_filter.into()),
+        ) {
+            (0, Some(TexMipFilter::None) | None) => glow::NEAREST,
+            (_, Some(TexMipFilter::None) | None) => glow::LINEAR,
+            (0, Some(TexMipFilter::Nearest)) => glow::NEAREST_MIPMAP_NEAREST,
+            (0, Some(TexMipFilter::Linear)) => glow::NEAREST_MIPMAP_LINEAR,
+            (_, Some(TexMipFilter::Nearest)) => glow::LINEAR_MIPMAP_NEAREST,
+            (_, Some(TexMipFilter::Linear)) => glow::LINEAR_MIPMAP_LINEAR,
+        };
+        let mag = if s.mag_img_filter == 0 {
+            glow::NEAREST
+        } else {
+            glow::LINEAR
+        };
+        let finite = |v: f32, d: f32| if v.is_finite() { v } else { d };
+        // SAFETY: current context; a new sampler object configured with valid enums only.
+        let sampler = unsafe {
+            let smp = gl.create_sampler().map_err(VrendError::HostGlMissing)?;
+            let i = |p, v: u32| gl.sampler_parameter_i32(smp, p, v as i32);
+            i(
+                glow::TEXTURE_WRAP_S,
+                glenum::tex_wrap(s.wrap_s, mirror_clamp),
+            );
+            i(
+                glow::TEXTURE_WRAP_T,
+                glenum::tex_wrap(s.wrap_t, mirror_clamp),
+            );
+            i(
+                glow::TEXTURE_WRAP_R,
+                glenum::tex_wrap(s.wrap_r, mirror_clamp),
+            );
+            i(glow::TEXTURE_MIN_FILTER, min);
+            i(glow::TEXTURE_MAG_FILTER, mag);
+            i(
+                glow::TEXTURE_COMPARE_MODE,
+                if s.compare_mode {
+                    glow::COMPARE_REF_TO_TEXTURE
+                } else {
+                    glow::NONE
+                },
+            );
+            i(
+                glow::TEXTURE_COMPARE_FUNC,
+                glenum::compare_func(s.compare_func),
+            );
+            if !host.is_gles() {
+                gl.sampler_parameter_f32(smp, glow::TEXTURE_LOD_BIAS, finite(s.lod_bias, 0.0));
+            }
+            gl.sampler_parameter_f32(smp, glow::TEXTURE_MIN_LOD, finite(s.min_lod, -1000.0));
+            gl.sampler_parameter_f32(smp, glow::TEXTURE_MAX_LOD, finite(s.max_lod, 1000.0));
+            if host.features.has(Feature::SamplerBorderColors) {
+                gl.sampler_parameter_f32_slice(
+                    smp,
+                    glow::TEXTURE_BORDER_COLOR,
+                    &s.border_color_f32(),
+                );
+            }
+            if s.max_anisotropy > 1 && host.features.has(Feature::AnisotropicFilter) {
+                gl.sampler_parameter_f32(
+                    smp,
+                    glow::TEXTURE_MAX_ANISOTROPY_EXT,
+                    f32::from(s.max_anisotropy),
+                );
+            }
+            if host.features.has(Feature::SeamlessCubemapPerTexture) {
+                const TEXTURE_CUBE_MAP_SEAMLESS: u32 = 0x884F;
+                i(TEXTURE_CUBE_MAP_SEAMLESS, u32::from(s.seamless_cube_map));
+            }
+            smp
+        };
+        if let Err(e) = host.check("sampler state") {
+            // SAFETY: created above, bound nowhere.
+            unsafe { gl.delete_sampler(sampler) };
+            return Err(e);
+        }
+        Ok(Self {
+            state: *s,
+            sampler,
+            border_integer: std::cell::Cell::new(false),
+        })
+    }
+
+    /// Binds the sampler to `unit`, switching the border colour's representation to the
+    /// view's (float or integer).
+    pub fn bind(&self, host: &HostGl, unit: u32, integer_view: bool) {
+        let gl = &host.gl;
+        // SAFETY: current context; the sampler is live; `unit` is in range (caller).
+        unsafe {
+            if integer_view != self.border_integer.get()
+                && host.features.has(Feature::SamplerBorderColors)
+            {
+                if integer_view {
+                    if let Some(set) = host.extra.sampler_parameter_iuiv {
+                        // The guest sends integer border colours as raw dwords.
+                        set(
+                            self.sampler.0.get(),
+                            glow::TEXTURE_BORDER_COLOR,
+                            self.state.border_color.as_ptr(),
+                        );
+                    }
+                } else {
+                    gl.sampler_parameter_f32_slice(
+                        self.sampler,
+                        glow::TEXTURE_BORDER_COLOR,
+                        &self.state.border_color_f32(),
+                    );
+                }
+                self.border_integer.set(integer_view);
+            }
+            gl.bind_sampler(unit, Some(self.sampler));
+        }
+    }
+
+    pub fn release(self, gl: &glow::Context) {
+        // SAFETY: the sampler belongs to this object.
+        unsafe { gl.delete_sampler(self.sampler) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swizzles_compose_with_the_format_emulation() {
+        let id = [swz::X, swz::Y, swz::Z, swz::W];
+        let gl = |v: u32| v as i32;
+        assert_eq!(
+            compose_swizzle(id, None),
+            [
+                gl(glow::RED),
+                gl(glow::GREEN),
+                gl(glow::BLUE),
+                gl(glow::ALPHA)
+            ]
+        );
+        // A8 stored as R8: (0, 0, 0, R).
+        let a8 = [swz::ZERO, swz::ZERO, swz::ZERO, swz::X];
+        assert_eq!(
+            compose_swizzle([swz::W, swz::ONE, swz::X, swz::ZERO], Some(a8)),
+            [gl(glow::RED), gl(glow::ONE), gl(glow::ZERO), gl(glow::ZERO)]
+        );
+    }
+}
