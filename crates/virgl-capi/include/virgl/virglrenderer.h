@@ -532,8 +532,13 @@ VIRGL_EXPORT int virgl_renderer_resource_get_map_info(uint32_t res_handle, uint3
 VIRGL_EXPORT int virgl_renderer_resource_export_blob(uint32_t res_id, uint32_t *fd_type, int *fd);
 
 /**
+ * The fd moves to the library only on success: a duplicate of it is imported and, once the
+ * resource exists, the caller's fd is closed. A refused import leaves the caller's fd open and
+ * the caller's to close, as upstream's refusals (which all happen before it takes the fd) do.
+ *
  * # Safety
- * `args` must be valid for reads; on success the library owns `args->fd`.
+ * `args` must be valid for reads and `args->fd` an open fd the caller owns; on success the
+ * library owns `args->fd`.
  */
 VIRGL_EXPORT
 int virgl_renderer_resource_import_blob(const struct virgl_renderer_resource_import_blob_args *args);
