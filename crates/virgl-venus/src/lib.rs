@@ -14,12 +14,23 @@
     non_camel_case_types,
     non_upper_case_globals,
     unused_unsafe,
+    unused_parens,
+    unused_imports,
     clippy::all,
     clippy::pedantic,
     missing_docs
 )]
 pub mod generated;
+mod backend;
+mod context;
+mod dispatch;
 mod error;
+mod objects;
+mod ring;
+mod shm;
 pub mod wire;
 
+pub use backend::{capset_bytes, VenusBackend, CAPSET_SIZE};
+pub use context::{VenusContext, CAPSET_VENUS};
+pub use dispatch::{serves_extension, MAX_API_VERSION, WITHHELD_EXTENSIONS};
 pub use error::VenusError;
