@@ -244,6 +244,7 @@ impl Backend for VrendBackend {
                 virgl_resource::ResourceError::DuplicateId(args.handle),
             ));
         }
+        tracing::debug!(?args, "create resource");
         let res = GlResource::create(host, args)?;
         resources.insert(args.handle, res);
         Ok(())

@@ -394,6 +394,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
             host,
             &target,
             &key,
+            upper_left,
             &sub.programs.next_variant_id,
             &mut dropped,
         )?;
