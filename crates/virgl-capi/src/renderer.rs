@@ -16,6 +16,7 @@ use virgl_resource::{
     Backend, Backing, BlobInfo, BlobMem, Context, ContextError, FdType, GuestMemory, Resource,
     ResourceCreateArgs, ResourceError, ResourceTable, TransferDirection, TransferRequest,
 };
+use virgl_venus::VenusBackend;
 use virgl_vrend::{EglOptions, EglPlatform, GlContextProvider, VrendBackend};
 
 bitflags! {
@@ -171,11 +172,14 @@ impl RendererBuilder {
 
     pub fn build(self) -> Result<Renderer, RendererError> {
         let flags = self.flags;
-        if flags.intersects(RendererFlags::VENUS | RendererFlags::RENDER_SERVER) {
-            return Err(RendererError::Init(
-                "the Venus backend (VENUS / RENDER_SERVER) is not built yet".into(),
-            ));
-        }
+        let venus = if flags.contains(RendererFlags::VENUS) {
+            if flags.contains(RendererFlags::RENDER_SERVER) {
+                tracing::warn!("no render server yet: Venus contexts run in this process");
+            }
+            Some(VenusBackend::new().map_err(|e| RendererError::Init(e.to_string()))?)
+        } else {
+            None
+        };
         if flags.contains(RendererFlags::DRM) {
             tracing::warn!("DRM native contexts are not supported; capset 6 will be refused");
         }
@@ -205,6 +209,7 @@ impl RendererBuilder {
             callbacks: self.callbacks,
             resources: ResourceTable::new(),
             gl,
+            venus,
             contexts: BTreeMap::new(),
         })
     }
@@ -217,6 +222,8 @@ pub struct Renderer {
     resources: ResourceTable,
     /// The GL backend (capsets VIRGL, VIRGL2), absent with `NO_VIRGL`.
     gl: Option<VrendBackend>,
+    /// The Venus backend (capset VENUS), present with `VENUS`.
+    venus: Option<VenusBackend>,
     contexts: BTreeMap<u32, ContextSlot>,
 }
 
@@ -256,7 +263,25 @@ impl Renderer {
 
     /// The backend serving a capset.
     fn backend_for(&mut self, capset_id: u32) -> Option<&mut dyn Backend> {
+        if let Some(venus) = self.venus.as_mut() {
+            if venus.capset_ids().contains(&capset_id) {
+                return Some(venus);
+            }
+        }
         match &mut self.gl {
+            Some(gl) if gl.capset_ids().contains(&capset_id) => Some(gl),
+            _ => None,
+        }
+    }
+
+    /// The backend serving a capset, read-only.
+    fn backend_ref(&self, capset_id: u32) -> Option<&dyn Backend> {
+        if let Some(venus) = self.venus.as_ref() {
+            if venus.capset_ids().contains(&capset_id) {
+                return Some(venus);
+            }
+        }
+        match &self.gl {
             Some(gl) if gl.capset_ids().contains(&capset_id) => Some(gl),
             _ => None,
         }
@@ -264,22 +289,17 @@ impl Renderer {
 
     /// `(max_version, max_size)` of a capset, `(0, 0)` when no backend serves it.
     pub fn capset_info(&self, capset_id: u32) -> (u32, u32) {
-        match &self.gl {
-            Some(gl) if gl.capset_ids().contains(&capset_id) => {
-                gl.capset_info(capset_id).unwrap_or((0, 0))
-            }
-            _ => (0, 0),
-        }
+        self.backend_ref(capset_id)
+            .and_then(|b| b.capset_info(capset_id))
+            .unwrap_or((0, 0))
     }
 
     /// The capset's bytes at `version`.
     pub fn fill_caps(&self, capset_id: u32, version: u32) -> Result<Vec<u8>, RendererError> {
-        match &self.gl {
-            Some(gl) if gl.capset_ids().contains(&capset_id) => {
-                Ok(gl.fill_caps(capset_id, version)?)
-            }
-            _ => Err(RendererError::UnsupportedCapset(capset_id)),
-        }
+        let backend = self
+            .backend_ref(capset_id)
+            .ok_or(RendererError::UnsupportedCapset(capset_id))?;
+        Ok(backend.fill_caps(capset_id, version)?)
     }
 
     /// Creates a context; creating an existing id again with the same capset is a no-op, as
@@ -491,14 +511,30 @@ impl Renderer {
                 }
                 Ok(())
             }
-            BlobMem::Host3d | BlobMem::Host3dGuest | BlobMem::GuestVram => {
+            BlobMem::Host3d => {
+                // The context hands over the memory it allocated under `blob_id` (Venus:
+                // shared memory for blob id 0, else device memory).
+                let slot = self
+                    .contexts
+                    .get_mut(&ctx_id)
+                    .ok_or(RendererError::UnknownContext(ctx_id))?;
+                let blob = slot.context.get_blob(
+                    &mut self.resources,
+                    res_id,
+                    info.blob_id,
+                    info.size,
+                    info.blob_flags,
+                )?;
+                let resource = Resource::from_context_blob(res_id, info, blob, None)?;
+                self.resources.insert(resource.with_owner(ctx_id))?;
+                self.ctx_attach_resource(ctx_id, res_id);
+                Ok(())
+            }
+            BlobMem::Host3dGuest | BlobMem::GuestVram => {
                 if !self.contexts.contains_key(&ctx_id) {
                     return Err(RendererError::UnknownContext(ctx_id));
                 }
-                Err(
-                    ContextError::Unsupported("host blobs (no backend allocates host memory yet)")
-                        .into(),
-                )
+                Err(ContextError::Unsupported("HOST3D_GUEST / GUEST_VRAM blobs").into())
             }
         }
     }

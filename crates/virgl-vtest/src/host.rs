@@ -128,8 +128,11 @@ pub fn create_blob(
             renderer.resources_mut().insert(resource)?;
             Ok(())
         }
+        // HOST3D: the context allocates (Venus shared memory, device memory); the session
+        // then exports the fd to the client.
+        (BlobMem::Host3d, None) => renderer.create_blob(ctx_id, res_id, info, None),
         _ => Err(RendererError::Context(ContextError::Unsupported(
-            "host (HOST3D / HOST3D_GUEST) blobs through vtest",
+            "HOST3D_GUEST blobs through vtest",
         ))),
     }
 }
