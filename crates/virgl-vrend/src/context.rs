@@ -545,9 +545,17 @@ impl VrendContext {
                 };
                 Ok(draw::draw_vbo(&dc, sub, &info)?)
             }
-            Command::LaunchGrid(_) => Err(ContextError::Unsupported(
-                "LAUNCH_GRID (compute shaders are not wired to the draw pipeline yet)",
-            )),
+            Command::LaunchGrid(grid) => {
+                let sub = self
+                    .subs
+                    .get_mut(&self.current)
+                    .ok_or_else(|| invalid("no sub"))?;
+                let dc = DrawCtx {
+                    shared: &self.shared,
+                    attached: &self.attached,
+                };
+                Ok(draw::launch_grid(&dc, sub, &grid)?)
+            }
             Command::LinkShader(l) => {
                 // Upstream links eagerly; binding the stages is enough here, the program is
                 // linked (and cached) by the first draw that uses it.
@@ -597,14 +605,27 @@ impl VrendContext {
                 self.sub_mut()?.draw.tess_levels = (t.outer, t.inner);
                 Ok(())
             }
-            Command::SetShaderBuffers(b) if b.buffers.iter().all(|x| x.handle == 0) => Ok(()),
-            Command::SetShaderImages(i) if i.images.iter().all(|x| x.handle == 0) => Ok(()),
-            Command::SetAtomicBuffers(a) if a.buffers.iter().all(|x| x.handle == 0) => Ok(()),
-            Command::SetShaderBuffers(_)
-            | Command::SetShaderImages(_)
-            | Command::SetAtomicBuffers(_) => Err(ContextError::Unsupported(
-                "shader buffers, images and atomic counters are not bound by the draw path yet",
-            )),
+            Command::SetShaderBuffers(b) => {
+                for x in b.buffers.iter().filter(|x| x.handle != 0) {
+                    self.check_resource(x.handle)?;
+                }
+                Ok(self.sub_mut()?.draw.set_ssbos(&b)?)
+            }
+            Command::SetShaderImages(i) => {
+                for x in i.images.iter().filter(|x| x.handle != 0) {
+                    self.check_resource(x.handle)?;
+                }
+                Ok(self.sub_mut()?.draw.set_images(&i)?)
+            }
+            Command::SetAtomicBuffers(a) => {
+                // Recorded only: no shader can read them yet, because the TGSI translator
+                // refuses HWATOMIC declarations with an explicit error (so a draw that needs
+                // them fails instead of running without them).
+                for x in a.buffers.iter().filter(|x| x.handle != 0) {
+                    self.check_resource(x.handle)?;
+                }
+                Ok(())
+            }
             Command::SetStreamoutTargets(t) if t.handles.iter().all(|&h| h == 0) => Ok(()),
             Command::SetStreamoutTargets(_) => Err(ContextError::Unsupported(
                 "stream output (transform feedback) is not implemented",

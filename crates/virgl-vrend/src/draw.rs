@@ -12,7 +12,8 @@ use std::rc::Rc;
 
 use glow::HasContext;
 use virgl_protocol::command::{
-    DrawVbo, RasterizerFlags, SetIndexBuffer, SetUniformBuffer, VertexBuffer,
+    DrawVbo, ImageView, RasterizerFlags, SetIndexBuffer, SetShaderBuffers, SetShaderImages,
+    SetUniformBuffer, VertexBuffer,
 };
 use virgl_protocol::format::ChannelKind;
 use virgl_protocol::pipe::{limits, ShaderType, SHADER_TYPES};
@@ -23,8 +24,8 @@ use crate::context::SubContext;
 use crate::error::{VrendError, VrendResult};
 use crate::features::Feature;
 use crate::glenum;
-use crate::objects::{Object, ObjectType};
-use crate::program::{glsl_target, processor, ShaderObj};
+use crate::objects::{Object, ObjectTable, ObjectType};
+use crate::program::{glsl_target, processor, LinkedProgram, ShaderObj};
 use crate::resource::{GlResource, Storage};
 use crate::state::{self, FixedState, StateInputs};
 use crate::tgsi::{AlphaFunc, ShaderInterface, ShaderKey, VaryingInterp};
@@ -65,6 +66,10 @@ pub(crate) struct DrawState {
     /// Bumped on every constant upload; programs remember the generation they saw.
     pub const_gen: [u64; SHADER_TYPES],
     pub ubos: [Vec<Option<UboBinding>>; SHADER_TYPES],
+    /// Shader storage buffers (`BUFFER[n]`, binding n).
+    pub ssbos: [Vec<Option<UboBinding>>; SHADER_TYPES],
+    /// Shader images (`IMAGE[n]`, unit n).
+    pub images: [Vec<Option<ImageView>>; SHADER_TYPES],
     /// Attributes enabled on the VAO by the previous draw.
     pub enabled_attribs: u32,
     /// A conditional render is active on the GL context.
@@ -157,6 +162,42 @@ impl DrawState {
         self.constants[s].clear();
         self.constants[s].extend_from_slice(data);
         self.const_gen[s] = self.const_gen.iter().max().copied().unwrap_or(0) + 1;
+        Ok(())
+    }
+
+    pub fn set_ssbos(&mut self, b: &SetShaderBuffers<'_>) -> VrendResult<()> {
+        let list = &mut self.ssbos[b.shader_type.index()];
+        let start = b.start_slot as usize;
+        let end = start + b.buffers.len();
+        if end > limits::MAX_SHADER_BUFFERS {
+            return Err(invalid("shader buffer slots beyond 32"));
+        }
+        if list.len() < end {
+            list.resize(end, None);
+        }
+        for (slot, x) in list[start..end].iter_mut().zip(b.buffers.iter()) {
+            *slot = (x.handle != 0).then_some(UboBinding {
+                res_id: x.handle,
+                offset: x.offset,
+                length: x.length,
+            });
+        }
+        Ok(())
+    }
+
+    pub fn set_images(&mut self, i: &SetShaderImages<'_>) -> VrendResult<()> {
+        let list = &mut self.images[i.shader_type.index()];
+        let start = i.start_slot as usize;
+        let end = start + i.images.len();
+        if end > limits::MAX_SHADER_IMAGES {
+            return Err(invalid("image slots beyond 32"));
+        }
+        if list.len() < end {
+            list.resize(end, None);
+        }
+        for (slot, x) in list[start..end].iter_mut().zip(i.images.iter()) {
+            *slot = (x.handle != 0).then_some(x);
+        }
         Ok(())
     }
 
@@ -419,87 +460,14 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         }
     }
 
-    // Constants, clip planes, uniform buffers, textures.
-    let mut max_unit = 0;
-    for b in &program.stages {
-        let Some(st) = b.stage else { continue };
-        let s = st.index();
-        if let Some((loc, vec4s)) = &b.const0 {
-            if b.uploaded.get() != sub.draw.const_gen[s] {
-                let data = &sub.draw.constants[s];
-                let n = (data.len() / 4).min(*vec4s as usize) * 4;
-                if n > 0 {
-                    // SAFETY: see above; `n` whole vec4s, at most the declared length.
-                    unsafe { gl.uniform_4_u32_slice(Some(loc), &data[..n]) };
-                }
-                b.uploaded.set(sub.draw.const_gen[s]);
-            }
-        }
-        if let Some(loc) = &b.clip_planes {
-            let planes: Vec<f32> = sub.state.clip_planes.iter().flatten().copied().collect();
-            // SAFETY: see above; 8 vec4s, the declared array length.
-            unsafe { gl.uniform_4_f32_slice(Some(loc), &planes) };
-        }
-        for &(index, binding, vec4s) in &b.ubos {
-            let ubo = sub.draw.ubos[s].get(index as usize).copied().flatten();
-            let Some(u) = ubo else {
-                // SAFETY: see above.
-                unsafe { gl.bind_buffer_base(glow::UNIFORM_BUFFER, binding, None) };
-                continue;
-            };
-            let res = dc.resource(&resources, u.res_id)?;
-            let buf = buffer_of(res)?;
-            let end = u64::from(u.offset) + u64::from(u.length);
-            if end > u64::from(res.args.width) || u.length == 0 {
-                return Err(invalid(format!(
-                    "uniform buffer range {}+{} beyond {} bytes",
-                    u.offset, u.length, res.args.width
-                )));
-            }
-            let _ = vec4s;
-            // SAFETY: see above; the range lies inside the buffer.
-            unsafe {
-                gl.bind_buffer_range(
-                    glow::UNIFORM_BUFFER,
-                    binding,
-                    Some(buf),
-                    u.offset as i32,
-                    u.length as i32,
-                )
-            };
-        }
-        for &(index, unit) in &b.samplers {
-            max_unit = max_unit.max(unit + 1);
-            let view = sub.draw.views[s].get(index as usize).copied().unwrap_or(0);
-            let mut integer = false;
-            match (view, sub.objects.get(ObjectType::SamplerView, view)) {
-                (0, _) | (_, Err(_)) => {
-                    // No view: GL samples an incomplete texture (zeros), as Gallium does.
-                    // SAFETY: see above.
-                    unsafe {
-                        gl.active_texture(glow::TEXTURE0 + unit);
-                        gl.bind_texture(glow::TEXTURE_2D, None);
-                    }
-                }
-                (_, Ok(Object::SamplerView(v))) => {
-                    dc.resource(&resources, v.res_id)?;
-                    v.bind(gl, unit);
-                    integer = v.integer;
-                }
-                _ => return Err(invalid("sampler view handle of another type")),
-            }
-            let smp = sub.draw.samplers[s]
-                .get(index as usize)
-                .copied()
-                .unwrap_or(0);
-            match sub.objects.get(ObjectType::SamplerState, smp) {
-                Ok(Object::SamplerState(o)) if smp != 0 => o.bind(host, unit, integer),
-                // SAFETY: see above.
-                _ => unsafe { gl.bind_sampler(unit, None) },
-            }
-        }
-    }
-    let _ = max_unit;
+    bind_resources(
+        dc,
+        &resources,
+        program,
+        &sub.draw,
+        &sub.objects,
+        &sub.state.clip_planes,
+    )?;
 
     // Fixed-function state.
     let fb_samples = sub
@@ -546,7 +514,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
 
     // Vertex array.
     if sub.vao.is_none() {
-        // SAFETY: see above; the VAO belongs to this sub-context's GL context.
+        // SAFETY: see `draw_vbo`; the VAO belongs to this sub-context's GL context.
         sub.vao = Some(unsafe { gl.create_vertex_array() }.map_err(VrendError::HostGlMissing)?);
     }
     // SAFETY: see above.
@@ -562,7 +530,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
                 .get(e.vertex_buffer_index as usize)
                 .filter(|vb| vb.handle != 0);
             let Some(vb) = vb else {
-                // SAFETY: see above; a constant zero instead of a missing buffer.
+                // SAFETY: see `draw_vbo`; a constant zero instead of a missing buffer.
                 unsafe {
                     gl.disable_vertex_attrib_array(i as u32);
                     gl.vertex_attrib_4_f32(i as u32, 0.0, 0.0, 0.0, 0.0);
@@ -578,7 +546,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
                 .ok()
                 .filter(|&s| s <= 2048)
                 .ok_or_else(|| invalid(format!("vertex stride {}", vb.stride)))?;
-            // SAFETY: see above; GL bounds-checks reads within the buffer (robust access) or
+            // SAFETY: see `draw_vbo`; GL bounds-checks reads within the buffer (robust access) or
             // reads inside it for valid indices.
             unsafe { gl.bind_vertex_buffer(i as u32, Some(buf), offset, stride) };
         }
@@ -595,7 +563,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         if n == 0 || n > 32 {
             return Err(invalid(format!("{n} vertices per patch")));
         }
-        // SAFETY: see above; the level arrays have the 4 and 2 floats GL reads.
+        // SAFETY: see `draw_vbo`; the level arrays have the 4 and 2 floats GL reads.
         unsafe {
             gl.patch_parameter_i32(glow::PATCH_VERTICES, n as i32);
             if let Some(set) = host.extra.patch_parameter_fv {
@@ -618,7 +586,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
             .ok_or_else(|| invalid("indexed draw without an index buffer"))?;
         let res = dc.resource(&resources, ib.res_id)?;
         let buf = buffer_of(res)?;
-        // SAFETY: see above; ELEMENT_ARRAY_BUFFER is VAO state of the bound VAO.
+        // SAFETY: see `draw_vbo`; ELEMENT_ARRAY_BUFFER is VAO state of the bound VAO.
         unsafe { gl.bind_buffer(glow::ELEMENT_ARRAY_BUFFER, Some(buf)) };
         let ty = match ib.index_size {
             1 => glow::UNSIGNED_BYTE,
@@ -655,7 +623,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
                     info.count
                 )));
             }
-            // SAFETY: see above; the index range lies inside the index buffer.
+            // SAFETY: see `draw_vbo`; the index range lies inside the index buffer.
             unsafe {
                 if info.start_instance != 0 {
                     gl.draw_elements_instanced_base_vertex_base_instance(
@@ -699,6 +667,246 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         }
     }
     host.check("draw")
+}
+
+/// Binds what the program's stages read: constant buffer 0, clip planes, uniform buffers,
+/// sampler views and states, shader buffers and images.
+pub(crate) fn bind_resources(
+    dc: &DrawCtx<'_>,
+    resources: &HashMap<u32, GlResource>,
+    program: &LinkedProgram,
+    draw: &DrawState,
+    objects: &ObjectTable,
+    clip_planes: &[[f32; 4]; 8],
+) -> VrendResult<()> {
+    let host = &dc.shared.host;
+    let gl = &host.gl;
+    for b in &program.stages {
+        let Some(st) = b.stage else { continue };
+        let s = st.index();
+        if let Some((loc, vec4s)) = &b.const0 {
+            if b.uploaded.get() != draw.const_gen[s] {
+                let data = &draw.constants[s];
+                let n = (data.len() / 4).min(*vec4s as usize) * 4;
+                if n > 0 {
+                    // SAFETY: see `draw_vbo`; `n` whole vec4s, at most the declared length.
+                    unsafe { gl.uniform_4_u32_slice(Some(loc), &data[..n]) };
+                }
+                b.uploaded.set(draw.const_gen[s]);
+            }
+        }
+        if let Some(loc) = &b.clip_planes {
+            let planes: Vec<f32> = clip_planes.iter().flatten().copied().collect();
+            // SAFETY: see `draw_vbo`; 8 vec4s, the declared array length.
+            unsafe { gl.uniform_4_f32_slice(Some(loc), &planes) };
+        }
+        for &(index, binding, vec4s) in &b.ubos {
+            let ubo = draw.ubos[s].get(index as usize).copied().flatten();
+            let Some(u) = ubo else {
+                // SAFETY: see `draw_vbo`.
+                unsafe { gl.bind_buffer_base(glow::UNIFORM_BUFFER, binding, None) };
+                continue;
+            };
+            let res = dc.resource(resources, u.res_id)?;
+            let buf = buffer_of(res)?;
+            let end = u64::from(u.offset) + u64::from(u.length);
+            if end > u64::from(res.args.width) || u.length == 0 {
+                return Err(invalid(format!(
+                    "uniform buffer range {}+{} beyond {} bytes",
+                    u.offset, u.length, res.args.width
+                )));
+            }
+            let _ = vec4s;
+            // SAFETY: see `draw_vbo`; the range lies inside the buffer.
+            unsafe {
+                gl.bind_buffer_range(
+                    glow::UNIFORM_BUFFER,
+                    binding,
+                    Some(buf),
+                    u.offset as i32,
+                    u.length as i32,
+                )
+            };
+        }
+        for &(index, unit) in &b.samplers {
+            let view = draw.views[s].get(index as usize).copied().unwrap_or(0);
+            let mut integer = false;
+            match (view, objects.get(ObjectType::SamplerView, view)) {
+                (0, _) | (_, Err(_)) => {
+                    // No view: GL samples an incomplete texture (zeros), as Gallium does.
+                    // SAFETY: see above.
+                    unsafe {
+                        gl.active_texture(glow::TEXTURE0 + unit);
+                        gl.bind_texture(glow::TEXTURE_2D, None);
+                    }
+                }
+                (_, Ok(Object::SamplerView(v))) => {
+                    dc.resource(resources, v.res_id)?;
+                    v.bind(gl, unit);
+                    integer = v.integer;
+                }
+                _ => return Err(invalid("sampler view handle of another type")),
+            }
+            let smp = draw.samplers[s].get(index as usize).copied().unwrap_or(0);
+            match objects.get(ObjectType::SamplerState, smp) {
+                Ok(Object::SamplerState(o)) if smp != 0 => o.bind(host, unit, integer),
+                // SAFETY: see above.
+                _ => unsafe { gl.bind_sampler(unit, None) },
+            }
+        }
+        for &index in &b.storage {
+            let binding = draw.ssbos[s].get(index as usize).copied().flatten();
+            // SAFETY: see `draw_vbo`; ranges are checked against the buffers.
+            unsafe {
+                match binding {
+                    None => gl.bind_buffer_base(glow::SHADER_STORAGE_BUFFER, index, None),
+                    Some(u) => {
+                        let res = dc.resource(resources, u.res_id)?;
+                        let buf = buffer_of(res)?;
+                        let end = u64::from(u.offset) + u64::from(u.length);
+                        if end > u64::from(res.args.width) {
+                            return Err(invalid("shader buffer range beyond its resource"));
+                        }
+                        gl.bind_buffer_range(
+                            glow::SHADER_STORAGE_BUFFER,
+                            index,
+                            Some(buf),
+                            u.offset as i32,
+                            u.length as i32,
+                        );
+                    }
+                }
+            }
+        }
+        for &index in &b.images {
+            let view = draw.images[s].get(index as usize).copied().flatten();
+            bind_image(dc, resources, index, view.as_ref())?;
+        }
+    }
+    Ok(())
+}
+
+/// Binds image unit `unit` to a shader image view (or unbinds it).
+fn bind_image(
+    dc: &DrawCtx<'_>,
+    resources: &HashMap<u32, GlResource>,
+    unit: u32,
+    view: Option<&ImageView>,
+) -> VrendResult<()> {
+    let host = &dc.shared.host;
+    let gl = &host.gl;
+    let Some(v) = view else {
+        // SAFETY: unbinding an image unit below the host's count (TGSI index, validated by
+        // the translator against the guest's limits).
+        unsafe { gl.bind_image_texture(unit, None, 0, false, 0, glow::READ_ONLY, glow::R8) };
+        return Ok(());
+    };
+    let res = dc.resource(resources, v.handle)?;
+    let Storage::Texture { tex, .. } = res.storage else {
+        return Err(VrendError::Unsupported("buffer images".into()));
+    };
+    let f = host
+        .formats
+        .get(v.format)
+        .ok_or_else(|| invalid(format!("image format {}", v.format)))?;
+    let access = match v.access & 3 {
+        1 => glow::READ_ONLY,
+        2 => glow::WRITE_ONLY,
+        _ => glow::READ_WRITE,
+    };
+    let level = v.level_size & 0xff;
+    if level > res.args.last_level {
+        return Err(invalid(format!("image level {level}")));
+    }
+    let (first, last) = (v.layer_offset & 0xffff, v.layer_offset >> 16);
+    let (_, _, layers) = res.level_size(level);
+    if first > last || last >= layers.max(1) {
+        return Err(invalid(format!(
+            "image layers {first}..={last} of {layers}"
+        )));
+    }
+    let layered = layers > 1 && first != last;
+    // SAFETY: current context; level and layers were checked against the texture.
+    unsafe {
+        gl.bind_image_texture(
+            unit,
+            Some(tex),
+            level as i32,
+            layered,
+            if layered { 0 } else { first as i32 },
+            access,
+            f.entry.internal,
+        )
+    };
+    Ok(())
+}
+
+/// `LAUNCH_GRID`: runs the bound compute shader (block size comes from its TGSI properties).
+pub(crate) fn launch_grid(
+    dc: &DrawCtx<'_>,
+    sub: &mut SubContext,
+    grid: &virgl_protocol::command::LaunchGrid,
+) -> VrendResult<()> {
+    let host = &dc.shared.host;
+    let gl = &host.gl;
+    if !host.features.has(Feature::ComputeShader) {
+        return Err(VrendError::Unsupported("compute shaders".into()));
+    }
+    let h = sub.draw.shaders[ShaderType::Compute.index()];
+    let obj = match sub.objects.get(ObjectType::Shader, h) {
+        Ok(Object::Shader(s)) if h != 0 => s.clone(),
+        _ => return Err(invalid("LAUNCH_GRID without a compute shader")),
+    };
+    let key = ShaderKey {
+        last_vertex_stage: Some(false),
+        shared_mem_bytes: obj.req_local_mem,
+        ..Default::default()
+    };
+    let mut dropped = Vec::new();
+    let (id, iface) = obj.variant(
+        host,
+        &glsl_target(host),
+        &key,
+        false,
+        &sub.programs.next_variant_id,
+        &mut dropped,
+    )?;
+    sub.programs.forget(gl, &dropped);
+    let program = sub
+        .programs
+        .get_or_link(host, &[(id, obj.as_ref(), iface)])?;
+    // SAFETY: the sub-context's GL context is current; the program is live.
+    unsafe { gl.use_program(Some(program.program)) };
+    sub.shadow.program = Some(program.program);
+    let resources = dc.shared.resources.borrow();
+    bind_resources(
+        dc,
+        &resources,
+        program,
+        &sub.draw,
+        &sub.objects,
+        &sub.state.clip_planes,
+    )?;
+    if grid.indirect_handle != 0 {
+        let res = dc.resource(&resources, grid.indirect_handle)?;
+        let buf = buffer_of(res)?;
+        if u64::from(grid.indirect_offset) + 12 > u64::from(res.args.width)
+            || grid.indirect_offset % 4 != 0
+        {
+            return Err(invalid("indirect dispatch record beyond its buffer"));
+        }
+        // SAFETY: the 3-dword record lies inside the bound buffer.
+        unsafe {
+            gl.bind_buffer(glow::DISPATCH_INDIRECT_BUFFER, Some(buf));
+            gl.dispatch_compute_indirect(grid.indirect_offset as i32);
+            gl.bind_buffer(glow::DISPATCH_INDIRECT_BUFFER, None);
+        }
+    } else {
+        let [x, y, z] = grid.grid;
+        // SAFETY: GL checks the counts against MAX_COMPUTE_WORK_GROUP_COUNT (error below).
+        unsafe { gl.dispatch_compute(x, y, z) };
+    }
+    host.check("launch grid")
 }
 
 fn draw_indirect(

@@ -240,6 +240,10 @@ pub struct StageBindings {
     /// `(constant buffer index, uniform block binding point, declared vec4s)`.
     pub ubos: Vec<(u32, u32, u32)>,
     pub clip_planes: Option<glow::UniformLocation>,
+    /// Shader storage buffer bindings (`layout(binding = n)` = TGSI index).
+    pub storage: Vec<u32>,
+    /// Image units (`layout(binding = n)` = TGSI index).
+    pub images: Vec<u32>,
     /// Constant generation last uploaded (avoids re-uploading unchanged constants).
     pub uploaded: Cell<u64>,
 }
@@ -366,6 +370,8 @@ fn link(
                     binding += 1;
                 }
             }
+            b.storage = iface.storage.iter().map(|x| x.index).collect();
+            b.images = iface.images.iter().map(|x| x.index).collect();
             if let Some(name) = &iface.clip_plane_uniform {
                 b.clip_planes = gl.get_uniform_location(program, name);
             }
