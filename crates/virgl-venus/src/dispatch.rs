@@ -74,6 +74,10 @@ pub struct State {
     objects: Objects,
     instance: Option<InstanceState>,
     reply: Option<ReplyStream>,
+    /// Devices by guest id.
+    devices: HashMap<u64, ash::Device>,
+    /// Queues by guest id: (host queue, owning device id).
+    queues: HashMap<u64, (vk::Queue, u64)>,
     /// Per physical device: the extensions we expose.
     device_extensions: HashMap<u64, Vec<vk::ExtensionProperties>>,
     in_execute_streams: bool,
@@ -130,15 +134,43 @@ impl State {
             objects: Objects::default(),
             instance: None,
             reply: None,
+            devices: HashMap::new(),
+            queues: HashMap::new(),
             device_extensions: HashMap::new(),
             in_execute_streams: false,
         }
     }
 
+    fn destroy_device(&mut self, id: u64) {
+        if let Some(device) = self.devices.remove(&id) {
+            // SAFETY: the device is ours; waiting first so no queue work is in flight, and no
+            // child objects are created by this backend besides queues (owned by the device).
+            unsafe {
+                let _ = device.device_wait_idle();
+                device.destroy_device(None);
+            }
+            self.objects.remove(id);
+            let queues: Vec<u64> = self
+                .queues
+                .iter()
+                .filter(|(_, (_, dev))| *dev == id)
+                .map(|(q, _)| *q)
+                .collect();
+            for q in queues {
+                self.queues.remove(&q);
+                self.objects.remove(q);
+            }
+        }
+    }
+
     fn destroy_instance(&mut self) {
+        let devices: Vec<u64> = self.devices.keys().copied().collect();
+        for id in devices {
+            self.destroy_device(id);
+        }
         if let Some(inst) = self.instance.take() {
-            // SAFETY: the instance is ours, created by vkCreateInstance below; no device or
-            // other child object is created by this backend yet, so nothing outlives it.
+            // SAFETY: the instance is ours, created by vkCreateInstance below; its devices were
+            // destroyed just above, so nothing outlives it.
             unsafe { inst.instance.destroy_instance(None) };
             self.objects.remove(inst.id);
             self.objects.remove_type(ot::PHYSICAL_DEVICE);
@@ -580,6 +612,72 @@ impl State {
                 reply!(a);
                 Ok(())
             }
+            cmd::vkCreateDevice => {
+                let mut a = decode!(decode_vkCreateDevice);
+                a.ret = self.create_device(&a)?;
+                reply!(a);
+                Ok(())
+            }
+            cmd::vkDestroyDevice => {
+                let a = decode!(decode_vkDestroyDevice);
+                if a.device != 0 {
+                    self.objects.get(ot::DEVICE, a.device)?;
+                    self.destroy_device(a.device);
+                }
+                Ok(())
+            }
+            cmd::vkGetDeviceQueue => {
+                let mut a = decode!(decode_vkGetDeviceQueue);
+                let device = self.device(a.device)?;
+                // SAFETY: valid device; family/index are validated by the driver only in debug
+                // layers, so check them against what the device was created with.
+                let queue = unsafe { device.get_device_queue(a.queueFamilyIndex, a.queueIndex) };
+                self.register_queue(a.device, queue, a.pQueue.as_deref().copied())?;
+                reply!(a);
+                Ok(())
+            }
+            cmd::vkGetDeviceQueue2 => {
+                let mut a = decode!(decode_vkGetDeviceQueue2);
+                let info = a.pQueueInfo.ok_or(VenusError::NullParam("pQueueInfo"))?;
+                // VkDeviceQueueTimelineInfoMESA is for us (the guest's ring/timeline), not the
+                // driver: pass only the core fields.
+                let host_info = vk::DeviceQueueInfo2::default()
+                    .flags(vk::DeviceQueueCreateFlags::from_raw(info.flags))
+                    .queue_family_index(info.queueFamilyIndex)
+                    .queue_index(info.queueIndex);
+                let device = self.device(a.device)?;
+                // SAFETY: valid device and info.
+                let queue = unsafe { device.get_device_queue2(&host_info) };
+                self.register_queue(a.device, queue, a.pQueue.as_deref().copied())?;
+                reply!(a);
+                Ok(())
+            }
+            cmd::vkDeviceWaitIdle => {
+                let mut a = decode!(decode_vkDeviceWaitIdle);
+                let device = self.device(a.device)?;
+                // SAFETY: valid device.
+                a.ret = match unsafe { device.device_wait_idle() } {
+                    Ok(()) => 0,
+                    Err(e) => e.as_raw(),
+                };
+                reply!(a);
+                Ok(())
+            }
+            cmd::vkQueueWaitIdle => {
+                let mut a = decode!(decode_vkQueueWaitIdle);
+                let &(queue, dev) = self
+                    .queues
+                    .get(&a.queue)
+                    .ok_or(VenusError::UnknownObject { object_type: ot::QUEUE, id: a.queue })?;
+                let device = self.device(dev)?;
+                // SAFETY: valid queue of a valid device.
+                a.ret = match unsafe { device.queue_wait_idle(queue) } {
+                    Ok(()) => 0,
+                    Err(e) => e.as_raw(),
+                };
+                reply!(a);
+                Ok(())
+            }
             _ => Err(VenusError::UnsupportedCommand(ty, c::command_name(ty).unwrap_or("unknown"))),
         }
     }
@@ -629,6 +727,80 @@ impl State {
             instance,
             physical_devices,
         });
+        Ok(vk::Result::SUCCESS.as_raw())
+    }
+
+    fn device(&self, id: u64) -> Result<&ash::Device, VenusError> {
+        self.devices
+            .get(&id)
+            .ok_or(VenusError::UnknownObject { object_type: ot::DEVICE, id })
+    }
+
+    fn register_queue(&mut self, device: u64, queue: vk::Queue, id: Option<u64>) -> Result<(), VenusError> {
+        let id = id.ok_or(VenusError::NullParam("pQueue"))?;
+        if queue == vk::Queue::null() {
+            return Err(VenusError::Invalid("no such queue".into()));
+        }
+        match self.queues.get(&id) {
+            Some(&(q, _)) if q == queue => return Ok(()),
+            Some(_) => return Err(VenusError::InvalidObjectId(id)),
+            None => {}
+        }
+        self.objects.insert(id, ot::QUEUE, queue.as_raw())?;
+        self.queues.insert(id, (queue, device));
+        Ok(())
+    }
+
+    fn create_device(&mut self, a: &c::vkCreateDevice_args<'_>) -> Result<i32, VenusError> {
+        let pd = self.physical_device(a.physicalDevice)?;
+        let id = a.pDevice.as_deref().copied().unwrap_or(0);
+        let info = a.pCreateInfo.ok_or(VenusError::NullParam("pCreateInfo"))?;
+        if info.enabledLayerCount != 0 {
+            return Ok(vk::Result::ERROR_LAYER_NOT_PRESENT.as_raw());
+        }
+        let served: Vec<Vec<u8>> = self
+            .device_extensions(pd)?
+            .iter()
+            .filter_map(|e| e.extension_name_as_c_str().ok().map(|n| n.to_bytes().to_vec()))
+            .collect();
+        // SAFETY: the decoder built ppEnabledExtensionNames with enabledExtensionCount
+        // NUL-terminated strings (or null).
+        let names = unsafe {
+            crate::wire::raw_slice(info.ppEnabledExtensionNames, info.enabledExtensionCount as usize)
+        };
+        for &n in names {
+            if n.is_null() {
+                return Err(VenusError::Invalid("null extension name".into()));
+            }
+            // SAFETY: NUL-terminated arena string (see above).
+            let name = unsafe { std::ffi::CStr::from_ptr(n) }.to_bytes();
+            if !served.iter().any(|s| s == name) {
+                return Ok(vk::Result::ERROR_EXTENSION_NOT_PRESENT.as_raw());
+            }
+        }
+        if id == 0 || self.devices.contains_key(&id) {
+            return Err(VenusError::InvalidObjectId(id));
+        }
+        let inst = self.instance()?;
+        let mut handle = vk::Device::null();
+        // SAFETY: valid physical device; the create info and its chain were decoded into the
+        // arena with only the structures vk.xml allows for VkDeviceCreateInfo, names checked
+        // against the extensions we serve.
+        let result = unsafe {
+            (inst.instance.fp_v1_0().create_device)(
+                pd,
+                std::ptr::from_ref(info).cast(),
+                std::ptr::null(),
+                &mut handle,
+            )
+        };
+        if result != vk::Result::SUCCESS {
+            return Ok(result.as_raw());
+        }
+        // SAFETY: `handle` is a device just created from this instance.
+        let device = unsafe { ash::Device::load(inst.instance.fp_v1_0(), handle) };
+        self.objects.insert(id, ot::DEVICE, handle.as_raw())?;
+        self.devices.insert(id, device);
         Ok(vk::Result::SUCCESS.as_raw())
     }
 

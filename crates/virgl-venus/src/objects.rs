@@ -10,6 +10,8 @@ use crate::VenusError;
 pub mod object_type {
     pub const INSTANCE: i32 = 1;
     pub const PHYSICAL_DEVICE: i32 = 2;
+    pub const DEVICE: i32 = 3;
+    pub const QUEUE: i32 = 4;
 }
 
 /// id -> (type, host handle), and the reverse for replies.
