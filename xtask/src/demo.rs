@@ -1,9 +1,9 @@
 //! `cargo xtask demo`: our vtest server with a real Mesa client.
 //!
-//! Starts `virgl-vtest` on a private socket, runs the `gl-scenes` client twice — once through
+//! Starts `virgl-vtest` on a private socket, runs each `gl-scenes` scene twice — once through
 //! Mesa's virgl driver (`GALLIUM_DRIVER=virpipe`) into our server, once directly on llvmpipe —
-//! and prints what each rendered, the frame rate, and whether the pixels match. The frame through
-//! virgl-rs is saved as `out/demo/virgl-rs.png`.
+//! and prints what the client saw, the frame rates, and whether the pixels match. The frames
+//! through virgl-rs are saved under `out/demo/` (`virgl-rs.png` is the depth/blend scene).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 
 use crate::packages;
 use crate::tasks::{cargo, run_step, workspace_root};
+
+/// The scenes the demo renders (see tools/gl-scenes), and the one saved as `virgl-rs.png`.
+const SCENES: &[&str] = &["tiles", "triangle", "textured", "depth-blend", "instanced"];
+const MAIN_SCENE: &str = "depth-blend";
 
 /// A child process killed when dropped.
 pub struct KillOnDrop(pub Child);
@@ -104,62 +108,71 @@ pub fn demo(_args: &[String]) -> Result<(), String> {
     let server_log = out.join("server.log");
 
     let _server = start_server(&target.join("virgl-vtest"), &socket, &server_log)?;
-    let scene_args = [
-        "--scene", "tiles", "--width", "256", "--height", "256", "--frames", "30",
-    ];
-
-    let ours_png = out.join("virgl-rs.png");
-    let mut ours = Command::new(target.join("gl-scenes"));
-    ours.args(scene_args).arg("--out").arg(&ours_png);
-    virpipe_env(&mut ours, &socket, &runtime_dir);
-    let ours = run_scene(ours, "gl-scenes through virgl-vtest")?;
-
-    let direct_png = out.join("direct.png");
-    let mut direct = Command::new(target.join("gl-scenes"));
-    direct
-        .args(scene_args)
-        .arg("--out")
-        .arg(&direct_png)
-        .env("XDG_RUNTIME_DIR", &runtime_dir);
-    let direct = run_scene(direct, "gl-scenes on llvmpipe")?;
-
     println!();
     println!("virgl-rs demo: Mesa's virgl driver (virpipe) -> virgl-vtest -> host GL");
+    let mut differing = Vec::new();
+    for (index, scene) in SCENES.iter().enumerate() {
+        let scene_args = [
+            "--scene", scene, "--width", "256", "--height", "256", "--frames", "30",
+        ];
+        let ours_png = out.join(format!("virgl-rs-{scene}.png"));
+        let mut ours = Command::new(target.join("gl-scenes"));
+        ours.args(scene_args).arg("--out").arg(&ours_png);
+        virpipe_env(&mut ours, &socket, &runtime_dir);
+        let ours = run_scene(ours, &format!("gl-scenes {scene} through virgl-vtest"))?;
+
+        let direct_png = out.join(format!("direct-{scene}.png"));
+        let mut direct = Command::new(target.join("gl-scenes"));
+        direct
+            .args(scene_args)
+            .arg("--out")
+            .arg(&direct_png)
+            .env("XDG_RUNTIME_DIR", &runtime_dir);
+        let direct = run_scene(direct, &format!("gl-scenes {scene} on llvmpipe"))?;
+
+        if index == 0 {
+            println!(
+                "  renderer seen by the client: {}",
+                field(&ours, "renderer")
+            );
+            println!(
+                "  GL version seen by the client: {}",
+                field(&ours, "version")
+            );
+            println!(
+                "  {:<12} {:>12} {:>14}  pixels",
+                "scene", "fps virgl-rs", "fps direct"
+            );
+        }
+        let same = field(&ours, "checksum") == field(&direct, "checksum");
+        if !same {
+            differing.push(*scene);
+        }
+        println!(
+            "  {:<12} {:>12} {:>14}  {}",
+            scene,
+            field(&ours, "fps"),
+            field(&direct, "fps"),
+            if same {
+                "identical to direct rendering"
+            } else {
+                "DIFFERENT from direct rendering"
+            }
+        );
+    }
+    let main_png = out.join("virgl-rs.png");
+    std::fs::copy(out.join(format!("virgl-rs-{MAIN_SCENE}.png")), &main_png)
+        .map_err(|e| format!("{}: {e}", main_png.display()))?;
     println!(
-        "  renderer seen by the client: {}",
-        field(&ours, "renderer")
+        "  frame saved as {} (scene {MAIN_SCENE}; every scene as virgl-rs-<scene>.png)",
+        main_png.display()
     );
-    println!(
-        "  GL version seen by the client: {}",
-        field(&ours, "version")
-    );
-    println!(
-        "  scene: {} {} x{} frames",
-        field(&ours, "scene"),
-        field(&ours, "size"),
-        field(&ours, "frames")
-    );
-    println!(
-        "  fps through virgl-rs: {}   (direct llvmpipe: {})",
-        field(&ours, "fps"),
-        field(&direct, "fps")
-    );
-    let same = field(&ours, "checksum") == field(&direct, "checksum");
-    println!(
-        "  pixels: {} (checksum {} vs direct {})",
-        if same {
-            "identical to direct rendering"
-        } else {
-            "DIFFERENT from direct rendering"
-        },
-        field(&ours, "checksum"),
-        field(&direct, "checksum")
-    );
-    println!("  frame saved as {}", ours_png.display());
     println!("  server log: {}", server_log.display());
-    if same {
+    if differing.is_empty() {
         Ok(())
     } else {
-        Err("the frame rendered through virgl-rs differs from direct rendering".into())
+        Err(format!(
+            "scenes rendered differently through virgl-rs: {differing:?}"
+        ))
     }
 }

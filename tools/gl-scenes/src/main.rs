@@ -14,6 +14,8 @@ use std::time::Instant;
 use glow::HasContext;
 use khronos_egl as egl;
 
+mod scenes;
+
 const PLATFORM_SURFACELESS_MESA: egl::Enum = 0x31DD;
 
 struct Options {
@@ -56,8 +58,8 @@ fn parse_options() -> Result<Options, String> {
             "--out" => options.out = Some(value()?),
             "--help" | "-h" => {
                 println!(
-                    "usage: gl-scenes [--scene tiles|clear] [--width N] [--height N] \
-                     [--frames N] [--out FILE.png]"
+                    "usage: gl-scenes [--scene clear|tiles|triangle|textured|depth-blend|instanced] \
+                     [--width N] [--height N] [--frames N] [--out FILE.png]"
                 );
                 std::process::exit(0);
             }
@@ -162,13 +164,19 @@ unsafe fn texture_fbo(
 
 /// `clear`: one full clear. `tiles`: a background clear, then small textures cleared to six
 /// colours and blitted (some scaled) into a grid — CLEAR, BLIT and the read-back transfer.
+/// The scenes that draw (shaders, buffers, textures, state) live in [`scenes`].
 ///
 /// # Safety
 /// A GL context must be current.
-unsafe fn render(gl: &glow::Context, scene: &str, width: i32, height: i32) -> Result<(), String> {
+unsafe fn render(
+    gl: &glow::Context,
+    scene: &str,
+    width: i32,
+    height: i32,
+) -> Result<(glow::Texture, glow::Framebuffer), String> {
     // SAFETY: a context is current (caller's contract).
     unsafe {
-        let (_target, target_fbo) = texture_fbo(gl, width, height)?;
+        let (target, target_fbo) = texture_fbo(gl, width, height)?;
         gl.viewport(0, 0, width, height);
         gl.disable(glow::SCISSOR_TEST);
         gl.clear_color(0.125, 0.25, 0.5, 1.0);
@@ -211,14 +219,18 @@ unsafe fn render(gl: &glow::Context, scene: &str, width: i32, height: i32) -> Re
                     }
                 }
                 gl.bind_framebuffer(glow::FRAMEBUFFER, Some(target_fbo));
+                for (texture, fbo) in sources {
+                    gl.delete_framebuffer(fbo);
+                    gl.delete_texture(texture);
+                }
             }
-            other => return Err(format!("unknown scene {other}")),
+            other => scenes::render(gl, other, target_fbo, width, height)?,
         }
         let error = gl.get_error();
         if error != glow::NO_ERROR {
             return Err(format!("GL error {error:#x} while rendering"));
         }
-        Ok(())
+        Ok((target, target_fbo))
     }
 }
 
@@ -263,7 +275,7 @@ fn run() -> Result<(), String> {
     for _ in 0..options.frames.max(1) {
         // SAFETY: as above; `pixels` holds width*height RGBA8 pixels.
         unsafe {
-            render(gl, &options.scene, options.width, options.height)?;
+            let (target, target_fbo) = render(gl, &options.scene, options.width, options.height)?;
             gl.read_pixels(
                 0,
                 0,
@@ -273,6 +285,8 @@ fn run() -> Result<(), String> {
                 glow::UNSIGNED_BYTE,
                 glow::PixelPackData::Slice(Some(&mut pixels)),
             );
+            gl.delete_framebuffer(target_fbo);
+            gl.delete_texture(target);
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
