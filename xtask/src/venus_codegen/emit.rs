@@ -582,7 +582,7 @@ impl<'r> Gen<'r> {
                 };
                 let n = len_expr(len, access).unwrap_or("0u64".into());
                 let fill = if ty == "void" {
-                    format!("decode_blob(r, cx, n)?.as_mut_ptr().cast()")
+                    "decode_blob(r, cx, n)?.as_mut_ptr().cast()".to_string()
                 } else if self.is_handle(ty) {
                     let ot = self.reg.objtype_of(ty);
                     format!("{{ let n = r.check_count(n as u64, 8)?; let a = cx.arena.alloc_slice::<u64>(n)?; for v in a.iter_mut() {{ *v = cx.handles.to_host({ot}, r.u64()?)?; }} a.as_mut_ptr() }}")
