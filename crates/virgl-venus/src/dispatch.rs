@@ -76,6 +76,8 @@ pub struct State {
     reply: Option<ReplyStream>,
     /// Devices by guest id.
     devices: HashMap<u64, ash::Device>,
+    /// Device children by guest id: (device id, object type).
+    children: HashMap<u64, (u64, i32)>,
     /// Queues by guest id: (host queue, owning device id).
     queues: HashMap<u64, (vk::Queue, u64)>,
     /// Per physical device: the extensions we expose.
@@ -135,6 +137,7 @@ impl State {
             instance: None,
             reply: None,
             devices: HashMap::new(),
+            children: HashMap::new(),
             queues: HashMap::new(),
             device_extensions: HashMap::new(),
             in_execute_streams: false,
@@ -142,6 +145,15 @@ impl State {
     }
 
     fn destroy_device(&mut self, id: u64) {
+        let children: Vec<u64> = self
+            .children
+            .iter()
+            .filter(|(_, (dev, _))| *dev == id)
+            .map(|(c, _)| *c)
+            .collect();
+        for c in children {
+            self.destroy_child(c);
+        }
         if let Some(device) = self.devices.remove(&id) {
             // SAFETY: the device is ours; waiting first so no queue work is in flight, and no
             // child objects are created by this backend besides queues (owned by the device).
@@ -241,6 +253,44 @@ impl State {
                     handles: &self.objects,
                 };
                 c::$f(r, &cx)?
+            }};
+        }
+        // Creates a device child: `vkCreateX(device, pCreateInfo, pAllocator, pX)`.
+        macro_rules! create_child {
+            ($decode:ident, $fp:ident, $info:ident, $out:ident, $objtype:expr) => {{
+                let mut a = decode!($decode);
+                let id = a.$out.as_deref().copied().unwrap_or(0);
+                self.check_new_id(id)?;
+                let dev = self.device(a.device)?;
+                let mut handle = 0u64;
+                // SAFETY: valid device; the create info (and chain, restricted to the
+                // structures vk.xml allows) was decoded into the arena; `handle` is a u64, the
+                // layout of every non-dispatchable handle.
+                a.ret = unsafe {
+                    (dev.fp_v1_0().$fp)(
+                        dev.handle(),
+                        in_ptr(a.$info),
+                        std::ptr::null(),
+                        std::ptr::from_mut(&mut handle).cast(),
+                    )
+                }
+                .as_raw();
+                if a.ret == 0 {
+                    self.add_child(a.device, id, $objtype, handle)?;
+                }
+                reply!(a);
+                Ok(())
+            }};
+        }
+        // Destroys a device child: `vkDestroyX(device, x, pAllocator)`.
+        macro_rules! destroy_child {
+            ($decode:ident, $field:ident, $objtype:expr) => {{
+                let a = decode!($decode);
+                if a.$field != 0 {
+                    self.objects.get($objtype, a.$field)?;
+                    self.destroy_child(a.$field);
+                }
+                Ok(())
             }};
         }
         macro_rules! reply {
@@ -612,6 +662,138 @@ impl State {
                 reply!(a);
                 Ok(())
             }
+            cmd::vkCreateCommandPool => create_child!(
+                decode_vkCreateCommandPool,
+                create_command_pool,
+                pCreateInfo,
+                pCommandPool,
+                vk::ObjectType::COMMAND_POOL.as_raw()
+            ),
+            cmd::vkDestroyCommandPool => {
+                destroy_child!(decode_vkDestroyCommandPool, commandPool, vk::ObjectType::COMMAND_POOL.as_raw())
+            }
+            cmd::vkCreateImage => create_child!(
+                decode_vkCreateImage,
+                create_image,
+                pCreateInfo,
+                pImage,
+                vk::ObjectType::IMAGE.as_raw()
+            ),
+            cmd::vkDestroyImage => {
+                destroy_child!(decode_vkDestroyImage, image, vk::ObjectType::IMAGE.as_raw())
+            }
+            cmd::vkCreateBuffer => create_child!(
+                decode_vkCreateBuffer,
+                create_buffer,
+                pCreateInfo,
+                pBuffer,
+                vk::ObjectType::BUFFER.as_raw()
+            ),
+            cmd::vkDestroyBuffer => {
+                destroy_child!(decode_vkDestroyBuffer, buffer, vk::ObjectType::BUFFER.as_raw())
+            }
+            cmd::vkGetImageMemoryRequirements => {
+                let mut a = decode!(decode_vkGetImageMemoryRequirements);
+                let image = self.objects.get(vk::ObjectType::IMAGE.as_raw(), a.image)?;
+                let dev = self.device(a.device)?;
+                // SAFETY: valid device and image; output struct is ours.
+                unsafe {
+                    (dev.fp_v1_0().get_image_memory_requirements)(
+                        dev.handle(),
+                        vk::Image::from_raw(image),
+                        out_ptr(&mut a.pMemoryRequirements),
+                    )
+                };
+                reply!(a);
+                Ok(())
+            }
+            cmd::vkGetBufferMemoryRequirements => {
+                let mut a = decode!(decode_vkGetBufferMemoryRequirements);
+                let buffer = self.objects.get(vk::ObjectType::BUFFER.as_raw(), a.buffer)?;
+                let dev = self.device(a.device)?;
+                // SAFETY: as above.
+                unsafe {
+                    (dev.fp_v1_0().get_buffer_memory_requirements)(
+                        dev.handle(),
+                        vk::Buffer::from_raw(buffer),
+                        out_ptr(&mut a.pMemoryRequirements),
+                    )
+                };
+                reply!(a);
+                Ok(())
+            }
+            cmd::vkGetImageSubresourceLayout => {
+                let mut a = decode!(decode_vkGetImageSubresourceLayout);
+                let image = self.objects.get(vk::ObjectType::IMAGE.as_raw(), a.image)?;
+                let dev = self.device(a.device)?;
+                // SAFETY: as above; the subresource was decoded into the arena.
+                unsafe {
+                    (dev.fp_v1_0().get_image_subresource_layout)(
+                        dev.handle(),
+                        vk::Image::from_raw(image),
+                        in_ptr(a.pSubresource),
+                        out_ptr(&mut a.pLayout),
+                    )
+                };
+                reply!(a);
+                Ok(())
+            }
+            cmd::vkGetImageMemoryRequirements2 => {
+                let mut a = decode!(decode_vkGetImageMemoryRequirements2);
+                let dev = self.device(a.device)?;
+                // SAFETY: as above; the info's image handle was translated while decoding.
+                unsafe {
+                    (dev.fp_v1_1().get_image_memory_requirements2)(
+                        dev.handle(),
+                        in_ptr(a.pInfo),
+                        out_ptr(&mut a.pMemoryRequirements),
+                    )
+                };
+                reply!(a);
+                Ok(())
+            }
+            cmd::vkGetBufferMemoryRequirements2 => {
+                let mut a = decode!(decode_vkGetBufferMemoryRequirements2);
+                let dev = self.device(a.device)?;
+                // SAFETY: as above.
+                unsafe {
+                    (dev.fp_v1_1().get_buffer_memory_requirements2)(
+                        dev.handle(),
+                        in_ptr(a.pInfo),
+                        out_ptr(&mut a.pMemoryRequirements),
+                    )
+                };
+                reply!(a);
+                Ok(())
+            }
+            cmd::vkGetDeviceImageMemoryRequirements => {
+                let mut a = decode!(decode_vkGetDeviceImageMemoryRequirements);
+                let dev = self.device(a.device)?;
+                // SAFETY: as above.
+                unsafe {
+                    (dev.fp_v1_3().get_device_image_memory_requirements)(
+                        dev.handle(),
+                        in_ptr(a.pInfo),
+                        out_ptr(&mut a.pMemoryRequirements),
+                    )
+                };
+                reply!(a);
+                Ok(())
+            }
+            cmd::vkGetDeviceBufferMemoryRequirements => {
+                let mut a = decode!(decode_vkGetDeviceBufferMemoryRequirements);
+                let dev = self.device(a.device)?;
+                // SAFETY: as above.
+                unsafe {
+                    (dev.fp_v1_3().get_device_buffer_memory_requirements)(
+                        dev.handle(),
+                        in_ptr(a.pInfo),
+                        out_ptr(&mut a.pMemoryRequirements),
+                    )
+                };
+                reply!(a);
+                Ok(())
+            }
             cmd::vkCreateDevice => {
                 let mut a = decode!(decode_vkCreateDevice);
                 a.ret = self.create_device(&a)?;
@@ -728,6 +910,49 @@ impl State {
             physical_devices,
         });
         Ok(vk::Result::SUCCESS.as_raw())
+    }
+
+    fn check_new_id(&self, id: u64) -> Result<(), VenusError> {
+        if id == 0 || self.objects.guest_id_exists(id) {
+            return Err(VenusError::InvalidObjectId(id));
+        }
+        Ok(())
+    }
+
+    fn add_child(&mut self, device: u64, id: u64, object_type: i32, host: u64) -> Result<(), VenusError> {
+        self.objects.insert(id, object_type, host)?;
+        self.children.insert(id, (device, object_type));
+        Ok(())
+    }
+
+    /// Destroys a device child object on the host and forgets it.
+    fn destroy_child(&mut self, id: u64) {
+        let Some((dev_id, object_type)) = self.children.remove(&id) else {
+            return;
+        };
+        let Some(host) = self.objects.remove(id) else {
+            return;
+        };
+        let Some(dev) = self.devices.get(&dev_id) else {
+            return;
+        };
+        let d = dev.handle();
+        // SAFETY: `host` is a live object of `object_type` created on this device by us; the
+        // guest destroys it (or its device goes), so nothing uses it afterwards.
+        unsafe {
+            match vk::ObjectType::from_raw(object_type) {
+                vk::ObjectType::COMMAND_POOL => {
+                    (dev.fp_v1_0().destroy_command_pool)(d, vk::CommandPool::from_raw(host), std::ptr::null())
+                }
+                vk::ObjectType::IMAGE => {
+                    (dev.fp_v1_0().destroy_image)(d, vk::Image::from_raw(host), std::ptr::null())
+                }
+                vk::ObjectType::BUFFER => {
+                    (dev.fp_v1_0().destroy_buffer)(d, vk::Buffer::from_raw(host), std::ptr::null())
+                }
+                other => tracing::warn!(?other, "no destroy for object type"),
+            }
+        }
     }
 
     fn device(&self, id: u64) -> Result<&ash::Device, VenusError> {

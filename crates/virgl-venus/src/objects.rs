@@ -32,6 +32,11 @@ impl Objects {
         Ok(())
     }
 
+    /// Whether a guest id is in use.
+    pub fn guest_id_exists(&self, id: u64) -> bool {
+        self.by_id.contains_key(&id)
+    }
+
     /// Forgets an object; returns its host handle.
     pub fn remove(&mut self, id: u64) -> Option<u64> {
         let (ty, host) = self.by_id.remove(&id)?;
