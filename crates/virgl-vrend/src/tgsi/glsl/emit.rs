@@ -344,7 +344,8 @@ impl<'a> Gen<'a> {
         let sem = sem.ok_or_else(|| self.err("fragment input without semantic"))?;
         Ok(match sem.name {
             SemanticName::Position => {
-                let origin = self.p.property(PropertyName::FsCoordOrigin).unwrap_or(0);
+                let origin = self.p.property(PropertyName::FsCoordOrigin).unwrap_or(0)
+                    ^ u32::from(self.key.fragcoord_origin_flip);
                 let center = self
                     .p
                     .property(PropertyName::FsCoordPixelCenter)
@@ -636,6 +637,9 @@ impl<'a> Gen<'a> {
     /// The vec4 expression of a temp register.
     fn temp_lvalue(&self, idx: &RegIndex) -> GResult<String> {
         if let Some(n) = self.temp_flat {
+            if n == 0 {
+                return Err(self.err("TEMP not declared"));
+            }
             let i = self.index_expr(idx)?;
             return Ok(format!("temps[clamp({i}, 0, {})]", n - 1));
         }
@@ -854,6 +858,14 @@ impl<'a> Gen<'a> {
                 };
                 (format!("{a}[{v}]{suffix}"), Ty::F)
             }
+        })
+    }
+
+    /// The lane type a source register holds natively (what a bit-exact move reads).
+    pub fn native_ty(&mut self, s: &SrcOperand) -> GResult<Ty> {
+        Ok(match self.src_base(s)? {
+            Base::Vec(_, ty) => ty,
+            Base::Imm(_) => Ty::U,
         })
     }
 

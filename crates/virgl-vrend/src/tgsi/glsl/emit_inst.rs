@@ -230,10 +230,11 @@ impl Gen<'_> {
         use Ty::{F, I, U};
         match inst.opcode {
             Mov => {
+                // Without modifiers MOV is a bit copy: read the source in its own type.
                 let ty = if inst.saturate || inst.src[0].negate || inst.src[0].absolute {
                     F
                 } else {
-                    U
+                    self.native_ty(&inst.src[0])?
                 };
                 self.typed_op(inst, ty, |a| a[0].clone())?
             }

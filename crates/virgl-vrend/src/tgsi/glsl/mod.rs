@@ -160,6 +160,9 @@ pub struct ShaderKey {
     pub last_vertex_stage: Option<bool>,
     /// Negate `gl_Position.y` in the last vertex stage (rendering to a Y-inverted surface).
     pub flip_y: bool,
+    /// Fragment shader: the host framebuffer's rows run opposite to the guest's for this
+    /// draw, so `FS_COORD_ORIGIN` is inverted (upper-left ↔ lower-left) for `gl_FragCoord`.
+    pub fragcoord_origin_flip: bool,
     /// Interpolation the consumer declares per varying (GLSL < 4.40 and ES need it to match).
     pub next_interp: Vec<VaryingInterp>,
     /// Compute shader: bytes of shared memory (`MEMORY[n], SHARED`) from the create command.

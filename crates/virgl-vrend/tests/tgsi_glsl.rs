@@ -1,0 +1,468 @@
+//! Generated GLSL per opcode class and per key bit, checked as snippets and compiled on
+//! llvmpipe (desktop GLSL 4.50, 3.30, 1.40 and GLSL ES 3.20).
+
+use glow::HasContext;
+use virgl_vrend::tgsi::ir::{Interpolation, Opcode, Processor, SemanticName};
+use virgl_vrend::tgsi::{self, AlphaFunc, GlslShader, GlslTarget, ShaderKey};
+use virgl_vrend::{EglOptions, EglProvider, GlContextParams, GlContextProvider, VrendError};
+
+struct Gl {
+    gl: glow::Context,
+    _provider: EglProvider,
+}
+
+fn open_gl(gles: bool) -> Gl {
+    let provider = EglProvider::new(&EglOptions {
+        use_gles: gles,
+        ..Default::default()
+    })
+    .expect("EGL");
+    let (major, minor) = if gles { (3, 2) } else { (4, 5) };
+    let ctx = provider
+        .create_context(&GlContextParams {
+            shared: false,
+            major,
+            minor,
+            compat: false,
+        })
+        .expect("context");
+    provider.make_current(Some(ctx)).unwrap();
+    // SAFETY: the context is current on this thread; the loader returns its entry points.
+    let gl = unsafe { glow::Context::from_loader_function_cstr(|n| provider.get_proc_address(n)) };
+    Gl {
+        gl,
+        _provider: provider,
+    }
+}
+
+fn compile(gl: &Gl, sh: &GlslShader) -> Result<(), String> {
+    // SAFETY: plain GL calls on the current context.
+    unsafe {
+        let s = gl.gl.create_shader(tgsi::glsl::gl_shader_type(sh.stage))?;
+        gl.gl.shader_source(s, &sh.source);
+        gl.gl.compile_shader(s);
+        let ok = gl.gl.get_shader_compile_status(s);
+        let log = gl.gl.get_shader_info_log(s);
+        gl.gl.delete_shader(s);
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{log}\n{}", sh.source))
+        }
+    }
+}
+
+fn glsl(text: &str, key: &ShaderKey) -> GlslShader {
+    let p = tgsi::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    tgsi::translate(&p, key, &GlslTarget::desktop(450)).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn fs(body: &str) -> String {
+    format!(
+        "FRAG\nDCL IN[0], GENERIC[0], PERSPECTIVE\nDCL OUT[0], COLOR\nDCL CONST[0..3]\n\
+         DCL SAMP[0]\nDCL SVIEW[0], 2D, FLOAT\nDCL TEMP[0..3]\nDCL ADDR[0]\n\
+         IMM[0] FLT32 {{0x3f800000, 0x00000000, 0x3f000000, 0x40000000}}\n\
+         IMM[1] UINT32 {{1, 2, 3, 4294967295}}\n{body}\n  99: END\n"
+    )
+}
+
+/// Snippets expected in the body for an instruction, plus the shader compiles.
+fn check(gl: &Gl, body: &str, expect: &[&str]) {
+    let sh = glsl(&fs(body), &ShaderKey::default());
+    for e in expect {
+        assert!(
+            sh.source.contains(e),
+            "missing `{e}` for `{body}` in:\n{}",
+            sh.source
+        );
+    }
+    compile(gl, &sh).unwrap();
+}
+
+#[test]
+fn arithmetic_and_bit_casts() {
+    let gl = open_gl(false);
+    check(
+        &gl,
+        "0: ADD TEMP[0], IN[0], CONST[1]",
+        &["t0.xyzw = (vs_g0.xyzw + uintBitsToFloat(fs_const0[1].xyzw));"],
+    );
+    check(
+        &gl,
+        "0: MAD_SAT TEMP[1].xy, IN[0].yxxx, IMM[0].zzzz, -TEMP[0]",
+        &["t1.xy = clamp((vs_g0.yx * vec2(0.5) + (-t0.xy)), 0.0, 1.0);"],
+    );
+    check(
+        &gl,
+        "0: DP3 TEMP[0].x, IN[0], |CONST[0]|",
+        &["t0.x = dot(vs_g0.xyz, abs(uintBitsToFloat(fs_const0[0].xyz)));"],
+    );
+    check(
+        &gl,
+        "0: RSQ TEMP[0].xy, IN[0].wwww",
+        &["t0.xy = vec2(inversesqrt(vs_g0.w));"],
+    );
+    check(&gl, "0: LRP TEMP[0], IN[0], CONST[0], CONST[1]", &["mix(uintBitsToFloat(fs_const0[1].xyzw), uintBitsToFloat(fs_const0[0].xyzw), vs_g0.xyzw)"]);
+    check(
+        &gl,
+        "0: MOV TEMP[0], IMM[1]",
+        &["t0.xyzw = uintBitsToFloat(uvec4(1u, 2u, 3u, 0xffffffffu));"],
+    );
+    check(
+        &gl,
+        "0: XPD TEMP[0].xyz, IN[0], CONST[0]",
+        &["vec4(cross(vs_g0.xyz, uintBitsToFloat(fs_const0[0].xyz)), 1.0)).xyz"],
+    );
+    check(&gl, "0: LIT TEMP[0], IN[0]", &["pow(max("]);
+    check(
+        &gl,
+        "0: EXP TEMP[0], IN[0].xxxx\n1: LOG TEMP[1], IN[0].yyyy",
+        &["exp2(floor(", "log2(abs("],
+    );
+}
+
+#[test]
+fn integer_and_compare_ops() {
+    let gl = open_gl(false);
+    check(
+        &gl,
+        "0: UADD TEMP[0].x, TEMP[1].xxxx, IMM[1].xxxx",
+        &["t0.x = uintBitsToFloat((floatBitsToUint(t1.x) + 1u));"],
+    );
+    check(
+        &gl,
+        "0: ISHR TEMP[0].xy, TEMP[1], IMM[1].xyyy",
+        &["(floatBitsToInt(t1.xy) >> (ivec2(1, 2) & 31))"],
+    );
+    check(
+        &gl,
+        "0: FSLT TEMP[0].xy, IN[0], CONST[0]",
+        &["(uvec2(lessThan(vs_g0.xy, uintBitsToFloat(fs_const0[0].xy))) * 0xffffffffu)"],
+    );
+    check(
+        &gl,
+        "0: SGE TEMP[0].x, IN[0].xxxx, IMM[0].xxxx",
+        &["t0.x = float(vs_g0.x >= 1.0);"],
+    );
+    check(
+        &gl,
+        "0: UCMP TEMP[0].xy, TEMP[1], IN[0], CONST[0]",
+        &["(floatBitsToUint(t1.x) != 0u ? floatBitsToUint(vs_g0.x)"],
+    );
+    check(
+        &gl,
+        "0: CMP TEMP[0], -IN[0], IMM[0].xxxx, IMM[0].yyyy",
+        &["((-vs_g0.x) < 0.0 ? 1.0 : 0.0)"],
+    );
+    check(
+        &gl,
+        "0: I2F TEMP[0], TEMP[1]\n1: F2U TEMP[2], TEMP[0]\n2: INEG TEMP[3], TEMP[2]",
+        &[
+            "vec4(floatBitsToInt(t1.xyzw))",
+            "uvec4(t0.xyzw)",
+            "(-floatBitsToInt(t2.xyzw))",
+        ],
+    );
+    check(
+        &gl,
+        "0: UBFE TEMP[0].x, TEMP[1], IMM[1].xxxx, IMM[1].yyyy\n1: UMSB TEMP[2].x, TEMP[1]",
+        &[
+            "bitfieldExtract(floatBitsToUint(t1.x), 1, 2)",
+            "findMSB(floatBitsToUint(t1.x))",
+        ],
+    );
+    check(
+        &gl,
+        "0: UMUL_HI TEMP[0].x, TEMP[1], TEMP[2]",
+        &["umulExtended("],
+    );
+}
+
+#[test]
+fn flow_control_and_addressing() {
+    let gl = open_gl(false);
+    check(
+        &gl,
+        "0: UIF TEMP[0].xxxx :2\n1: BGNLOOP :3\n2: BRK\n3: ENDLOOP :1\n4: ELSE :5\n5: KILL_IF -IN[0]\n6: ENDIF",
+        &["if (floatBitsToUint(t0.x) != 0u) {", "while (true) {", "break;", "} else {", "if (any(lessThan((-vs_g0.xyzw), vec4(0.0)))) discard;"],
+    );
+    check(
+        &gl,
+        "0: ARL ADDR[0].x, IN[0].xxxx\n1: MOV TEMP[0], CONST[ADDR[0].x+1]",
+        &[
+            "addr0.x = int(floor(vs_g0.x));",
+            "fs_const0[clamp((addr0.x + 1), 0, 3)]",
+        ],
+    );
+    check(
+        &gl,
+        "0: IF IN[0].xxxx :1\n1: KILL\n2: ENDIF",
+        &["if (vs_g0.x != 0.0) {", "discard;"],
+    );
+    let arr = "FRAG\nDCL OUT[0], COLOR\nDCL TEMP[0..3], ARRAY(1), LOCAL\nDCL TEMP[4]\nDCL ADDR[0]\n\
+               IMM[0] UINT32 {2, 0, 0, 0}\n 0: UARL ADDR[0].x, IMM[0].xxxx\n 1: MOV TEMP[ADDR[0].x](1), TEMP[4]\n\
+               2: MOV OUT[0], TEMP[2]\n 3: END\n";
+    let sh = glsl(arr, &ShaderKey::default());
+    assert!(
+        sh.source.contains("ta1[clamp(addr0.x + 0, 0, 3)]"),
+        "{}",
+        sh.source
+    );
+    assert!(
+        sh.source.contains("outr[0].xyzw = ta1[2].xyzw;"),
+        "{}",
+        sh.source
+    );
+    compile(&gl, &sh).unwrap();
+}
+
+#[test]
+fn texture_ops() {
+    let gl = open_gl(false);
+    check(
+        &gl,
+        "0: TEX TEMP[0], IN[0], SAMP[0], 2D",
+        &["uniform sampler2D fs_samp0;", "texture(fs_samp0, vs_g0.xy)"],
+    );
+    check(
+        &gl,
+        "0: TXB TEMP[0], IN[0], SAMP[0], 2D",
+        &["texture(fs_samp0, vs_g0.xy, vs_g0.w)"],
+    );
+    check(
+        &gl,
+        "0: TXL TEMP[0], IN[0], SAMP[0], 2D, IMM[1].xyz",
+        &["textureLodOffset(fs_samp0, vs_g0.xy, vs_g0.w, ivec2(1, 2))"],
+    );
+    check(
+        &gl,
+        "0: TXP TEMP[0], IN[0], SAMP[0], 2D",
+        &["textureProj(fs_samp0, vs_g0.xyzw)"],
+    );
+    check(
+        &gl,
+        "0: TXD TEMP[0], IN[0], CONST[0], CONST[1], SAMP[0], 2D",
+        &["textureGrad(fs_samp0, vs_g0.xy, uintBitsToFloat(fs_const0[0].xy)"],
+    );
+    check(
+        &gl,
+        "0: TXF TEMP[0], TEMP[1], SAMP[0], 2D",
+        &["texelFetch(fs_samp0, floatBitsToInt(t1.xy), floatBitsToInt(t1.w))"],
+    );
+    check(
+        &gl,
+        "0: TXQ TEMP[0], IMM[1].xxxx, SAMP[0], 2D",
+        &["textureSize(fs_samp0, 1)", "textureQueryLevels(fs_samp0)"],
+    );
+    check(
+        &gl,
+        "0: TG4 TEMP[0], IN[0], IMM[1].xxxx, SAMP[0], 2D",
+        &["textureGather(fs_samp0, vs_g0.xy, 1)"],
+    );
+    check(
+        &gl,
+        "0: LODQ TEMP[0], IN[0], SAMP[0], 2D",
+        &["textureQueryLod(fs_samp0, vs_g0.xy)"],
+    );
+    let shadow = "FRAG\nDCL IN[0], GENERIC[0], PERSPECTIVE\nDCL OUT[0], COLOR\nDCL SAMP[0]\n\
+                  DCL SVIEW[0], CUBE, FLOAT\nDCL SAMP[1]\nDCL SVIEW[1], 2D_ARRAY, UINT\n\
+                  0: TEX OUT[0], IN[0], SAMP[0], SHADOWCUBE\n1: TEX OUT[0].x, IN[0], SAMP[1], 2D_ARRAY\n2: END\n";
+    let sh = glsl(shadow, &ShaderKey::default());
+    for e in [
+        "samplerCubeShadow fs_samp0",
+        "usampler2DArray fs_samp1",
+        "vec4(texture(fs_samp0, vs_g0.xyzw))",
+        "uintBitsToFloat((texture(fs_samp1, vs_g0.xyz)).x)",
+    ] {
+        assert!(sh.source.contains(e), "{e}:\n{}", sh.source);
+    }
+    assert_eq!(sh.interface.samplers.len(), 2);
+    compile(&gl, &sh).unwrap();
+}
+
+#[test]
+fn key_fixups() {
+    let gl = open_gl(false);
+    let text = fs("0: MOV OUT[0], IN[0]");
+    let key = ShaderKey {
+        cbuf_bgra_swizzle: 1,
+        alpha_test: Some((AlphaFunc::Greater, 0.5)),
+        flatshade: true,
+        ..Default::default()
+    };
+    let sh = glsl(&text, &key);
+    assert!(
+        sh.source.contains("fsout_c0 = outr[0].bgra;"),
+        "{}",
+        sh.source
+    );
+    assert!(
+        sh.source
+            .contains("if (!(float(fsout_c0.a) > 0.5)) discard;"),
+        "{}",
+        sh.source
+    );
+    assert!(sh.interface.uses_discard);
+    compile(&gl, &sh).unwrap();
+
+    let col =
+        "FRAG\nDCL IN[0], COLOR, COLOR\nDCL IN[1], GENERIC[3], PERSPECTIVE\nDCL OUT[0], COLOR\n\
+               0: ADD OUT[0], IN[0], IN[1]\n1: END\n";
+    let key = ShaderKey {
+        flatshade: true,
+        color_two_side: true,
+        sprite_coord_enable: 1 << 3,
+        ..Default::default()
+    };
+    let sh = glsl(col, &key);
+    for e in [
+        "flat in vec4 vs_c0;",
+        "flat in vec4 vs_bc0;",
+        "(gl_FrontFacing ? vs_c0 : vs_bc0)",
+        "gl_PointCoord",
+    ] {
+        assert!(sh.source.contains(e), "{e}:\n{}", sh.source);
+    }
+    compile(&gl, &sh).unwrap();
+
+    let vs = "VERT\nDCL IN[0]\nDCL OUT[0], POSITION\nDCL OUT[1], COLOR\n0: MOV OUT[0], IN[0]\n1: MOV OUT[1], IN[0]\n2: END\n";
+    let key = ShaderKey {
+        clip_plane_enable: 0b101,
+        flip_y: true,
+        flatshade: true,
+        ..Default::default()
+    };
+    let sh = glsl(vs, &key);
+    for e in [
+        "uniform vec4 virgl_clip_plane[8];",
+        "gl_ClipDistance[2] = dot(outr[0], virgl_clip_plane[2]);",
+        "gl_ClipDistance[1] = 1.0;",
+        "out float gl_ClipDistance[3];",
+        "gl_Position.y = -gl_Position.y;",
+        "flat out vec4 vs_c0;",
+        "layout(location = 0) in vec4 attr0;",
+    ] {
+        assert!(sh.source.contains(e), "{e}:\n{}", sh.source);
+    }
+    assert_eq!(sh.interface.num_clip_distances, 3);
+    assert_eq!(sh.interface.attributes, vec![(0, "attr0".to_string())]);
+    compile(&gl, &sh).unwrap();
+
+    let int_out = ShaderKey {
+        cbuf_unsigned_int: 1,
+        ..Default::default()
+    };
+    let sh = glsl(&fs("0: MOV OUT[0], IMM[1]"), &int_out);
+    assert!(sh.source.contains("out uvec4 fsout_c0;"), "{}", sh.source);
+    compile(&gl, &sh).unwrap();
+}
+
+#[test]
+fn next_interp_makes_vs_outputs_match() {
+    let vs = "VERT\nDCL IN[0]\nDCL OUT[0], POSITION\nDCL OUT[1], GENERIC[0]\n0: MOV OUT[0], IN[0]\n1: MOV OUT[1], IN[0]\n2: END\n";
+    let fsp = tgsi::parse(
+        "FRAG\nDCL IN[0], GENERIC[0], CONSTANT\nDCL OUT[0], COLOR\n0: MOV OUT[0], IN[0]\n1: END\n",
+    )
+    .unwrap();
+    let fsh = tgsi::translate(&fsp, &ShaderKey::default(), &GlslTarget::desktop(330)).unwrap();
+    let interp: Vec<_> = fsh
+        .interface
+        .inputs
+        .iter()
+        .map(|v| tgsi::VaryingInterp {
+            semantic: v.semantic,
+            interpolation: v.interpolation.unwrap_or(Interpolation::Perspective),
+            location: v.location,
+        })
+        .collect();
+    assert_eq!(interp[0].semantic.name, SemanticName::Generic);
+    let key = ShaderKey {
+        next_interp: interp,
+        ..Default::default()
+    };
+    let vsh = tgsi::translate(&tgsi::parse(vs).unwrap(), &key, &GlslTarget::desktop(330)).unwrap();
+    assert!(
+        vsh.source.contains("flat out vec4 vs_g0;"),
+        "{}",
+        vsh.source
+    );
+    let gl = open_gl(false);
+    compile(&gl, &vsh).unwrap();
+    compile(&gl, &fsh).unwrap();
+    // Linking is the real check in GLSL 3.30: interpolation must match.
+    // SAFETY: plain GL calls on the current context.
+    unsafe {
+        let p = gl.gl.create_program().unwrap();
+        for sh in [&vsh, &fsh] {
+            let s = gl
+                .gl
+                .create_shader(tgsi::glsl::gl_shader_type(sh.stage))
+                .unwrap();
+            gl.gl.shader_source(s, &sh.source);
+            gl.gl.compile_shader(s);
+            gl.gl.attach_shader(p, s);
+        }
+        gl.gl.link_program(p);
+        assert!(
+            gl.gl.get_program_link_status(p),
+            "{}",
+            gl.gl.get_program_info_log(p)
+        );
+    }
+}
+
+#[test]
+fn older_and_es_targets_compile() {
+    let text = fs("0: TEX TEMP[0], IN[0], SAMP[0], 2D\n1: UADD TEMP[1], TEMP[0], IMM[1]\n2: MUL OUT[0], TEMP[1], CONST[2]");
+    let p = tgsi::parse(&text).unwrap();
+    let gl = open_gl(false);
+    for v in [140, 150, 330, 400, 430] {
+        let sh = tgsi::translate(&p, &ShaderKey::default(), &GlslTarget::desktop(v)).unwrap();
+        assert!(sh.source.starts_with(&format!("#version {v}\n")));
+        compile(&gl, &sh).unwrap_or_else(|e| panic!("GLSL {v}: {e}"));
+    }
+    drop(gl);
+    let gles = open_gl(true);
+    for v in [300, 310, 320] {
+        let sh = tgsi::translate(&p, &ShaderKey::default(), &GlslTarget::es(v)).unwrap();
+        assert!(sh.source.contains("precision highp float;"));
+        compile(&gles, &sh).unwrap_or_else(|e| panic!("GLSL ES {v}: {e}"));
+    }
+    // Features beyond the target are refused explicitly, not emitted blindly.
+    let gs = tgsi::parse("GEOM\nPROPERTY GS_INPUT_PRIMITIVE POINTS\nPROPERTY GS_OUTPUT_PRIMITIVE POINTS\nPROPERTY GS_MAX_OUTPUT_VERTICES 1\nDCL IN[][0], POSITION\nDCL OUT[0], POSITION\n0: MOV OUT[0], IN[0][0]\n1: MOV OUT[0], IMM[0]\n2: END\n").unwrap();
+    assert!(
+        matches!(
+            tgsi::translate(&gs, &ShaderKey::default(), &GlslTarget::desktop(450)),
+            Err(VrendError::Shader { line: 8, .. })
+        ),
+        "IMM[0] is not declared"
+    );
+    let gs = tgsi::parse("GEOM\nPROPERTY GS_INPUT_PRIMITIVE POINTS\nPROPERTY GS_OUTPUT_PRIMITIVE POINTS\nPROPERTY GS_MAX_OUTPUT_VERTICES 1\nDCL IN[][0], POSITION\nDCL OUT[0], POSITION\nIMM[0] UINT32 {0, 0, 0, 0}\n0: MOV OUT[0], IN[0][0]\n1: EMIT IMM[0].xxxx\n2: END\n").unwrap();
+    assert!(matches!(
+        tgsi::translate(&gs, &ShaderKey::default(), &GlslTarget::desktop(140)),
+        Err(VrendError::Unsupported(_))
+    ));
+    let sh = tgsi::translate(&gs, &ShaderKey::default(), &GlslTarget::desktop(150)).unwrap();
+    assert!(sh.source.contains("layout(points) in;") && sh.source.contains("EmitVertex();"));
+    assert!(tgsi::translate(&gs, &ShaderKey::default(), &GlslTarget::desktop(999)).is_err());
+}
+
+#[test]
+fn parse_errors_name_the_line() {
+    let cases = [
+        ("VERT\nDCL IN[0]\nFOO TEMP[0]\n", 3),
+        ("FRAG\nDCL TEMP[0]\n0: MOV TEMP[0], TEMP[0].xy\n", 3),
+        ("FRAG\n0: IF TEMP[0].xxxx\n", 2),
+        ("FRAG\nDCL TEMP[0..99999]\n", 2),
+        ("FRAG\nIMM[1] FLT32 {0, 0, 0, 0}\n", 2),
+        ("FRAG\n0: BRK\n", 2),
+        ("BOGUS\n", 1),
+    ];
+    for (text, line) in cases {
+        match tgsi::parse(text) {
+            Err(VrendError::Shader { line: l, .. }) => assert_eq!(l, line, "{text}"),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    assert_eq!(Opcode::from_name("TXB2").map(|o| o.num_src()), Some(3));
+}
