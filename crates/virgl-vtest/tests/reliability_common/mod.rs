@@ -26,12 +26,14 @@ impl Server {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("sock");
+        let log = std::fs::File::create(Self::log_path(name)).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_virgl-vtest"))
             .arg(format!("--socket-path={}", socket.display()))
             .args(args)
             .env("XDG_RUNTIME_DIR", &dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -43,6 +45,11 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         Server { child, dir, socket }
+    }
+
+    /// Where the server's log goes (kept after the test, for post-mortems).
+    pub fn log_path(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("virgl-rel-{}-{name}.log", std::process::id()))
     }
 
     pub fn connect(&self) -> Client {
@@ -132,7 +139,11 @@ impl Client {
             match recv_with_fds(&self.stream, &mut buf, &mut self.fds) {
                 Ok(Received::Bytes(k)) => self.pending.extend_from_slice(&buf[..k]),
                 Ok(Received::WouldBlock) => {}
-                Ok(Received::Closed) | Err(_) => return None,
+                Ok(Received::Closed) => return None,
+                Err(e) => {
+                    eprintln!("receive from the server failed: {e}");
+                    return None;
+                }
             }
         }
         Some(self.pending.drain(..n).collect())

@@ -1,0 +1,140 @@
+//! Faults: clients that vanish or misbehave in the middle of an operation get a clean end of
+//! their own session, and the server keeps serving everyone else. Covered: a disconnect in the
+//! middle of an inline TRANSFER_PUT payload and right after a TRANSFER_PUT2 from shm, a client
+//! that tries to shrink the shm the server has mapped (the memfd is sealed against it, so the
+//! server can never take SIGBUS), and a blob the client unmaps, closes and unrefs while it is in
+//! use. Checked in fork mode and with one shared renderer (`--multi-clients`).
+//!
+//! Not covered: killing a render-server worker (Venus has no render server yet).
+
+mod reliability_common;
+
+use std::io::Write;
+use std::os::fd::AsRawFd;
+
+use reliability_common::{transfer16, Server};
+use virgl_protocol::vtest::*;
+
+fn faults(name: &str, args: &[&str]) {
+    let mut server = Server::start(name, args);
+    let mut good = server.connect();
+    good.handshake("good");
+    let (good_res, _good_shm) = good.create_texture(1024);
+
+    // 1. Disconnect in the middle of an inline TRANSFER_PUT's payload.
+    {
+        let mut c = server.connect();
+        c.handshake("inline-quitter");
+        let (res, _shm) = c.create_texture(1024);
+        let put = Request::TransferPut(TransferPut {
+            transfer: Transfer {
+                handle: res,
+                level: 0,
+                stride: 64,
+                layer_stride: 0,
+                region: TransferBox {
+                    x: 0,
+                    y: 0,
+                    z: 0,
+                    width: 16,
+                    height: 16,
+                    depth: 1,
+                },
+                data_size: 1024,
+            },
+            data: vec![0x5a; 1024],
+        })
+        .encode(PROTOCOL_VERSION);
+        assert!(c.try_send_bytes(&put[..put.len() / 2]));
+    }
+    good.sync(good_res);
+
+    // 2. Hang up right after a shm transfer, with the shm fd closed on our side too.
+    {
+        let mut c = server.connect();
+        c.handshake("shm-quitter");
+        let (res, shm) = c.create_texture(1024);
+        c.send(&Request::TransferPut2(transfer16(res)));
+        c.send(&Request::TransferGet2(transfer16(res)));
+        drop(shm);
+    }
+    good.sync(good_res);
+
+    // 3. Shrinking the shm under the server is refused by the memfd's seals.
+    {
+        let mut c = server.connect();
+        c.handshake("shrinker");
+        let (res, shm) = c.create_texture(1024);
+        // SAFETY: ftruncate on an fd we own.
+        let rc = unsafe { libc::ftruncate(shm.as_raw_fd(), 0) };
+        assert_eq!(rc, -1, "the client could shrink the shm the server maps");
+        // Whatever happened, the transfer is served (or refused) without a crash.
+        c.send(&Request::TransferGet2(transfer16(res)));
+        c.sync(res);
+    }
+    good.sync(good_res);
+
+    // 4. A mappable guest blob: the client maps it, writes, unmaps, closes and unrefs it while
+    //    a transfer on it may still be in flight.
+    {
+        let mut c = server.connect();
+        c.handshake("blob");
+        c.send(&Request::ResourceCreateBlob(ResourceCreateBlob {
+            blob_type: BLOB_TYPE_GUEST,
+            flags: BLOB_FLAG_MAPPABLE,
+            size: 4096,
+            blob_id: 0,
+        }));
+        let res = match c.reply(VcmdId::ResourceCreateBlob) {
+            Some(Reply::ResourceId { res_id, .. }) => res_id,
+            other => panic!("{other:?}"),
+        };
+        let fd = c.fd();
+        // SAFETY: a fresh shared mapping of the blob's 4096 bytes, unmapped below.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        assert_ne!(ptr, libc::MAP_FAILED);
+        // SAFETY: the mapping is 4096 bytes long and writable.
+        unsafe { std::ptr::write_bytes(ptr.cast::<u8>(), 0xa5, 4096) };
+        // SAFETY: unmapping exactly what was mapped.
+        assert_eq!(unsafe { libc::munmap(ptr, 4096) }, 0);
+        drop(fd);
+        c.send(&Request::ResourceUnref { handle: res });
+        c.ping();
+        let mut again = server.connect();
+        again.handshake("after-blob");
+        again.ping();
+    }
+
+    // 5. Garbage after a valid prefix of a SUBMIT_CMD that was never finished.
+    {
+        let mut c = server.connect();
+        c.handshake("half-submit");
+        let mut bytes = Header::new(VcmdId::SubmitCmd, 1000).to_bytes().to_vec();
+        bytes.extend_from_slice(&[0u8; 100]);
+        assert!(c.try_send_bytes(&bytes));
+        let _ = c.stream.flush();
+    }
+
+    good.sync(good_res);
+    good.ping();
+    server.assert_running();
+}
+
+#[test]
+fn faults_fork_mode() {
+    faults("faults-fork", &[]);
+}
+
+#[test]
+fn faults_multi_clients() {
+    faults("faults-multi", &["--no-fork", "--multi-clients"]);
+}
