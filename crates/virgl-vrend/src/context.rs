@@ -627,9 +627,17 @@ impl VrendContext {
                 Ok(())
             }
             Command::SetStreamoutTargets(t) if t.handles.iter().all(|&h| h == 0) => Ok(()),
-            Command::SetStreamoutTargets(_) => Err(ContextError::Unsupported(
-                "stream output (transform feedback) is not implemented",
-            )),
+            Command::SetStreamoutTargets(t) => {
+                for &h in t.handles.iter().filter(|&&h| h != 0) {
+                    match self.sub()?.objects.get(ObjectType::StreamoutTarget, h)? {
+                        Object::StreamoutTarget(so) => self.check_resource(so.res_handle)?,
+                        _ => return Err(invalid("stream output target of another type").into()),
+                    }
+                }
+                Err(ContextError::Unsupported(
+                    "stream output (transform feedback) is not implemented",
+                ))
+            }
             Command::SetRenderCondition(rc) => Ok(self.set_render_condition(&rc)?),
             Command::BeginQuery { handle } => Ok(self.with_query(handle, |host, q| q.begin(host))?),
             Command::EndQuery { handle } => Ok(self.with_query(handle, |host, q| q.end(host))?),
@@ -697,11 +705,7 @@ impl VrendContext {
             },
         };
         let sub = self.sub_mut()?;
-        if let Err(e) = sub.objects.insert(handle, object) {
-            // The object never reached the table: give its GL objects back.
-            return Err(e);
-        }
-        Ok(())
+        sub.objects.insert(handle, object)
     }
 
     fn create_shader(&mut self, cs: &CreateShader<'_>) -> VrendResult<Option<Object>> {
@@ -713,7 +717,7 @@ impl VrendContext {
         let obj = ShaderObj::new(
             done.shader_type,
             &text,
-            done.stream_output,
+            done.stream_output.as_ref(),
             done.req_local_mem,
         )?;
         Ok(Some(Object::Shader(Rc::new(obj))))

@@ -450,14 +450,14 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         .collect();
     let program = sub.programs.get_or_link(host, &shader_refs)?;
 
-    // SAFETY (for the GL calls below): the sub-context's GL context is current; every object
-    // handed to GL is live (resources are looked up in the shared table, views and samplers in
-    // the object table); offsets and sizes were checked against the resources.
-    unsafe {
-        if sub.shadow.program != Some(program.program) {
-            gl.use_program(Some(program.program));
-            sub.shadow.program = Some(program.program);
-        }
+    // The GL calls of the draw path share one justification, referred to as "see
+    // `draw_vbo`": the sub-context's GL context is current; every object handed to GL is live
+    // (resources are looked up in the shared table, views and samplers in the object table);
+    // offsets and sizes were checked against the resources.
+    if sub.shadow.program != Some(program.program) {
+        // SAFETY: see `draw_vbo`.
+        unsafe { gl.use_program(Some(program.program)) };
+        sub.shadow.program = Some(program.program);
     }
 
     bind_resources(
@@ -509,7 +509,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
     )?;
     state::apply_srgb(host, &mut sub.shadow, srgb);
 
-    // SAFETY: see above.
+    // SAFETY: see `draw_vbo`.
     unsafe { gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, sub.fbo) };
 
     // Vertex array.
@@ -517,7 +517,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         // SAFETY: see `draw_vbo`; the VAO belongs to this sub-context's GL context.
         sub.vao = Some(unsafe { gl.create_vertex_array() }.map_err(VrendError::HostGlMissing)?);
     }
-    // SAFETY: see above.
+    // SAFETY: see `draw_vbo`.
     unsafe { gl.bind_vertex_array(sub.vao) };
     let mut enabled = 0;
     if let Some(ve) = ve {
@@ -552,7 +552,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         }
     } else {
         for i in 0..sub.draw.enabled_attribs {
-            // SAFETY: see above.
+            // SAFETY: see `draw_vbo`.
             unsafe { gl.disable_vertex_attrib_array(i) };
         }
     }
@@ -650,7 +650,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         None => {
             let start = i32::try_from(info.start)
                 .map_err(|_| invalid(format!("first vertex {}", info.start)))?;
-            // SAFETY: see above.
+            // SAFETY: see `draw_vbo`.
             unsafe {
                 if info.start_instance != 0 {
                     gl.draw_arrays_instanced_base_instance(
@@ -734,7 +734,7 @@ pub(crate) fn bind_resources(
             match (view, objects.get(ObjectType::SamplerView, view)) {
                 (0, _) | (_, Err(_)) => {
                     // No view: GL samples an incomplete texture (zeros), as Gallium does.
-                    // SAFETY: see above.
+                    // SAFETY: see `draw_vbo`.
                     unsafe {
                         gl.active_texture(glow::TEXTURE0 + unit);
                         gl.bind_texture(glow::TEXTURE_2D, None);
@@ -750,7 +750,7 @@ pub(crate) fn bind_resources(
             let smp = draw.samplers[s].get(index as usize).copied().unwrap_or(0);
             match objects.get(ObjectType::SamplerState, smp) {
                 Ok(Object::SamplerState(o)) if smp != 0 => o.bind(host, unit, integer),
-                // SAFETY: see above.
+                // SAFETY: see `draw_vbo`.
                 _ => unsafe { gl.bind_sampler(unit, None) },
             }
         }
@@ -891,7 +891,7 @@ pub(crate) fn launch_grid(
         let res = dc.resource(&resources, grid.indirect_handle)?;
         let buf = buffer_of(res)?;
         if u64::from(grid.indirect_offset) + 12 > u64::from(res.args.width)
-            || grid.indirect_offset % 4 != 0
+            || !grid.indirect_offset.is_multiple_of(4)
         {
             return Err(invalid("indirect dispatch record beyond its buffer"));
         }
@@ -932,7 +932,8 @@ fn draw_indirect(
         u64::from(ind.stride)
     };
     let end = u64::from(ind.offset) + (count - 1) * stride + cmd_size;
-    if end > u64::from(res.args.width) || ind.offset % 4 != 0 || stride % 4 != 0 {
+    if end > u64::from(res.args.width) || !ind.offset.is_multiple_of(4) || !stride.is_multiple_of(4)
+    {
         return Err(invalid("indirect draw records beyond the buffer"));
     }
     let offset = ind.offset as usize as *const std::ffi::c_void;

@@ -44,8 +44,7 @@ pub struct Variant {
 pub struct ShaderObj {
     pub stage: ShaderType,
     pub tgsi: tgsi::Program,
-    /// Stream output (transform feedback) layout from the create command.
-    pub so: Option<StreamOutputInfo>,
+    /// Compute shaders: bytes of shared memory the create command asked for.
     pub req_local_mem: u32,
     variants: RefCell<Vec<Variant>>,
 }
@@ -65,12 +64,18 @@ pub fn processor(stage: ShaderType) -> tgsi::ir::Processor {
 
 impl ShaderObj {
     /// Parses the text of a complete shader; the header must match the create command's stage.
+    /// Stream output declarations are refused: transform feedback is not implemented.
     pub fn new(
         stage: ShaderType,
         text: &[u8],
-        so: Option<StreamOutputInfo>,
+        so: Option<&StreamOutputInfo>,
         req_local_mem: u32,
     ) -> VrendResult<Self> {
+        if so.is_some_and(|so| !so.outputs.is_empty()) {
+            return Err(VrendError::Unsupported(
+                "shaders with stream output (transform feedback is not implemented)".into(),
+            ));
+        }
         let text = std::str::from_utf8(text)
             .map_err(|_| VrendError::Invalid("shader text is not UTF-8".into()))?;
         let tgsi = tgsi::parse(text)?;
@@ -83,7 +88,6 @@ impl ShaderObj {
         Ok(Self {
             stage,
             tgsi,
-            so,
             req_local_mem,
             variants: RefCell::new(Vec::new()),
         })

@@ -47,7 +47,6 @@ const TRANSFORM_FEEDBACK_STREAM_OVERFLOW: u32 = 0x82ED;
 /// A query with its GL query object.
 #[derive(Debug)]
 pub struct QueryObj {
-    pub ty: QueryType,
     pub gl_target: u32,
     /// Vertex stream for the indexed targets (0 for statistics, whose index names the target).
     pub index: u32,
@@ -113,7 +112,6 @@ impl QueryObj {
         // SAFETY: current context; creating a query name.
         let query = unsafe { host.gl.create_query() }.map_err(VrendError::HostGlMissing)?;
         Ok(Self {
-            ty,
             gl_target,
             index,
             query,

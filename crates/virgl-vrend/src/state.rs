@@ -54,7 +54,6 @@ pub(crate) struct GlShadow {
     restart: Option<Option<u32>>,
     srgb: Option<bool>,
     pub program: Option<glow::Program>,
-    pub vao_bound: bool,
 }
 
 impl GlShadow {

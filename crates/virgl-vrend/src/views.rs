@@ -27,8 +27,6 @@ fn invalid(msg: impl Into<String>) -> VrendError {
 #[derive(Debug)]
 pub struct SamplerViewObj {
     pub res_id: u32,
-    /// The view's virgl format.
-    pub format: u32,
     /// GL target to bind `tex` to.
     pub gl_target: u32,
     pub tex: glow::Texture,
@@ -39,8 +37,6 @@ pub struct SamplerViewObj {
     fallback: Option<Fallback>,
     /// The view's format is a pure integer format (border colours are integers).
     pub integer: bool,
-    /// Depth-stencil view sampling stencil.
-    pub stencil: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -117,13 +113,11 @@ impl SamplerViewObj {
                 }
                 Ok(Self {
                     res_id: res.args.handle,
-                    format: v.format,
                     gl_target: glow::TEXTURE_BUFFER,
                     tex,
                     owned: true,
                     fallback: None,
                     integer,
-                    stencil: false,
                 })
             }
             Storage::Texture { tex, target } => {
@@ -168,7 +162,6 @@ impl SamplerViewObj {
                     && whole;
                 let mut obj = Self {
                     res_id: res.args.handle,
-                    format: v.format,
                     gl_target: view_target,
                     tex,
                     owned: false,
@@ -178,7 +171,6 @@ impl SamplerViewObj {
                         max_level: last_level as i32,
                     }),
                     integer,
-                    stencil,
                 };
                 if same && !stencil {
                     // The resource's texture as is; only swizzle and levels need setting.
