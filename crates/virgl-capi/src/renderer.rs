@@ -365,6 +365,12 @@ impl Renderer {
                 slot.context.detach_resource(&mut self.resources, res_id);
             }
             self.resources.forget_context(ctx_id);
+            drop(slot);
+            // Dropping the context destroyed its GL contexts and left none current. Embedders
+            // make GL calls of their own on this thread expecting one to be (QEMU's SDL/GTK
+            // display code does; libepoxy aborts with "Couldn't find current GLX or EGL
+            // context" otherwise), so switch back to context 0 as upstream does here.
+            self.force_ctx_0();
         }
     }
 
