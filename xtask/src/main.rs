@@ -19,7 +19,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   qemu-e2e    boot a guest in Debian's QEMU (virtio-gpu-gl) on our libvirglrenderer.so.1
   demo        start virgl-vtest and render with a real Mesa client (prints a summary, saves a PNG)
-  test        everything CI runs: packages, fmt, clippy, unit/integration tests, bench smoke
+  test        everything CI runs: packages, fmt, clippy, unit/integration tests, bench smoke, qemu-e2e
   fuzz        [--seconds N] [target...]: long libFuzzer runs (nightly, cargo-fuzz)
   codegen     regenerate checked-in generated files (--check: fail on drift)
   install     --prefix DIR: lay out libvirglrenderer.so.1, headers and virglrenderer.pc
