@@ -66,9 +66,17 @@ impl VenusContext {
                     if id == 0 || self.rings.contains_key(&id) {
                         return Err(VenusError::InvalidObjectId(id));
                     }
-                    let shm = self.state().shm.get(&info.resource_id).cloned().ok_or_else(|| {
-                        VenusError::Invalid(format!("ring in non-SHM resource {}", info.resource_id))
-                    })?;
+                    let shm = self
+                        .state()
+                        .shm
+                        .get(&info.resource_id)
+                        .cloned()
+                        .ok_or_else(|| {
+                            VenusError::Invalid(format!(
+                                "ring in non-SHM resource {}",
+                                info.resource_id
+                            ))
+                        })?;
                     let layout = info.validate(shm)?;
                     let ring = Ring::start(id, layout, self.state.clone())?;
                     tracing::debug!(ctx = self.ctx_id, ring = id, "venus ring created");
@@ -78,9 +86,10 @@ impl VenusContext {
                     r.u32()?;
                     r.u32()?;
                     let id = r.u64()?;
-                    self.rings
-                        .remove(&id)
-                        .ok_or(VenusError::UnknownObject { object_type: -1, id })?;
+                    self.rings.remove(&id).ok_or(VenusError::UnknownObject {
+                        object_type: -1,
+                        id,
+                    })?;
                 }
                 ty::NOTIFY_RING => {
                     r.u32()?;
@@ -128,9 +137,10 @@ impl VenusContext {
     }
 
     fn ring(&self, id: u64) -> Result<&Ring, VenusError> {
-        self.rings
-            .get(&id)
-            .ok_or(VenusError::UnknownObject { object_type: -1, id })
+        self.rings.get(&id).ok_or(VenusError::UnknownObject {
+            object_type: -1,
+            id,
+        })
     }
 
     /// Registers shared memory under a resource id (ours or the guest's).

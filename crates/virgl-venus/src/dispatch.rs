@@ -204,7 +204,9 @@ impl State {
 
     fn write_reply(&mut self, bytes: &[u8]) -> Result<(), VenusError> {
         let Some(reply) = self.reply.as_mut() else {
-            return Err(VenusError::Invalid("reply requested without a reply stream".into()));
+            return Err(VenusError::Invalid(
+                "reply requested without a reply stream".into(),
+            ));
         };
         let end = reply.pos + bytes.len() as u64;
         if end > reply.size {
@@ -324,11 +326,15 @@ impl State {
             }
             cmd::vkEnumerateInstanceExtensionProperties => {
                 let mut a = decode!(decode_vkEnumerateInstanceExtensionProperties);
-                let props = [c_ext("VK_EXT_command_serialization", 1), c_ext("VK_MESA_venus_protocol", 3)];
+                let props = [
+                    c_ext("VK_EXT_command_serialization", 1),
+                    c_ext("VK_MESA_venus_protocol", 3),
+                ];
                 if a.pLayerName.is_some() {
                     a.ret = vk::Result::ERROR_LAYER_NOT_PRESENT.as_raw();
                 } else {
-                    a.ret = enumerate_into(&props, &mut a.pPropertyCount, a.pProperties.as_deref_mut());
+                    a.ret =
+                        enumerate_into(&props, &mut a.pPropertyCount, a.pProperties.as_deref_mut());
                 }
                 reply!(a);
                 Ok(())
@@ -356,12 +362,23 @@ impl State {
                 let mut a = decode!(decode_vkEnumeratePhysicalDevices);
                 let inst = self.instance()?;
                 if inst.id != a.instance {
-                    return Err(VenusError::UnknownObject { object_type: ot::INSTANCE, id: a.instance });
+                    return Err(VenusError::UnknownObject {
+                        object_type: ot::INSTANCE,
+                        id: a.instance,
+                    });
                 }
                 let all = inst.physical_devices.clone();
-                let ids: Vec<u64> = a.pPhysicalDevices.as_deref().map(<[u64]>::to_vec).unwrap_or_default();
+                let ids: Vec<u64> = a
+                    .pPhysicalDevices
+                    .as_deref()
+                    .map(<[u64]>::to_vec)
+                    .unwrap_or_default();
                 let mut hosts: Vec<u64> = all.iter().map(|p| p.as_raw()).collect();
-                a.ret = enumerate_into(&hosts.clone(), &mut a.pPhysicalDeviceCount, a.pPhysicalDevices.as_deref_mut());
+                a.ret = enumerate_into(
+                    &hosts.clone(),
+                    &mut a.pPhysicalDeviceCount,
+                    a.pPhysicalDevices.as_deref_mut(),
+                );
                 if a.pPhysicalDevices.is_some() {
                     let n = a.pPhysicalDeviceCount.as_deref().copied().unwrap_or(0) as usize;
                     hosts.truncate(n);
@@ -412,7 +429,8 @@ impl State {
                             unsafe { std::mem::transmute::<vk::ExtensionProperties, _>(*e) }
                         })
                         .collect();
-                    a.ret = enumerate_into(&all, &mut a.pPropertyCount, a.pProperties.as_deref_mut());
+                    a.ret =
+                        enumerate_into(&all, &mut a.pPropertyCount, a.pProperties.as_deref_mut());
                 }
                 reply!(a);
                 Ok(())
@@ -429,7 +447,9 @@ impl State {
                 let pd = self.physical_device(a.physicalDevice)?;
                 let i = &self.instance()?.instance;
                 // SAFETY: valid physical device; the output struct is ours.
-                unsafe { (i.fp_v1_0().get_physical_device_properties)(pd, out_ptr(&mut a.pProperties)) };
+                unsafe {
+                    (i.fp_v1_0().get_physical_device_properties)(pd, out_ptr(&mut a.pProperties))
+                };
                 if let Some(p) = a.pProperties.as_deref_mut() {
                     p.apiVersion = p.apiVersion.min(MAX_API_VERSION);
                 }
@@ -442,7 +462,9 @@ impl State {
                 let i = &self.instance()?.instance;
                 // SAFETY: valid physical device; the output struct and its chain (only sTypes
                 // the protocol accepts for this query) are ours.
-                unsafe { (i.fp_v1_1().get_physical_device_properties2)(pd, out_ptr(&mut a.pProperties)) };
+                unsafe {
+                    (i.fp_v1_1().get_physical_device_properties2)(pd, out_ptr(&mut a.pProperties))
+                };
                 if let Some(p) = a.pProperties.as_deref_mut() {
                     p.properties.apiVersion = p.properties.apiVersion.min(MAX_API_VERSION);
                 }
@@ -454,7 +476,9 @@ impl State {
                 let pd = self.physical_device(a.physicalDevice)?;
                 let i = &self.instance()?.instance;
                 // SAFETY: as above.
-                unsafe { (i.fp_v1_0().get_physical_device_features)(pd, out_ptr(&mut a.pFeatures)) };
+                unsafe {
+                    (i.fp_v1_0().get_physical_device_features)(pd, out_ptr(&mut a.pFeatures))
+                };
                 reply!(a);
                 Ok(())
             }
@@ -463,7 +487,9 @@ impl State {
                 let pd = self.physical_device(a.physicalDevice)?;
                 let i = &self.instance()?.instance;
                 // SAFETY: as above.
-                unsafe { (i.fp_v1_1().get_physical_device_features2)(pd, out_ptr(&mut a.pFeatures)) };
+                unsafe {
+                    (i.fp_v1_1().get_physical_device_features2)(pd, out_ptr(&mut a.pFeatures))
+                };
                 reply!(a);
                 Ok(())
             }
@@ -539,7 +565,8 @@ impl State {
                 let i = &self.instance()?.instance;
                 // SAFETY: as above.
                 unsafe {
-                    (i.fp_v1_1().get_physical_device_sparse_image_format_properties2)(
+                    (i.fp_v1_1()
+                        .get_physical_device_sparse_image_format_properties2)(
                         pd,
                         in_ptr(a.pFormatInfo),
                         out_ptr(&mut a.pPropertyCount),
@@ -585,7 +612,10 @@ impl State {
                 let i = &self.instance()?.instance;
                 // SAFETY: as above.
                 unsafe {
-                    (i.fp_v1_0().get_physical_device_memory_properties)(pd, out_ptr(&mut a.pMemoryProperties))
+                    (i.fp_v1_0().get_physical_device_memory_properties)(
+                        pd,
+                        out_ptr(&mut a.pMemoryProperties),
+                    )
                 };
                 reply!(a);
                 Ok(())
@@ -596,7 +626,10 @@ impl State {
                 let i = &self.instance()?.instance;
                 // SAFETY: as above.
                 unsafe {
-                    (i.fp_v1_1().get_physical_device_memory_properties2)(pd, out_ptr(&mut a.pMemoryProperties))
+                    (i.fp_v1_1().get_physical_device_memory_properties2)(
+                        pd,
+                        out_ptr(&mut a.pMemoryProperties),
+                    )
                 };
                 reply!(a);
                 Ok(())
@@ -637,7 +670,8 @@ impl State {
                 let i = &self.instance()?.instance;
                 // SAFETY: as above.
                 unsafe {
-                    (i.fp_v1_1().get_physical_device_external_semaphore_properties)(
+                    (i.fp_v1_1()
+                        .get_physical_device_external_semaphore_properties)(
                         pd,
                         in_ptr(a.pExternalSemaphoreInfo),
                         out_ptr(&mut a.pExternalSemaphoreProperties),
@@ -670,7 +704,11 @@ impl State {
                 vk::ObjectType::COMMAND_POOL.as_raw()
             ),
             cmd::vkDestroyCommandPool => {
-                destroy_child!(decode_vkDestroyCommandPool, commandPool, vk::ObjectType::COMMAND_POOL.as_raw())
+                destroy_child!(
+                    decode_vkDestroyCommandPool,
+                    commandPool,
+                    vk::ObjectType::COMMAND_POOL.as_raw()
+                )
             }
             cmd::vkCreateImage => create_child!(
                 decode_vkCreateImage,
@@ -690,7 +728,11 @@ impl State {
                 vk::ObjectType::BUFFER.as_raw()
             ),
             cmd::vkDestroyBuffer => {
-                destroy_child!(decode_vkDestroyBuffer, buffer, vk::ObjectType::BUFFER.as_raw())
+                destroy_child!(
+                    decode_vkDestroyBuffer,
+                    buffer,
+                    vk::ObjectType::BUFFER.as_raw()
+                )
             }
             cmd::vkGetImageMemoryRequirements => {
                 let mut a = decode!(decode_vkGetImageMemoryRequirements);
@@ -709,7 +751,9 @@ impl State {
             }
             cmd::vkGetBufferMemoryRequirements => {
                 let mut a = decode!(decode_vkGetBufferMemoryRequirements);
-                let buffer = self.objects.get(vk::ObjectType::BUFFER.as_raw(), a.buffer)?;
+                let buffer = self
+                    .objects
+                    .get(vk::ObjectType::BUFFER.as_raw(), a.buffer)?;
                 let dev = self.device(a.device)?;
                 // SAFETY: as above.
                 unsafe {
@@ -809,7 +853,7 @@ impl State {
                 Ok(())
             }
             cmd::vkGetDeviceQueue => {
-                let mut a = decode!(decode_vkGetDeviceQueue);
+                let a = decode!(decode_vkGetDeviceQueue);
                 let device = self.device(a.device)?;
                 // SAFETY: valid device; family/index are validated by the driver only in debug
                 // layers, so check them against what the device was created with.
@@ -819,7 +863,7 @@ impl State {
                 Ok(())
             }
             cmd::vkGetDeviceQueue2 => {
-                let mut a = decode!(decode_vkGetDeviceQueue2);
+                let a = decode!(decode_vkGetDeviceQueue2);
                 let info = a.pQueueInfo.ok_or(VenusError::NullParam("pQueueInfo"))?;
                 // VkDeviceQueueTimelineInfoMESA is for us (the guest's ring/timeline), not the
                 // driver: pass only the core fields.
@@ -847,10 +891,10 @@ impl State {
             }
             cmd::vkQueueWaitIdle => {
                 let mut a = decode!(decode_vkQueueWaitIdle);
-                let &(queue, dev) = self
-                    .queues
-                    .get(&a.queue)
-                    .ok_or(VenusError::UnknownObject { object_type: ot::QUEUE, id: a.queue })?;
+                let &(queue, dev) = self.queues.get(&a.queue).ok_or(VenusError::UnknownObject {
+                    object_type: ot::QUEUE,
+                    id: a.queue,
+                })?;
                 let device = self.device(dev)?;
                 // SAFETY: valid queue of a valid device.
                 a.ret = match unsafe { device.queue_wait_idle(queue) } {
@@ -860,7 +904,10 @@ impl State {
                 reply!(a);
                 Ok(())
             }
-            _ => Err(VenusError::UnsupportedCommand(ty, c::command_name(ty).unwrap_or("unknown"))),
+            _ => Err(VenusError::UnsupportedCommand(
+                ty,
+                c::command_name(ty).unwrap_or("unknown"),
+            )),
         }
     }
 
@@ -890,7 +937,10 @@ impl State {
         if host_version < vk::API_VERSION_1_1 {
             return Ok(vk::Result::ERROR_INCOMPATIBLE_DRIVER.as_raw());
         }
-        let api = app_version.max(vk::API_VERSION_1_1).min(host_version).min(MAX_API_VERSION);
+        let api = app_version
+            .max(vk::API_VERSION_1_1)
+            .min(host_version)
+            .min(MAX_API_VERSION);
         let app = vk::ApplicationInfo::default()
             .application_name(c"virgl-rs venus")
             .api_version(api);
@@ -903,7 +953,8 @@ impl State {
         // SAFETY: valid instance.
         let physical_devices = unsafe { instance.enumerate_physical_devices() }
             .map_err(|e| VenusError::Host(format!("vkEnumeratePhysicalDevices: {e}")))?;
-        self.objects.insert(id, ot::INSTANCE, instance.handle().as_raw())?;
+        self.objects
+            .insert(id, ot::INSTANCE, instance.handle().as_raw())?;
         self.instance = Some(InstanceState {
             id,
             instance,
@@ -919,7 +970,13 @@ impl State {
         Ok(())
     }
 
-    fn add_child(&mut self, device: u64, id: u64, object_type: i32, host: u64) -> Result<(), VenusError> {
+    fn add_child(
+        &mut self,
+        device: u64,
+        id: u64,
+        object_type: i32,
+        host: u64,
+    ) -> Result<(), VenusError> {
         self.objects.insert(id, object_type, host)?;
         self.children.insert(id, (device, object_type));
         Ok(())
@@ -941,9 +998,11 @@ impl State {
         // guest destroys it (or its device goes), so nothing uses it afterwards.
         unsafe {
             match vk::ObjectType::from_raw(object_type) {
-                vk::ObjectType::COMMAND_POOL => {
-                    (dev.fp_v1_0().destroy_command_pool)(d, vk::CommandPool::from_raw(host), std::ptr::null())
-                }
+                vk::ObjectType::COMMAND_POOL => (dev.fp_v1_0().destroy_command_pool)(
+                    d,
+                    vk::CommandPool::from_raw(host),
+                    std::ptr::null(),
+                ),
                 vk::ObjectType::IMAGE => {
                     (dev.fp_v1_0().destroy_image)(d, vk::Image::from_raw(host), std::ptr::null())
                 }
@@ -956,12 +1015,18 @@ impl State {
     }
 
     fn device(&self, id: u64) -> Result<&ash::Device, VenusError> {
-        self.devices
-            .get(&id)
-            .ok_or(VenusError::UnknownObject { object_type: ot::DEVICE, id })
+        self.devices.get(&id).ok_or(VenusError::UnknownObject {
+            object_type: ot::DEVICE,
+            id,
+        })
     }
 
-    fn register_queue(&mut self, device: u64, queue: vk::Queue, id: Option<u64>) -> Result<(), VenusError> {
+    fn register_queue(
+        &mut self,
+        device: u64,
+        queue: vk::Queue,
+        id: Option<u64>,
+    ) -> Result<(), VenusError> {
         let id = id.ok_or(VenusError::NullParam("pQueue"))?;
         if queue == vk::Queue::null() {
             return Err(VenusError::Invalid("no such queue".into()));
@@ -986,12 +1051,19 @@ impl State {
         let served: Vec<Vec<u8>> = self
             .device_extensions(pd)?
             .iter()
-            .filter_map(|e| e.extension_name_as_c_str().ok().map(|n| n.to_bytes().to_vec()))
+            .filter_map(|e| {
+                e.extension_name_as_c_str()
+                    .ok()
+                    .map(|n| n.to_bytes().to_vec())
+            })
             .collect();
         // SAFETY: the decoder built ppEnabledExtensionNames with enabledExtensionCount
         // NUL-terminated strings (or null).
         let names = unsafe {
-            crate::wire::raw_slice(info.ppEnabledExtensionNames, info.enabledExtensionCount as usize)
+            crate::wire::raw_slice(
+                info.ppEnabledExtensionNames,
+                info.enabledExtensionCount as usize,
+            )
         };
         for &n in names {
             if n.is_null() {
@@ -1029,13 +1101,17 @@ impl State {
         Ok(vk::Result::SUCCESS.as_raw())
     }
 
-    fn device_extensions(&mut self, pd: vk::PhysicalDevice) -> Result<&[vk::ExtensionProperties], VenusError> {
+    fn device_extensions(
+        &mut self,
+        pd: vk::PhysicalDevice,
+    ) -> Result<&[vk::ExtensionProperties], VenusError> {
         let key = pd.as_raw();
         if !self.device_extensions.contains_key(&key) {
             let i = &self.instance()?.instance;
             // SAFETY: valid physical device.
-            let host = unsafe { i.enumerate_device_extension_properties(pd) }
-                .map_err(|e| VenusError::Host(format!("vkEnumerateDeviceExtensionProperties: {e}")))?;
+            let host = unsafe { i.enumerate_device_extension_properties(pd) }.map_err(|e| {
+                VenusError::Host(format!("vkEnumerateDeviceExtensionProperties: {e}"))
+            })?;
             let served: Vec<vk::ExtensionProperties> = host
                 .into_iter()
                 .filter_map(|mut e| {
@@ -1059,13 +1135,16 @@ impl State {
         let res_id = r.u32()?;
         let offset = r.u64()?;
         let size = r.u64()?;
-        let shm = self
-            .shm
-            .get(&res_id)
-            .cloned()
-            .ok_or_else(|| VenusError::Invalid(format!("reply stream in non-SHM resource {res_id}")))?;
-        if offset.checked_add(size).is_none_or(|end| end > shm.len() as u64) {
-            return Err(VenusError::Invalid("reply stream outside its resource".into()));
+        let shm = self.shm.get(&res_id).cloned().ok_or_else(|| {
+            VenusError::Invalid(format!("reply stream in non-SHM resource {res_id}"))
+        })?;
+        if offset
+            .checked_add(size)
+            .is_none_or(|end| end > shm.len() as u64)
+        {
+            return Err(VenusError::Invalid(
+                "reply stream outside its resource".into(),
+            ));
         }
         self.reply = Some(ReplyStream {
             shm,
@@ -1078,11 +1157,15 @@ impl State {
 
     fn execute_streams(&mut self, r: &mut Reader<'_>) -> Result<(), VenusError> {
         if self.in_execute_streams {
-            return Err(VenusError::Invalid("nested vkExecuteCommandStreamsMESA".into()));
+            return Err(VenusError::Invalid(
+                "nested vkExecuteCommandStreamsMESA".into(),
+            ));
         }
         let count = r.u32()?;
         if count == 0 {
-            return Err(VenusError::Invalid("vkExecuteCommandStreamsMESA without streams".into()));
+            return Err(VenusError::Invalid(
+                "vkExecuteCommandStreamsMESA without streams".into(),
+            ));
         }
         let n = r.array_size(u64::from(count))?;
         let n = r.check_count(n as u64, 20)?;
@@ -1118,11 +1201,9 @@ impl State {
                 if size == 0 {
                     continue;
                 }
-                let shm = self
-                    .shm
-                    .get(&res_id)
-                    .cloned()
-                    .ok_or_else(|| VenusError::Invalid(format!("command stream in non-SHM resource {res_id}")))?;
+                let shm = self.shm.get(&res_id).cloned().ok_or_else(|| {
+                    VenusError::Invalid(format!("command stream in non-SHM resource {res_id}"))
+                })?;
                 let len = usize::try_from(size).map_err(|_| VenusError::TooLarge("stream"))?;
                 if len > shm.len() {
                     return Err(VenusError::TooLarge("stream"));

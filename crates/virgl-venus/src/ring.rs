@@ -100,7 +100,10 @@ impl RingCreateInfo {
     /// Checks the layout against the resource (upstream's rules) and makes offsets absolute.
     pub fn validate(&self, shm: Arc<Shm>) -> Result<RingLayout, VenusError> {
         let bad = |w: &str| VenusError::Invalid(format!("ring layout: {w}"));
-        let end = self.offset.checked_add(self.size).ok_or_else(|| bad("overflow"))?;
+        let end = self
+            .offset
+            .checked_add(self.size)
+            .ok_or_else(|| bad("overflow"))?;
         if end > shm.len() as u64 {
             return Err(bad("outside its resource"));
         }
@@ -112,7 +115,7 @@ impl RingCreateInfo {
             (self.extra, self.extra_size),
         ];
         for (i, &(off, len)) in regions.iter().enumerate() {
-            if off % 4 != 0 || off.checked_add(len).is_none_or(|e| e > self.size) {
+            if !off.is_multiple_of(4) || off.checked_add(len).is_none_or(|e| e > self.size) {
                 return Err(bad("region outside the ring or unaligned"));
             }
             for &(o2, l2) in &regions[i + 1..] {
@@ -139,7 +142,11 @@ impl RingCreateInfo {
             shm,
         };
         if layout.shm.atomic_u32(layout.head)?.load(Ordering::Acquire) != 0
-            || layout.shm.atomic_u32(layout.status)?.load(Ordering::Acquire) != 0
+            || layout
+                .shm
+                .atomic_u32(layout.status)?
+                .load(Ordering::Acquire)
+                != 0
         {
             return Err(bad("head/status not zero at creation"));
         }
@@ -190,14 +197,22 @@ impl Ring {
 
     /// vkNotifyRingMESA: wakes an idle ring.
     pub fn notify(&self) {
-        let mut n = self.shared.notified.lock().unwrap_or_else(|e| e.into_inner());
+        let mut n = self
+            .shared
+            .notified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         *n = true;
         self.shared.notify_cond.notify_all();
     }
 
     /// vkSubmitVirtqueueSeqnoMESA.
     pub fn submit_virtqueue_seqno(&self, seqno: u64) {
-        let mut s = self.shared.vq_seqno.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self
+            .shared
+            .vq_seqno
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         *s = (*s).max(seqno);
         self.shared.vq_cond.notify_all();
         drop(s);
@@ -206,7 +221,10 @@ impl Ring {
 
     /// vkWriteRingExtraMESA.
     pub fn write_extra(&self, offset: u64, value: u32) -> Result<(), VenusError> {
-        if offset.checked_add(4).is_none_or(|e| e > self.layout.extra_size) {
+        if offset
+            .checked_add(4)
+            .is_none_or(|e| e > self.layout.extra_size)
+        {
             return Err(VenusError::Invalid("ring extra write out of bounds".into()));
         }
         self.layout
@@ -323,7 +341,9 @@ fn serve(layout: &RingLayout, shared: &RingShared, state: &Mutex<State>) -> Resu
         spins = 0;
         let avail = t.wrapping_sub(cur);
         if avail > layout.buffer_size {
-            return Err(VenusError::Invalid(format!("ring tail {t} beyond head {cur}")));
+            return Err(VenusError::Invalid(format!(
+                "ring tail {t} beyond head {cur}"
+            )));
         }
         buf.resize(avail as usize, 0);
         let start = cur & mask;

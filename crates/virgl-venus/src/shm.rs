@@ -75,7 +75,7 @@ impl Shm {
 
     /// The u32 at `offset` as an atomic (ring head/tail/status, extra words).
     pub fn atomic_u32(&self, offset: u64) -> Result<&AtomicU32, VenusError> {
-        if offset % 4 != 0 {
+        if !offset.is_multiple_of(4) {
             return Err(VenusError::Invalid(format!("unaligned ring word {offset}")));
         }
         let start = self.range(offset, 4)?;
