@@ -161,6 +161,11 @@ impl Client {
         self.fds.pop_front().expect("an fd with the byte")
     }
 
+    /// Whether the server hung up on us (reads until EOF; nothing else may be pending).
+    pub fn closed_by_server(&mut self) -> bool {
+        self.read_exact(1).is_none()
+    }
+
     /// CREATE_RENDERER, PING + dummy BUSY_WAIT, PROTOCOL_VERSION 4: what Mesa's clients do.
     pub fn handshake(&mut self, name: &str) {
         self.send(&Request::CreateRenderer(CreateRenderer::new(name)));
