@@ -32,7 +32,7 @@ use crate::query::{self, QueryObj};
 use crate::resource::{GuestMemory, TexBox};
 use crate::state::GlShadow;
 use crate::vertex::VertexElementsObj;
-use crate::views::{SamplerObj, SamplerViewObj};
+use crate::views::{SamplerCache, SamplerViewObj};
 
 /// Most sub-contexts one context may create (each is a host GL context).
 const MAX_SUB_CONTEXTS: usize = 64;
@@ -78,6 +78,8 @@ pub(crate) struct SubContext {
     pub vao: Option<glow::VertexArray>,
     /// Shader texts split over several CREATE_OBJECT commands.
     pub assembler: ShaderAssembler,
+    /// GL sampler objects shared by identical sampler states.
+    pub samplers: SamplerCache,
 }
 
 /// One guest GL context.
@@ -235,6 +237,7 @@ impl VrendContext {
                 programs: ProgramCache::default(),
                 vao: None,
                 assembler: ShaderAssembler::default(),
+                samplers: SamplerCache::default(),
             },
         );
         Ok(())
@@ -271,6 +274,7 @@ impl VrendContext {
                 object.release(&host.gl);
             }
             sub.programs.clear(&host.gl);
+            sub.samplers.clear(&host.gl);
             // SAFETY: the FBO and VAO belong to this (current) context.
             unsafe {
                 if let Some(fbo) = sub.fbo {
@@ -685,7 +689,13 @@ impl VrendContext {
                     .ok_or_else(|| invalid("resource vanished"))?;
                 Object::SamplerView(SamplerViewObj::create(host, res, v)?)
             }
-            CreateObject::SamplerState(s) => Object::SamplerState(SamplerObj::create(host, s)?),
+            CreateObject::SamplerState(s) => {
+                let sub = self
+                    .subs
+                    .get_mut(&self.current)
+                    .ok_or_else(|| invalid("no current sub-context"))?;
+                Object::SamplerState(sub.samplers.get(host, s)?)
+            }
             CreateObject::Query(q) => {
                 self.check_resource(q.res_handle)?;
                 let resources = self.shared.resources.borrow();
@@ -740,7 +750,10 @@ impl VrendContext {
             sub.programs.forget(&host.gl, &ids);
             sub.shadow.program = None;
         }
-        object.release(&host.gl);
+        match object {
+            Object::SamplerState(smp) => sub.samplers.release(&host.gl, smp),
+            other => other.release(&host.gl),
+        }
         Ok(())
     }
 

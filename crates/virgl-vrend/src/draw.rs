@@ -25,7 +25,7 @@ use crate::error::{VrendError, VrendResult};
 use crate::features::Feature;
 use crate::glenum;
 use crate::objects::{Object, ObjectTable, ObjectType};
-use crate::program::{glsl_target, processor, LinkedProgram, ShaderObj};
+use crate::program::{processor, LinkedProgram, ShaderObj};
 use crate::resource::{GlResource, Storage};
 use crate::state::{self, FixedState, StateInputs};
 use crate::tgsi::{AlphaFunc, ShaderInterface, ShaderKey, VaryingInterp};
@@ -386,7 +386,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
     let upper_left = origin_upper_left(sub, &resources);
 
     // Keys from the last stage backwards: producers learn their consumer's interpolation.
-    let target = glsl_target(host);
+    let target = sub.programs.target(host);
     let mut picked: Vec<(u64, Rc<ShaderObj>, Rc<ShaderInterface>)> = Vec::new();
     let mut consumer: Option<Rc<ShaderInterface>> = None;
     let mut dropped = Vec::new();
@@ -433,7 +433,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         }
         let (id, iface) = obj.variant(
             host,
-            &target,
+            target,
             &key,
             upper_left,
             &sub.programs.next_variant_id,
@@ -865,7 +865,7 @@ pub(crate) fn launch_grid(
     let mut dropped = Vec::new();
     let (id, iface) = obj.variant(
         host,
-        &glsl_target(host),
+        sub.programs.target(host),
         &key,
         false,
         &sub.programs.next_variant_id,

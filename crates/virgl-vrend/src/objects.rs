@@ -73,7 +73,8 @@ pub enum Object {
     Dsa(DsaState),
     VertexElements(VertexElementsObj),
     SamplerView(SamplerViewObj),
-    SamplerState(SamplerObj),
+    /// Shared with identical states through the sub-context's sampler cache.
+    SamplerState(Rc<SamplerObj>),
     Shader(Rc<ShaderObj>),
     Query(QueryObj),
     StreamoutTarget(StreamoutTarget),
@@ -100,7 +101,8 @@ impl Object {
     pub fn release(self, gl: &glow::Context) {
         match self {
             Object::SamplerView(v) => v.release(gl),
-            Object::SamplerState(s) => s.release(gl),
+            // The sampler cache deletes GL samplers (see `SamplerCache::release`).
+            Object::SamplerState(_) => {}
             Object::Query(q) => q.release(gl),
             // Shader GL objects are owned by the program cache, which drops them with the
             // last program using them.

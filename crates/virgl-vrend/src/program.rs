@@ -265,9 +265,16 @@ pub struct LinkedProgram {
 pub struct ProgramCache {
     programs: HashMap<Vec<u64>, LinkedProgram>,
     pub next_variant_id: Cell<u64>,
+    /// The host's GLSL dialect, computed on first use (it sorts the extension list).
+    target: std::cell::OnceCell<GlslTarget>,
 }
 
 impl ProgramCache {
+    /// The GLSL dialect shaders are translated to.
+    pub fn target(&self, host: &HostGl) -> &GlslTarget {
+        self.target.get_or_init(|| glsl_target(host))
+    }
+
     /// The program linking `shaders` (variant id + object per present stage, in pipeline
     /// order), linking it on first use.
     pub fn get_or_link(

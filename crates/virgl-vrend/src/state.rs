@@ -432,8 +432,11 @@ pub(crate) fn apply(host: &HostGl, shadow: &mut GlShadow, s: &StateInputs<'_>) -
         shadow.rs = Some(rs_key);
     }
     let halfz = fx.rs.flags.contains(RasterizerFlags::CLIP_HALFZ);
-    let vp_key = (s.viewports.to_vec(), halfz);
-    if shadow.viewports.as_ref() != Some(&vp_key) {
+    let vp_same = shadow
+        .viewports
+        .as_ref()
+        .is_some_and(|(v, h)| v.as_slice() == s.viewports && *h == halfz);
+    if !vp_same {
         let multi = host.features.has(Feature::ViewportArray);
         for (i, vp) in s.viewports.iter().enumerate() {
             let [x, y, w, h, n, f] = gl_viewport(vp, halfz);
@@ -449,7 +452,7 @@ pub(crate) fn apply(host: &HostGl, shadow: &mut GlShadow, s: &StateInputs<'_>) -
                 }
             }
         }
-        shadow.viewports = Some(vp_key);
+        shadow.viewports = Some((s.viewports.to_vec(), halfz));
     }
     if shadow.scissors.as_deref() != Some(s.scissors) {
         let multi = host.features.has(Feature::ViewportArray);

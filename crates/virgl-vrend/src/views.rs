@@ -6,7 +6,11 @@
 //! resource never fight over texture parameters. Where a view cannot be made (mutable storage,
 //! incompatible formats, no ARB_texture_view) the view falls back to the resource's texture and
 //! its parameters are set each time it is bound. A view of a buffer is a buffer texture over the
-//! element range. A sampler state is a GL sampler object.
+//! element range. A sampler state is a GL sampler object, shared through [`SamplerCache`] by all
+//! sampler states of a sub-context with the same content.
+
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use glow::HasContext;
 use virgl_protocol::command::{SamplerState, SamplerView};
@@ -425,16 +429,112 @@ impl SamplerObj {
             gl.bind_sampler(unit, Some(self.sampler));
         }
     }
+}
 
-    pub fn release(self, gl: &glow::Context) {
-        // SAFETY: the sampler belongs to this object.
-        unsafe { gl.delete_sampler(self.sampler) };
+/// The GL-relevant content of a sampler state (everything but the handle).
+fn sampler_key(s: &SamplerState) -> [u32; 8] {
+    let s0 = u32::from(s.wrap_s)
+        | u32::from(s.wrap_t) << 3
+        | u32::from(s.wrap_r) << 6
+        | u32::from(s.min_img_filter) << 9
+        | u32::from(s.min_mip_filter) << 11
+        | u32::from(s.mag_img_filter) << 13
+        | u32::from(s.compare_mode) << 15
+        | u32::from(s.compare_func) << 16
+        | u32::from(s.seamless_cube_map) << 19
+        | u32::from(s.max_anisotropy) << 20;
+    let [b0, b1, b2, b3] = s.border_color;
+    [
+        s0,
+        s.lod_bias.to_bits(),
+        s.min_lod.to_bits(),
+        s.max_lod.to_bits(),
+        b0,
+        b1,
+        b2,
+        b3,
+    ]
+}
+
+/// GL sampler objects of a sub-context, shared by every sampler state object with the same
+/// content (guests create many identical states; a GL sampler per distinct state is enough).
+#[derive(Debug, Default)]
+pub struct SamplerCache {
+    map: HashMap<[u32; 8], Rc<SamplerObj>>,
+}
+
+impl SamplerCache {
+    /// The sampler for `s`, created on first use.
+    pub fn get(&mut self, host: &HostGl, s: &SamplerState) -> VrendResult<Rc<SamplerObj>> {
+        let key = sampler_key(s);
+        if let Some(obj) = self.map.get(&key) {
+            return Ok(obj.clone());
+        }
+        let obj = Rc::new(SamplerObj::create(host, s)?);
+        self.map.insert(key, obj.clone());
+        Ok(obj)
+    }
+
+    /// Drops one user of a sampler; the GL sampler goes with its last user.
+    pub fn release(&mut self, gl: &glow::Context, obj: Rc<SamplerObj>) {
+        let key = sampler_key(&obj.state);
+        drop(obj);
+        if self.map.get(&key).is_some_and(|o| Rc::strong_count(o) == 1) {
+            if let Some(o) = self.map.remove(&key) {
+                // SAFETY: no object refers to the sampler any more; it belongs to this cache.
+                unsafe { gl.delete_sampler(o.sampler) };
+            }
+        }
+    }
+
+    /// Deletes every sampler (sub-context teardown).
+    pub fn clear(&mut self, gl: &glow::Context) {
+        for (_, o) in self.map.drain() {
+            // SAFETY: as in `release`; the sub-context is going away with all its objects.
+            unsafe { gl.delete_sampler(o.sampler) };
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.map.len()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sampler_keys_ignore_the_handle_only() {
+        let a = SamplerState {
+            handle: 1,
+            wrap_s: 2,
+            wrap_t: 2,
+            wrap_r: 2,
+            min_img_filter: 1,
+            min_mip_filter: 2,
+            mag_img_filter: 1,
+            compare_mode: false,
+            compare_func: 0,
+            seamless_cube_map: true,
+            max_anisotropy: 0,
+            lod_bias: 0.0,
+            min_lod: 0.0,
+            max_lod: 1000.0,
+            border_color: [0; 4],
+        };
+        let b = SamplerState { handle: 2, ..a };
+        assert_eq!(sampler_key(&a), sampler_key(&b));
+        let c = SamplerState { wrap_t: 0, ..a };
+        assert_ne!(sampler_key(&a), sampler_key(&c));
+        let d = SamplerState {
+            border_color: [0, 0, 0, 1],
+            ..a
+        };
+        assert_ne!(sampler_key(&a), sampler_key(&d));
+        assert_eq!(SamplerCache::default().len(), 0);
+    }
 
     #[test]
     fn swizzles_compose_with_the_format_emulation() {
