@@ -306,6 +306,24 @@ fn mapped_virglrenderer(pid: u32) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// Ends QEMU the way a host does (SIGTERM: QEMU shuts down from its main loop) once the guest
+/// reported. Not a guest power-off: the guest kernel then resets the virtio device, and this QEMU
+/// (10.0.2) handles that reset on the vCPU thread with GL calls of its display code
+/// (`virtio_gpu_gl_reset` -> `dpy_gl_scanout_disable` -> `egl_fb_destroy`) where no GL context
+/// is current; libepoxy aborts there whenever that GL function was not resolved before, whatever
+/// the renderer library.
+fn stop_qemu(pid: u32) -> Result<(), String> {
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .map_err(|e| format!("kill -TERM {pid}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("kill -TERM {pid} failed: {status}"))
+    }
+}
+
 /// What one QEMU run produced.
 struct Run {
     status: Option<std::process::ExitStatus>,
@@ -367,12 +385,17 @@ fn run_qemu(
 
     let mut serial = Vec::new();
     let mut library = None;
+    let mut stopped = false;
     let (status, timed_out) = loop {
         while let Ok(line) = rx.try_recv() {
             let line = line.trim_end_matches('\r').to_string();
             let _ = writeln!(serial_log, "{line}");
             if line.contains("E2E") || line.contains("[drm]") || line.contains("virtio") {
                 println!("  guest| {line}");
+            }
+            if line.contains("E2E-EXIT:") && !stopped {
+                stop_qemu(pid)?;
+                stopped = true;
             }
             serial.push(line);
         }
