@@ -257,6 +257,36 @@ impl Arena {
     }
 }
 
+/// A decoded command, as the generic dispatcher sees it (implemented by the generated code
+/// for every generated command).
+pub trait Command {
+    /// The command type (`VkCommandTypeEXT`).
+    fn ty(&self) -> u32;
+    /// The Vulkan entry point name.
+    fn name(&self) -> &'static std::ffi::CStr;
+    /// The first parameter when it is a handle: `(VkObjectType, guest id)`; `(0, 0)` otherwise.
+    fn dispatcher(&self) -> (i32, u64);
+    /// The handles the command creates: object type and the out slots, which hold the guest's
+    /// new ids before [`Command::invoke`] and the host's handles after it.
+    fn created(&mut self) -> Option<(i32, &mut [u64])>;
+    /// For `vkDestroy*` / `vkFree*`: the object type and guest ids of the objects it ends.
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)>;
+    /// The host's return value (VkResult and the like), `None` for void commands.
+    fn result(&self) -> Option<i64>;
+    /// Calls the host entry point with the decoded arguments; top-level handles are translated
+    /// through `h` (an unknown id fails before the call).
+    ///
+    /// # Safety
+    /// `pfn` must be the host driver's entry point for exactly this command, and the handles
+    /// inside decoded structures must name live host objects (the decoder translated them).
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()>;
+    /// Encodes the reply.
+    ///
+    /// # Safety
+    /// See [`Wire::encode`]: output structures are what the decoder built and the host filled.
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles);
+}
+
 /// Translation between guest object ids and host handles, by `VkObjectType` value.
 pub trait Handles {
     /// Host handle of guest object `id` of type `object_type`; 0 maps to 0 (VK_NULL_HANDLE).

@@ -746,7 +746,16 @@ impl<'r> Gen<'r> {
                 c.number, c.cmd.name
             );
         }
-        o.push_str("        _ => return Ok(false),\n    }\n    Ok(true)\n}\n");
+        o.push_str("        _ => return Ok(false),\n    }\n    Ok(true)\n}\n\n");
+        o.push_str("/// Decodes command `ty` for the generic dispatcher; `Ok(None)` when the command has no\n/// generated decoder.\npub fn decode_command<'a>(ty: u32, r: &mut Reader<'_>, cx: &Cx<'a, '_>) -> WireResult<Option<Box<dyn Command + 'a>>> {\n    Ok(Some(match ty {\n");
+        for c in cmds {
+            let _ = writeln!(
+                o,
+                "        {} => Box::new(decode_{}(r, cx)?),",
+                c.number, c.cmd.name
+            );
+        }
+        o.push_str("        _ => return Ok(None),\n    }))\n}\n");
         o
     }
 
@@ -935,6 +944,87 @@ impl<'r> Gen<'r> {
             }
         }
         o.push_str("    }\n}\n\n");
+        self.emit_invoke(o, c, &classes);
+    }
+
+    /// `impl Command for {name}_args`: calling the host entry point with the decoded arguments
+    /// (top-level handles translated), plus what the dispatcher needs for bookkeeping.
+    fn emit_invoke(&self, o: &mut String, c: &SelCommand, classes: &[Class]) {
+        let name = &c.cmd.name;
+        let params = &c.cmd.params;
+        let ret = (c.cmd.ret != "void").then(|| self.elem_type(&c.cmd.ret));
+        let mut sig = Vec::new();
+        let mut pre = String::new();
+        let mut call = Vec::new();
+        let mut created = None;
+        let mut last_handle = None;
+        for (i, (p, class)) in params.iter().zip(classes).enumerate() {
+            let f = format!("args.{}", field(&p.name));
+            let et = self.elem_type(&p.ty);
+            let handle = self.is_handle(&p.ty);
+            let ot = if handle { self.reg.objtype_of(&p.ty) } else { 0 };
+            let (t, v) = match class {
+                Class::Allocator => ("*const c_void".to_string(), "std::ptr::null()".to_string()),
+                Class::Value if handle => {
+                    last_handle = Some((ot, format!("vec![{f}]")));
+                    ("u64".into(), format!("h.to_host({ot}, {f})?"))
+                }
+                Class::Value => (et, f.clone()),
+                Class::Fixed(_) => (format!("*const {et}"), format!("{f}.as_ptr()")),
+                Class::InPtr | Class::InArray if handle => {
+                    let src = if *class == Class::InPtr { format!("{f}.map(std::slice::from_ref)") } else { f.clone() };
+                    let _ = writeln!(pre, "        let t{i}: Option<Vec<u64>> = match {src} {{ Some(s) => Some(s.iter().map(|&v| h.to_host({ot}, v)).collect::<WireResult<_>>()?), None => None }};");
+                    if *class == Class::InArray {
+                        last_handle = Some((ot, format!("{f}.map_or_else(Vec::new, <[u64]>::to_vec)")));
+                    }
+                    ("*const u64".into(), format!("t{i}.as_ref().map_or(std::ptr::null(), |t| t.as_ptr())"))
+                }
+                Class::InPtr => (format!("*const {et}"), format!("{f}.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))")),
+                Class::InArray => (format!("*const {et}"), format!("{f}.map_or(std::ptr::null(), |s| s.as_ptr())")),
+                Class::InBlob => ("*const c_void".into(), format!("{f}.map_or(std::ptr::null(), |s| s.as_ptr().cast())")),
+                Class::InString => ("*const c_char".into(), format!("{f}.unwrap_or(std::ptr::null())")),
+                Class::OutPtr => {
+                    if handle {
+                        created = Some((ot, format!("{f}.as_deref_mut().map(std::slice::from_mut)")));
+                    }
+                    (format!("*mut {et}"), format!("{f}.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))"))
+                }
+                Class::OutArray => {
+                    if handle {
+                        created = Some((ot, format!("{f}.as_deref_mut()")));
+                    }
+                    (format!("*mut {et}"), format!("{f}.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())"))
+                }
+                Class::OutBlob => ("*mut c_void".into(), format!("{f}.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr().cast())")),
+            };
+            sig.push(t);
+            call.push(v);
+        }
+        let dispatcher = match params.first() {
+            Some(p) if self.is_handle(&p.ty) && classes[0] == Class::Value => {
+                format!("({}, self.{})", self.reg.objtype_of(&p.ty), field(&p.name))
+            }
+            _ => "(0, 0)".into(),
+        };
+        let destroys = name.starts_with("vkDestroy") || name.starts_with("vkFree");
+        let destroyed = match (&last_handle, destroys) {
+            (Some((ot, e)), true) => format!("let args = self;\n        Some(({ot}, {e}))"),
+            _ => "None".into(),
+        };
+        let created = match created {
+            Some((ot, e)) => format!("let args = self;\n        {e}.map(|s| ({ot}, s))"),
+            None => "None".into(),
+        };
+        let ret_ty = ret.clone().unwrap_or_else(|| "()".into());
+        let result = if ret.is_some() { "Some(self.ret as i64)" } else { "None" };
+        let store = if ret.is_some() { "args.ret = r;" } else { "let () = r;" };
+        let _ = writeln!(
+            o,
+            "impl Command for {name}_args<'_> {{\n    fn ty(&self) -> u32 {{\n        {}\n    }}\n    fn name(&self) -> &'static std::ffi::CStr {{\n        c\"{name}\"\n    }}\n    fn dispatcher(&self) -> (i32, u64) {{\n        {dispatcher}\n    }}\n    fn created(&mut self) -> Option<(i32, &mut [u64])> {{\n        {created}\n    }}\n    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {{\n        {destroyed}\n    }}\n    fn result(&self) -> Option<i64> {{\n        {result}\n    }}\n    unsafe fn invoke(&mut self, pfn: unsafe extern \"system\" fn(), h: &dyn Handles) -> WireResult<()> {{\n        let args = self;\n{pre}        type F = unsafe extern \"system\" fn({}) -> {ret_ty};\n        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.\n        let f: F = unsafe {{ std::mem::transmute::<unsafe extern \"system\" fn(), F>(pfn) }};\n        // SAFETY: every pointer is null or points into the decode arena (or a local) with the\n        // length vk.xml gives it; handles were translated to live host objects.\n        let r = unsafe {{ f({}) }};\n        {store}\n        Ok(())\n    }}\n    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {{\n        // SAFETY: forwarded contract.\n        unsafe {{ self.encode_reply(w, h) }}\n    }}\n}}\n",
+            c.number,
+            sig.join(", "),
+            call.join(", ")
+        );
     }
 
     fn classify(&self, p: &Member) -> Class {

@@ -784,6 +784,43 @@ impl vkCreateInstance_args<'_> {
     }
 }
 
+impl Command for vkCreateInstance_args<'_> {
+    fn ty(&self) -> u32 {
+        0
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateInstance"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (0, 0)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pInstance.as_deref_mut().map(std::slice::from_mut).map(|s| (1, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(*const VkInstanceCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pInstance.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyInstance` (command type 1).
 #[derive(Default)]
 pub struct vkDestroyInstance_args<'a> {
@@ -810,6 +847,43 @@ impl vkDestroyInstance_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(1);
+    }
+}
+
+impl Command for vkDestroyInstance_args<'_> {
+    fn ty(&self) -> u32 {
+        1
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyInstance"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (1, self.instance)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((1, vec![args.instance]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(1, args.instance)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -873,6 +947,43 @@ impl vkEnumeratePhysicalDevices_args<'_> {
     }
 }
 
+impl Command for vkEnumeratePhysicalDevices_args<'_> {
+    fn ty(&self) -> u32 {
+        2
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkEnumeratePhysicalDevices"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (1, self.instance)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pPhysicalDevices.as_deref_mut().map(|s| (2, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut u32, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(1, args.instance)?, args.pPhysicalDeviceCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pPhysicalDevices.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetPhysicalDeviceFeatures` (command type 3).
 #[derive(Default)]
 pub struct vkGetPhysicalDeviceFeatures_args<'a> {
@@ -909,6 +1020,42 @@ impl vkGetPhysicalDeviceFeatures_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetPhysicalDeviceFeatures_args<'_> {
+    fn ty(&self) -> u32 {
+        3
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceFeatures"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut VkPhysicalDeviceFeatures) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pFeatures.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -950,6 +1097,42 @@ impl vkGetPhysicalDeviceFormatProperties_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetPhysicalDeviceFormatProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        4
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceFormatProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, *mut VkFormatProperties) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.format, args.pFormatProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1006,6 +1189,42 @@ impl vkGetPhysicalDeviceImageFormatProperties_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceImageFormatProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        5
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceImageFormatProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, i32, i32, u32, u32, *mut VkImageFormatProperties) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.format, args.r#type, args.tiling, args.usage, args.flags, args.pImageFormatProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetPhysicalDeviceProperties` (command type 6).
 #[derive(Default)]
 pub struct vkGetPhysicalDeviceProperties_args<'a> {
@@ -1042,6 +1261,42 @@ impl vkGetPhysicalDeviceProperties_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetPhysicalDeviceProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        6
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut VkPhysicalDeviceProperties) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1101,6 +1356,42 @@ impl vkGetPhysicalDeviceQueueFamilyProperties_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceQueueFamilyProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        7
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceQueueFamilyProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut u32, *mut VkQueueFamilyProperties) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pQueueFamilyPropertyCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pQueueFamilyProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetPhysicalDeviceMemoryProperties` (command type 8).
 #[derive(Default)]
 pub struct vkGetPhysicalDeviceMemoryProperties_args<'a> {
@@ -1137,6 +1428,42 @@ impl vkGetPhysicalDeviceMemoryProperties_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetPhysicalDeviceMemoryProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        8
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceMemoryProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut VkPhysicalDeviceMemoryProperties) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pMemoryProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1194,6 +1521,43 @@ impl vkCreateDevice_args<'_> {
     }
 }
 
+impl Command for vkCreateDevice_args<'_> {
+    fn ty(&self) -> u32 {
+        11
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateDevice"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pDevice.as_deref_mut().map(std::slice::from_mut).map(|s| (3, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDeviceCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pDevice.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyDevice` (command type 12).
 #[derive(Default)]
 pub struct vkDestroyDevice_args<'a> {
@@ -1220,6 +1584,43 @@ impl vkDestroyDevice_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(12);
+    }
+}
+
+impl Command for vkDestroyDevice_args<'_> {
+    fn ty(&self) -> u32 {
+        12
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyDevice"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((3, vec![args.device]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1280,6 +1681,42 @@ impl vkEnumerateInstanceExtensionProperties_args<'_> {
             }
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkEnumerateInstanceExtensionProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        13
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkEnumerateInstanceExtensionProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (0, 0)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(*const c_char, *mut u32, *mut VkExtensionProperties) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(args.pLayerName.unwrap_or(std::ptr::null()), args.pPropertyCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1345,6 +1782,42 @@ impl vkEnumerateDeviceExtensionProperties_args<'_> {
     }
 }
 
+impl Command for vkEnumerateDeviceExtensionProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        14
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkEnumerateDeviceExtensionProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const c_char, *mut u32, *mut VkExtensionProperties) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pLayerName.unwrap_or(std::ptr::null()), args.pPropertyCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkEnumerateInstanceLayerProperties` (command type 15).
 #[derive(Default)]
 pub struct vkEnumerateInstanceLayerProperties_args<'a> {
@@ -1400,6 +1873,42 @@ impl vkEnumerateInstanceLayerProperties_args<'_> {
             }
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkEnumerateInstanceLayerProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        15
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkEnumerateInstanceLayerProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (0, 0)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(*mut u32, *mut VkLayerProperties) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(args.pPropertyCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1463,6 +1972,42 @@ impl vkEnumerateDeviceLayerProperties_args<'_> {
     }
 }
 
+impl Command for vkEnumerateDeviceLayerProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        16
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkEnumerateDeviceLayerProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut u32, *mut VkLayerProperties) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pPropertyCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetDeviceQueue` (command type 17).
 #[derive(Default)]
 pub struct vkGetDeviceQueue_args<'a> {
@@ -1503,6 +2048,43 @@ impl vkGetDeviceQueue_args<'_> {
             Some(v) => unsafe { w.u64(1); w.u64(**v); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetDeviceQueue_args<'_> {
+    fn ty(&self) -> u32 {
+        17
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeviceQueue"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pQueue.as_deref_mut().map(std::slice::from_mut).map(|s| (4, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, *mut u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.queueFamilyIndex, args.queueIndex, args.pQueue.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1547,6 +2129,42 @@ impl vkQueueSubmit_args<'_> {
     }
 }
 
+impl Command for vkQueueSubmit_args<'_> {
+    fn ty(&self) -> u32 {
+        18
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkQueueSubmit"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (4, self.queue)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkSubmitInfo, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(4, args.queue)?, args.submitCount, args.pSubmits.map_or(std::ptr::null(), |s| s.as_ptr()), h.to_host(7, args.fence)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkQueueWaitIdle` (command type 19).
 #[derive(Default)]
 pub struct vkQueueWaitIdle_args<'a> {
@@ -1577,6 +2195,42 @@ impl vkQueueWaitIdle_args<'_> {
     }
 }
 
+impl Command for vkQueueWaitIdle_args<'_> {
+    fn ty(&self) -> u32 {
+        19
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkQueueWaitIdle"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (4, self.queue)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(4, args.queue)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDeviceWaitIdle` (command type 20).
 #[derive(Default)]
 pub struct vkDeviceWaitIdle_args<'a> {
@@ -1604,6 +2258,42 @@ impl vkDeviceWaitIdle_args<'_> {
         w.u32(20);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkDeviceWaitIdle_args<'_> {
+    fn ty(&self) -> u32 {
+        20
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDeviceWaitIdle"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1661,6 +2351,43 @@ impl vkAllocateMemory_args<'_> {
     }
 }
 
+impl Command for vkAllocateMemory_args<'_> {
+    fn ty(&self) -> u32 {
+        21
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkAllocateMemory"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pMemory.as_deref_mut().map(std::slice::from_mut).map(|s| (8, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkMemoryAllocateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pAllocateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pMemory.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkFreeMemory` (command type 22).
 #[derive(Default)]
 pub struct vkFreeMemory_args<'a> {
@@ -1692,6 +2419,43 @@ impl vkFreeMemory_args<'_> {
     }
 }
 
+impl Command for vkFreeMemory_args<'_> {
+    fn ty(&self) -> u32 {
+        22
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkFreeMemory"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((8, vec![args.memory]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(8, args.memory)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkUnmapMemory` (command type 24).
 #[derive(Default)]
 pub struct vkUnmapMemory_args<'a> {
@@ -1717,6 +2481,42 @@ impl vkUnmapMemory_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(24);
+    }
+}
+
+impl Command for vkUnmapMemory_args<'_> {
+    fn ty(&self) -> u32 {
+        24
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkUnmapMemory"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(8, args.memory)?) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1759,6 +2559,42 @@ impl vkFlushMappedMemoryRanges_args<'_> {
     }
 }
 
+impl Command for vkFlushMappedMemoryRanges_args<'_> {
+    fn ty(&self) -> u32 {
+        25
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkFlushMappedMemoryRanges"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkMappedMemoryRange) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.memoryRangeCount, args.pMemoryRanges.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkInvalidateMappedMemoryRanges` (command type 26).
 #[derive(Default)]
 pub struct vkInvalidateMappedMemoryRanges_args<'a> {
@@ -1795,6 +2631,42 @@ impl vkInvalidateMappedMemoryRanges_args<'_> {
         w.u32(26);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkInvalidateMappedMemoryRanges_args<'_> {
+    fn ty(&self) -> u32 {
+        26
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkInvalidateMappedMemoryRanges"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkMappedMemoryRange) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.memoryRangeCount, args.pMemoryRanges.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1839,6 +2711,42 @@ impl vkGetDeviceMemoryCommitment_args<'_> {
     }
 }
 
+impl Command for vkGetDeviceMemoryCommitment_args<'_> {
+    fn ty(&self) -> u32 {
+        27
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeviceMemoryCommitment"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *mut u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(8, args.memory)?, args.pCommittedMemoryInBytes.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkBindBufferMemory` (command type 28).
 #[derive(Default)]
 pub struct vkBindBufferMemory_args<'a> {
@@ -1875,6 +2783,42 @@ impl vkBindBufferMemory_args<'_> {
     }
 }
 
+impl Command for vkBindBufferMemory_args<'_> {
+    fn ty(&self) -> u32 {
+        28
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkBindBufferMemory"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(9, args.buffer)?, h.to_host(8, args.memory)?, args.memoryOffset) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkBindImageMemory` (command type 29).
 #[derive(Default)]
 pub struct vkBindImageMemory_args<'a> {
@@ -1908,6 +2852,42 @@ impl vkBindImageMemory_args<'_> {
         w.u32(29);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkBindImageMemory_args<'_> {
+    fn ty(&self) -> u32 {
+        29
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkBindImageMemory"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(10, args.image)?, h.to_host(8, args.memory)?, args.memoryOffset) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -1952,6 +2932,42 @@ impl vkGetBufferMemoryRequirements_args<'_> {
     }
 }
 
+impl Command for vkGetBufferMemoryRequirements_args<'_> {
+    fn ty(&self) -> u32 {
+        30
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetBufferMemoryRequirements"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *mut VkMemoryRequirements) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(9, args.buffer)?, args.pMemoryRequirements.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetImageMemoryRequirements` (command type 31).
 #[derive(Default)]
 pub struct vkGetImageMemoryRequirements_args<'a> {
@@ -1990,6 +3006,42 @@ impl vkGetImageMemoryRequirements_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetImageMemoryRequirements_args<'_> {
+    fn ty(&self) -> u32 {
+        31
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetImageMemoryRequirements"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *mut VkMemoryRequirements) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(10, args.image)?, args.pMemoryRequirements.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2048,6 +3100,42 @@ impl vkGetImageSparseMemoryRequirements_args<'_> {
             }
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetImageSparseMemoryRequirements_args<'_> {
+    fn ty(&self) -> u32 {
+        32
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetImageSparseMemoryRequirements"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *mut u32, *mut VkSparseImageMemoryRequirements) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(10, args.image)?, args.pSparseMemoryRequirementCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pSparseMemoryRequirements.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2117,6 +3205,42 @@ impl vkGetPhysicalDeviceSparseImageFormatProperties_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceSparseImageFormatProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        33
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceSparseImageFormatProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, i32, i32, u32, i32, *mut u32, *mut VkSparseImageFormatProperties) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.format, args.r#type, args.samples, args.usage, args.tiling, args.pPropertyCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkQueueBindSparse` (command type 34).
 #[derive(Default)]
 pub struct vkQueueBindSparse_args<'a> {
@@ -2155,6 +3279,42 @@ impl vkQueueBindSparse_args<'_> {
         w.u32(34);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkQueueBindSparse_args<'_> {
+    fn ty(&self) -> u32 {
+        34
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkQueueBindSparse"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (4, self.queue)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkBindSparseInfo, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(4, args.queue)?, args.bindInfoCount, args.pBindInfo.map_or(std::ptr::null(), |s| s.as_ptr()), h.to_host(7, args.fence)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2212,6 +3372,43 @@ impl vkCreateFence_args<'_> {
     }
 }
 
+impl Command for vkCreateFence_args<'_> {
+    fn ty(&self) -> u32 {
+        35
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateFence"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pFence.as_deref_mut().map(std::slice::from_mut).map(|s| (7, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkFenceCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pFence.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyFence` (command type 36).
 #[derive(Default)]
 pub struct vkDestroyFence_args<'a> {
@@ -2240,6 +3437,43 @@ impl vkDestroyFence_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(36);
+    }
+}
+
+impl Command for vkDestroyFence_args<'_> {
+    fn ty(&self) -> u32 {
+        36
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyFence"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((7, vec![args.fence]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(7, args.fence)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2282,6 +3516,43 @@ impl vkResetFences_args<'_> {
     }
 }
 
+impl Command for vkResetFences_args<'_> {
+    fn ty(&self) -> u32 {
+        37
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkResetFences"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t2: Option<Vec<u64>> = match args.pFences { Some(s) => Some(s.iter().map(|&v| h.to_host(7, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, *const u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.fenceCount, t2.as_ref().map_or(std::ptr::null(), |t| t.as_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetFenceStatus` (command type 38).
 #[derive(Default)]
 pub struct vkGetFenceStatus_args<'a> {
@@ -2311,6 +3582,42 @@ impl vkGetFenceStatus_args<'_> {
         w.u32(38);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkGetFenceStatus_args<'_> {
+    fn ty(&self) -> u32 {
+        38
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetFenceStatus"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(7, args.fence)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2354,6 +3661,43 @@ impl vkWaitForFences_args<'_> {
         w.u32(39);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkWaitForFences_args<'_> {
+    fn ty(&self) -> u32 {
+        39
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkWaitForFences"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t2: Option<Vec<u64>> = match args.pFences { Some(s) => Some(s.iter().map(|&v| h.to_host(7, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, *const u64, u32, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.fenceCount, t2.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.waitAll, args.timeout) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2411,6 +3755,43 @@ impl vkCreateSemaphore_args<'_> {
     }
 }
 
+impl Command for vkCreateSemaphore_args<'_> {
+    fn ty(&self) -> u32 {
+        40
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateSemaphore"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pSemaphore.as_deref_mut().map(std::slice::from_mut).map(|s| (5, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkSemaphoreCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pSemaphore.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroySemaphore` (command type 41).
 #[derive(Default)]
 pub struct vkDestroySemaphore_args<'a> {
@@ -2439,6 +3820,43 @@ impl vkDestroySemaphore_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(41);
+    }
+}
+
+impl Command for vkDestroySemaphore_args<'_> {
+    fn ty(&self) -> u32 {
+        41
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroySemaphore"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((5, vec![args.semaphore]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(5, args.semaphore)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2496,6 +3914,43 @@ impl vkCreateEvent_args<'_> {
     }
 }
 
+impl Command for vkCreateEvent_args<'_> {
+    fn ty(&self) -> u32 {
+        42
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateEvent"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pEvent.as_deref_mut().map(std::slice::from_mut).map(|s| (11, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkEventCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pEvent.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyEvent` (command type 43).
 #[derive(Default)]
 pub struct vkDestroyEvent_args<'a> {
@@ -2524,6 +3979,43 @@ impl vkDestroyEvent_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(43);
+    }
+}
+
+impl Command for vkDestroyEvent_args<'_> {
+    fn ty(&self) -> u32 {
+        43
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyEvent"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((11, vec![args.event]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(11, args.event)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2559,6 +4051,42 @@ impl vkGetEventStatus_args<'_> {
     }
 }
 
+impl Command for vkGetEventStatus_args<'_> {
+    fn ty(&self) -> u32 {
+        44
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetEventStatus"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(11, args.event)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkSetEvent` (command type 45).
 #[derive(Default)]
 pub struct vkSetEvent_args<'a> {
@@ -2591,6 +4119,42 @@ impl vkSetEvent_args<'_> {
     }
 }
 
+impl Command for vkSetEvent_args<'_> {
+    fn ty(&self) -> u32 {
+        45
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkSetEvent"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(11, args.event)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkResetEvent` (command type 46).
 #[derive(Default)]
 pub struct vkResetEvent_args<'a> {
@@ -2620,6 +4184,42 @@ impl vkResetEvent_args<'_> {
         w.u32(46);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkResetEvent_args<'_> {
+    fn ty(&self) -> u32 {
+        46
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkResetEvent"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(11, args.event)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2677,6 +4277,43 @@ impl vkCreateQueryPool_args<'_> {
     }
 }
 
+impl Command for vkCreateQueryPool_args<'_> {
+    fn ty(&self) -> u32 {
+        47
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateQueryPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pQueryPool.as_deref_mut().map(std::slice::from_mut).map(|s| (12, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkQueryPoolCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pQueryPool.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyQueryPool` (command type 48).
 #[derive(Default)]
 pub struct vkDestroyQueryPool_args<'a> {
@@ -2705,6 +4342,43 @@ impl vkDestroyQueryPool_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(48);
+    }
+}
+
+impl Command for vkDestroyQueryPool_args<'_> {
+    fn ty(&self) -> u32 {
+        48
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyQueryPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((12, vec![args.queryPool]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(12, args.queryPool)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2767,6 +4441,42 @@ impl vkGetQueryPoolResults_args<'_> {
     }
 }
 
+impl Command for vkGetQueryPoolResults_args<'_> {
+    fn ty(&self) -> u32 {
+        49
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetQueryPoolResults"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, u32, usize, *mut c_void, u64, u32) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(12, args.queryPool)?, args.firstQuery, args.queryCount, args.dataSize, args.pData.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr().cast()), args.stride, args.flags) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCreateBuffer` (command type 50).
 #[derive(Default)]
 pub struct vkCreateBuffer_args<'a> {
@@ -2821,6 +4531,43 @@ impl vkCreateBuffer_args<'_> {
     }
 }
 
+impl Command for vkCreateBuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        50
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateBuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pBuffer.as_deref_mut().map(std::slice::from_mut).map(|s| (9, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkBufferCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pBuffer.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyBuffer` (command type 51).
 #[derive(Default)]
 pub struct vkDestroyBuffer_args<'a> {
@@ -2849,6 +4596,43 @@ impl vkDestroyBuffer_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(51);
+    }
+}
+
+impl Command for vkDestroyBuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        51
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyBuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((9, vec![args.buffer]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(9, args.buffer)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2906,6 +4690,43 @@ impl vkCreateBufferView_args<'_> {
     }
 }
 
+impl Command for vkCreateBufferView_args<'_> {
+    fn ty(&self) -> u32 {
+        52
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateBufferView"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pView.as_deref_mut().map(std::slice::from_mut).map(|s| (13, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkBufferViewCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pView.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyBufferView` (command type 53).
 #[derive(Default)]
 pub struct vkDestroyBufferView_args<'a> {
@@ -2934,6 +4755,43 @@ impl vkDestroyBufferView_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(53);
+    }
+}
+
+impl Command for vkDestroyBufferView_args<'_> {
+    fn ty(&self) -> u32 {
+        53
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyBufferView"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((13, vec![args.bufferView]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(13, args.bufferView)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -2991,6 +4849,43 @@ impl vkCreateImage_args<'_> {
     }
 }
 
+impl Command for vkCreateImage_args<'_> {
+    fn ty(&self) -> u32 {
+        54
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateImage"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pImage.as_deref_mut().map(std::slice::from_mut).map(|s| (10, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkImageCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pImage.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyImage` (command type 55).
 #[derive(Default)]
 pub struct vkDestroyImage_args<'a> {
@@ -3019,6 +4914,43 @@ impl vkDestroyImage_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(55);
+    }
+}
+
+impl Command for vkDestroyImage_args<'_> {
+    fn ty(&self) -> u32 {
+        55
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyImage"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((10, vec![args.image]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(10, args.image)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3068,6 +5000,42 @@ impl vkGetImageSubresourceLayout_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetImageSubresourceLayout_args<'_> {
+    fn ty(&self) -> u32 {
+        56
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetImageSubresourceLayout"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const VkImageSubresource, *mut VkSubresourceLayout) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(10, args.image)?, args.pSubresource.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pLayout.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3125,6 +5093,43 @@ impl vkCreateImageView_args<'_> {
     }
 }
 
+impl Command for vkCreateImageView_args<'_> {
+    fn ty(&self) -> u32 {
+        57
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateImageView"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pView.as_deref_mut().map(std::slice::from_mut).map(|s| (14, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkImageViewCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pView.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyImageView` (command type 58).
 #[derive(Default)]
 pub struct vkDestroyImageView_args<'a> {
@@ -3153,6 +5158,43 @@ impl vkDestroyImageView_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(58);
+    }
+}
+
+impl Command for vkDestroyImageView_args<'_> {
+    fn ty(&self) -> u32 {
+        58
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyImageView"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((14, vec![args.imageView]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(14, args.imageView)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3210,6 +5252,43 @@ impl vkCreateShaderModule_args<'_> {
     }
 }
 
+impl Command for vkCreateShaderModule_args<'_> {
+    fn ty(&self) -> u32 {
+        59
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateShaderModule"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pShaderModule.as_deref_mut().map(std::slice::from_mut).map(|s| (15, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkShaderModuleCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pShaderModule.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyShaderModule` (command type 60).
 #[derive(Default)]
 pub struct vkDestroyShaderModule_args<'a> {
@@ -3238,6 +5317,43 @@ impl vkDestroyShaderModule_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(60);
+    }
+}
+
+impl Command for vkDestroyShaderModule_args<'_> {
+    fn ty(&self) -> u32 {
+        60
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyShaderModule"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((15, vec![args.shaderModule]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(15, args.shaderModule)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3295,6 +5411,43 @@ impl vkCreatePipelineCache_args<'_> {
     }
 }
 
+impl Command for vkCreatePipelineCache_args<'_> {
+    fn ty(&self) -> u32 {
+        61
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreatePipelineCache"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pPipelineCache.as_deref_mut().map(std::slice::from_mut).map(|s| (16, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkPipelineCacheCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pPipelineCache.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyPipelineCache` (command type 62).
 #[derive(Default)]
 pub struct vkDestroyPipelineCache_args<'a> {
@@ -3323,6 +5476,43 @@ impl vkDestroyPipelineCache_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(62);
+    }
+}
+
+impl Command for vkDestroyPipelineCache_args<'_> {
+    fn ty(&self) -> u32 {
+        62
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyPipelineCache"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((16, vec![args.pipelineCache]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(16, args.pipelineCache)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3388,6 +5578,42 @@ impl vkGetPipelineCacheData_args<'_> {
     }
 }
 
+impl Command for vkGetPipelineCacheData_args<'_> {
+    fn ty(&self) -> u32 {
+        63
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPipelineCacheData"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *mut usize, *mut c_void) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(16, args.pipelineCache)?, args.pDataSize.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pData.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr().cast())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkMergePipelineCaches` (command type 64).
 #[derive(Default)]
 pub struct vkMergePipelineCaches_args<'a> {
@@ -3426,6 +5652,43 @@ impl vkMergePipelineCaches_args<'_> {
         w.u32(64);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkMergePipelineCaches_args<'_> {
+    fn ty(&self) -> u32 {
+        64
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkMergePipelineCaches"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t3: Option<Vec<u64>> = match args.pSrcCaches { Some(s) => Some(s.iter().map(|&v| h.to_host(16, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u64, u32, *const u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(16, args.dstCache)?, args.srcCacheCount, t3.as_ref().map_or(std::ptr::null(), |t| t.as_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3490,6 +5753,43 @@ impl vkCreateGraphicsPipelines_args<'_> {
     }
 }
 
+impl Command for vkCreateGraphicsPipelines_args<'_> {
+    fn ty(&self) -> u32 {
+        65
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateGraphicsPipelines"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pPipelines.as_deref_mut().map(|s| (19, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, *const VkGraphicsPipelineCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(16, args.pipelineCache)?, args.createInfoCount, args.pCreateInfos.map_or(std::ptr::null(), |s| s.as_ptr()), std::ptr::null(), args.pPipelines.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCreateComputePipelines` (command type 66).
 #[derive(Default)]
 pub struct vkCreateComputePipelines_args<'a> {
@@ -3551,6 +5851,43 @@ impl vkCreateComputePipelines_args<'_> {
     }
 }
 
+impl Command for vkCreateComputePipelines_args<'_> {
+    fn ty(&self) -> u32 {
+        66
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateComputePipelines"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pPipelines.as_deref_mut().map(|s| (19, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, *const VkComputePipelineCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(16, args.pipelineCache)?, args.createInfoCount, args.pCreateInfos.map_or(std::ptr::null(), |s| s.as_ptr()), std::ptr::null(), args.pPipelines.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyPipeline` (command type 67).
 #[derive(Default)]
 pub struct vkDestroyPipeline_args<'a> {
@@ -3579,6 +5916,43 @@ impl vkDestroyPipeline_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(67);
+    }
+}
+
+impl Command for vkDestroyPipeline_args<'_> {
+    fn ty(&self) -> u32 {
+        67
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyPipeline"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((19, vec![args.pipeline]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(19, args.pipeline)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3636,6 +6010,43 @@ impl vkCreatePipelineLayout_args<'_> {
     }
 }
 
+impl Command for vkCreatePipelineLayout_args<'_> {
+    fn ty(&self) -> u32 {
+        68
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreatePipelineLayout"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pPipelineLayout.as_deref_mut().map(std::slice::from_mut).map(|s| (17, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkPipelineLayoutCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pPipelineLayout.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyPipelineLayout` (command type 69).
 #[derive(Default)]
 pub struct vkDestroyPipelineLayout_args<'a> {
@@ -3664,6 +6075,43 @@ impl vkDestroyPipelineLayout_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(69);
+    }
+}
+
+impl Command for vkDestroyPipelineLayout_args<'_> {
+    fn ty(&self) -> u32 {
+        69
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyPipelineLayout"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((17, vec![args.pipelineLayout]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(17, args.pipelineLayout)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3721,6 +6169,43 @@ impl vkCreateSampler_args<'_> {
     }
 }
 
+impl Command for vkCreateSampler_args<'_> {
+    fn ty(&self) -> u32 {
+        70
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateSampler"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pSampler.as_deref_mut().map(std::slice::from_mut).map(|s| (21, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkSamplerCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pSampler.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroySampler` (command type 71).
 #[derive(Default)]
 pub struct vkDestroySampler_args<'a> {
@@ -3749,6 +6234,43 @@ impl vkDestroySampler_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(71);
+    }
+}
+
+impl Command for vkDestroySampler_args<'_> {
+    fn ty(&self) -> u32 {
+        71
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroySampler"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((21, vec![args.sampler]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(21, args.sampler)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3806,6 +6328,43 @@ impl vkCreateDescriptorSetLayout_args<'_> {
     }
 }
 
+impl Command for vkCreateDescriptorSetLayout_args<'_> {
+    fn ty(&self) -> u32 {
+        72
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateDescriptorSetLayout"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pSetLayout.as_deref_mut().map(std::slice::from_mut).map(|s| (20, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDescriptorSetLayoutCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pSetLayout.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyDescriptorSetLayout` (command type 73).
 #[derive(Default)]
 pub struct vkDestroyDescriptorSetLayout_args<'a> {
@@ -3834,6 +6393,43 @@ impl vkDestroyDescriptorSetLayout_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(73);
+    }
+}
+
+impl Command for vkDestroyDescriptorSetLayout_args<'_> {
+    fn ty(&self) -> u32 {
+        73
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyDescriptorSetLayout"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((20, vec![args.descriptorSetLayout]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(20, args.descriptorSetLayout)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3891,6 +6487,43 @@ impl vkCreateDescriptorPool_args<'_> {
     }
 }
 
+impl Command for vkCreateDescriptorPool_args<'_> {
+    fn ty(&self) -> u32 {
+        74
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateDescriptorPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pDescriptorPool.as_deref_mut().map(std::slice::from_mut).map(|s| (22, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDescriptorPoolCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pDescriptorPool.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyDescriptorPool` (command type 75).
 #[derive(Default)]
 pub struct vkDestroyDescriptorPool_args<'a> {
@@ -3919,6 +6552,43 @@ impl vkDestroyDescriptorPool_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(75);
+    }
+}
+
+impl Command for vkDestroyDescriptorPool_args<'_> {
+    fn ty(&self) -> u32 {
+        75
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyDescriptorPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((22, vec![args.descriptorPool]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(22, args.descriptorPool)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -3953,6 +6623,42 @@ impl vkResetDescriptorPool_args<'_> {
         w.u32(76);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkResetDescriptorPool_args<'_> {
+    fn ty(&self) -> u32 {
+        76
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkResetDescriptorPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(22, args.descriptorPool)?, args.flags) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4011,6 +6717,43 @@ impl vkAllocateDescriptorSets_args<'_> {
     }
 }
 
+impl Command for vkAllocateDescriptorSets_args<'_> {
+    fn ty(&self) -> u32 {
+        77
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkAllocateDescriptorSets"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pDescriptorSets.as_deref_mut().map(|s| (23, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDescriptorSetAllocateInfo, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pAllocateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pDescriptorSets.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkFreeDescriptorSets` (command type 78).
 #[derive(Default)]
 pub struct vkFreeDescriptorSets_args<'a> {
@@ -4049,6 +6792,44 @@ impl vkFreeDescriptorSets_args<'_> {
         w.u32(78);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkFreeDescriptorSets_args<'_> {
+    fn ty(&self) -> u32 {
+        78
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkFreeDescriptorSets"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((23, args.pDescriptorSets.map_or_else(Vec::new, <[u64]>::to_vec)))
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t3: Option<Vec<u64>> = match args.pDescriptorSets { Some(s) => Some(s.iter().map(|&v| h.to_host(23, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u64, u32, *const u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(22, args.descriptorPool)?, args.descriptorSetCount, t3.as_ref().map_or(std::ptr::null(), |t| t.as_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4093,6 +6874,42 @@ impl vkUpdateDescriptorSets_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(79);
+    }
+}
+
+impl Command for vkUpdateDescriptorSets_args<'_> {
+    fn ty(&self) -> u32 {
+        79
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkUpdateDescriptorSets"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkWriteDescriptorSet, u32, *const VkCopyDescriptorSet) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.descriptorWriteCount, args.pDescriptorWrites.map_or(std::ptr::null(), |s| s.as_ptr()), args.descriptorCopyCount, args.pDescriptorCopies.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4150,6 +6967,43 @@ impl vkCreateFramebuffer_args<'_> {
     }
 }
 
+impl Command for vkCreateFramebuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        80
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateFramebuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pFramebuffer.as_deref_mut().map(std::slice::from_mut).map(|s| (24, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkFramebufferCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pFramebuffer.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyFramebuffer` (command type 81).
 #[derive(Default)]
 pub struct vkDestroyFramebuffer_args<'a> {
@@ -4178,6 +7032,43 @@ impl vkDestroyFramebuffer_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(81);
+    }
+}
+
+impl Command for vkDestroyFramebuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        81
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyFramebuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((24, vec![args.framebuffer]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(24, args.framebuffer)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4235,6 +7126,43 @@ impl vkCreateRenderPass_args<'_> {
     }
 }
 
+impl Command for vkCreateRenderPass_args<'_> {
+    fn ty(&self) -> u32 {
+        82
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateRenderPass"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pRenderPass.as_deref_mut().map(std::slice::from_mut).map(|s| (18, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkRenderPassCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pRenderPass.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyRenderPass` (command type 83).
 #[derive(Default)]
 pub struct vkDestroyRenderPass_args<'a> {
@@ -4263,6 +7191,43 @@ impl vkDestroyRenderPass_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(83);
+    }
+}
+
+impl Command for vkDestroyRenderPass_args<'_> {
+    fn ty(&self) -> u32 {
+        83
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyRenderPass"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((18, vec![args.renderPass]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(18, args.renderPass)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4304,6 +7269,42 @@ impl vkGetRenderAreaGranularity_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetRenderAreaGranularity_args<'_> {
+    fn ty(&self) -> u32 {
+        84
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetRenderAreaGranularity"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *mut VkExtent2D) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(18, args.renderPass)?, args.pGranularity.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4361,6 +7362,43 @@ impl vkCreateCommandPool_args<'_> {
     }
 }
 
+impl Command for vkCreateCommandPool_args<'_> {
+    fn ty(&self) -> u32 {
+        85
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateCommandPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pCommandPool.as_deref_mut().map(std::slice::from_mut).map(|s| (25, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkCommandPoolCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pCommandPool.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyCommandPool` (command type 86).
 #[derive(Default)]
 pub struct vkDestroyCommandPool_args<'a> {
@@ -4389,6 +7427,43 @@ impl vkDestroyCommandPool_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(86);
+    }
+}
+
+impl Command for vkDestroyCommandPool_args<'_> {
+    fn ty(&self) -> u32 {
+        86
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyCommandPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((25, vec![args.commandPool]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(25, args.commandPool)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4423,6 +7498,42 @@ impl vkResetCommandPool_args<'_> {
         w.u32(87);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkResetCommandPool_args<'_> {
+    fn ty(&self) -> u32 {
+        87
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkResetCommandPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(25, args.commandPool)?, args.flags) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4481,6 +7592,43 @@ impl vkAllocateCommandBuffers_args<'_> {
     }
 }
 
+impl Command for vkAllocateCommandBuffers_args<'_> {
+    fn ty(&self) -> u32 {
+        88
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkAllocateCommandBuffers"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pCommandBuffers.as_deref_mut().map(|s| (6, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkCommandBufferAllocateInfo, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pAllocateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pCommandBuffers.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkFreeCommandBuffers` (command type 89).
 #[derive(Default)]
 pub struct vkFreeCommandBuffers_args<'a> {
@@ -4515,6 +7663,44 @@ impl vkFreeCommandBuffers_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(89);
+    }
+}
+
+impl Command for vkFreeCommandBuffers_args<'_> {
+    fn ty(&self) -> u32 {
+        89
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkFreeCommandBuffers"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((6, args.pCommandBuffers.map_or_else(Vec::new, <[u64]>::to_vec)))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t3: Option<Vec<u64>> = match args.pCommandBuffers { Some(s) => Some(s.iter().map(|&v| h.to_host(6, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u64, u32, *const u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(25, args.commandPool)?, args.commandBufferCount, t3.as_ref().map_or(std::ptr::null(), |t| t.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4556,6 +7742,42 @@ impl vkBeginCommandBuffer_args<'_> {
     }
 }
 
+impl Command for vkBeginCommandBuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        90
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkBeginCommandBuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkCommandBufferBeginInfo) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pBeginInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkEndCommandBuffer` (command type 91).
 #[derive(Default)]
 pub struct vkEndCommandBuffer_args<'a> {
@@ -4583,6 +7805,42 @@ impl vkEndCommandBuffer_args<'_> {
         w.u32(91);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkEndCommandBuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        91
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkEndCommandBuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4618,6 +7876,42 @@ impl vkResetCommandBuffer_args<'_> {
     }
 }
 
+impl Command for vkResetCommandBuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        92
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkResetCommandBuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.flags) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBindPipeline` (command type 93).
 #[derive(Default)]
 pub struct vkCmdBindPipeline_args<'a> {
@@ -4645,6 +7939,42 @@ impl vkCmdBindPipeline_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(93);
+    }
+}
+
+impl Command for vkCmdBindPipeline_args<'_> {
+    fn ty(&self) -> u32 {
+        93
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBindPipeline"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pipelineBindPoint, h.to_host(19, args.pipeline)?) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4685,6 +8015,42 @@ impl vkCmdSetViewport_args<'_> {
     }
 }
 
+impl Command for vkCmdSetViewport_args<'_> {
+    fn ty(&self) -> u32 {
+        94
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetViewport"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, *const VkViewport) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstViewport, args.viewportCount, args.pViewports.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetScissor` (command type 95).
 #[derive(Default)]
 pub struct vkCmdSetScissor_args<'a> {
@@ -4722,6 +8088,42 @@ impl vkCmdSetScissor_args<'_> {
     }
 }
 
+impl Command for vkCmdSetScissor_args<'_> {
+    fn ty(&self) -> u32 {
+        95
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetScissor"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, *const VkRect2D) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstScissor, args.scissorCount, args.pScissors.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetLineWidth` (command type 96).
 #[derive(Default)]
 pub struct vkCmdSetLineWidth_args<'a> {
@@ -4747,6 +8149,42 @@ impl vkCmdSetLineWidth_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(96);
+    }
+}
+
+impl Command for vkCmdSetLineWidth_args<'_> {
+    fn ty(&self) -> u32 {
+        96
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetLineWidth"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, f32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.lineWidth) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4782,6 +8220,42 @@ impl vkCmdSetDepthBias_args<'_> {
     }
 }
 
+impl Command for vkCmdSetDepthBias_args<'_> {
+    fn ty(&self) -> u32 {
+        97
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthBias"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, f32, f32, f32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.depthBiasConstantFactor, args.depthBiasClamp, args.depthBiasSlopeFactor) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetBlendConstants` (command type 98).
 #[derive(Default)]
 pub struct vkCmdSetBlendConstants_args<'a> {
@@ -4808,6 +8282,42 @@ impl vkCmdSetBlendConstants_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(98);
+    }
+}
+
+impl Command for vkCmdSetBlendConstants_args<'_> {
+    fn ty(&self) -> u32 {
+        98
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetBlendConstants"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const f32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.blendConstants.as_ptr()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4841,6 +8351,42 @@ impl vkCmdSetDepthBounds_args<'_> {
     }
 }
 
+impl Command for vkCmdSetDepthBounds_args<'_> {
+    fn ty(&self) -> u32 {
+        99
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthBounds"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, f32, f32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.minDepthBounds, args.maxDepthBounds) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetStencilCompareMask` (command type 100).
 #[derive(Default)]
 pub struct vkCmdSetStencilCompareMask_args<'a> {
@@ -4868,6 +8414,42 @@ impl vkCmdSetStencilCompareMask_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(100);
+    }
+}
+
+impl Command for vkCmdSetStencilCompareMask_args<'_> {
+    fn ty(&self) -> u32 {
+        100
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetStencilCompareMask"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.faceMask, args.compareMask) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4901,6 +8483,42 @@ impl vkCmdSetStencilWriteMask_args<'_> {
     }
 }
 
+impl Command for vkCmdSetStencilWriteMask_args<'_> {
+    fn ty(&self) -> u32 {
+        101
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetStencilWriteMask"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.faceMask, args.writeMask) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetStencilReference` (command type 102).
 #[derive(Default)]
 pub struct vkCmdSetStencilReference_args<'a> {
@@ -4928,6 +8546,42 @@ impl vkCmdSetStencilReference_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(102);
+    }
+}
+
+impl Command for vkCmdSetStencilReference_args<'_> {
+    fn ty(&self) -> u32 {
+        102
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetStencilReference"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.faceMask, args.reference) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -4981,6 +8635,43 @@ impl vkCmdBindDescriptorSets_args<'_> {
     }
 }
 
+impl Command for vkCmdBindDescriptorSets_args<'_> {
+    fn ty(&self) -> u32 {
+        103
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBindDescriptorSets"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t5: Option<Vec<u64>> = match args.pDescriptorSets { Some(s) => Some(s.iter().map(|&v| h.to_host(23, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, i32, u64, u32, u32, *const u64, u32, *const u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pipelineBindPoint, h.to_host(17, args.layout)?, args.firstSet, args.descriptorSetCount, t5.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.dynamicOffsetCount, args.pDynamicOffsets.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBindIndexBuffer` (command type 104).
 #[derive(Default)]
 pub struct vkCmdBindIndexBuffer_args<'a> {
@@ -5010,6 +8701,42 @@ impl vkCmdBindIndexBuffer_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(104);
+    }
+}
+
+impl Command for vkCmdBindIndexBuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        104
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBindIndexBuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.buffer)?, args.offset, args.indexType) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5057,6 +8784,43 @@ impl vkCmdBindVertexBuffers_args<'_> {
     }
 }
 
+impl Command for vkCmdBindVertexBuffers_args<'_> {
+    fn ty(&self) -> u32 {
+        105
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBindVertexBuffers"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t3: Option<Vec<u64>> = match args.pBuffers { Some(s) => Some(s.iter().map(|&v| h.to_host(9, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, u32, *const u64, *const u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstBinding, args.bindingCount, t3.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.pOffsets.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdDraw` (command type 106).
 #[derive(Default)]
 pub struct vkCmdDraw_args<'a> {
@@ -5088,6 +8852,42 @@ impl vkCmdDraw_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(106);
+    }
+}
+
+impl Command for vkCmdDraw_args<'_> {
+    fn ty(&self) -> u32 {
+        106
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDraw"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.vertexCount, args.instanceCount, args.firstVertex, args.firstInstance) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5127,6 +8927,42 @@ impl vkCmdDrawIndexed_args<'_> {
     }
 }
 
+impl Command for vkCmdDrawIndexed_args<'_> {
+    fn ty(&self) -> u32 {
+        107
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawIndexed"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, u32, i32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.indexCount, args.instanceCount, args.firstIndex, args.vertexOffset, args.firstInstance) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdDrawIndirect` (command type 108).
 #[derive(Default)]
 pub struct vkCmdDrawIndirect_args<'a> {
@@ -5158,6 +8994,42 @@ impl vkCmdDrawIndirect_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(108);
+    }
+}
+
+impl Command for vkCmdDrawIndirect_args<'_> {
+    fn ty(&self) -> u32 {
+        108
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawIndirect"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.buffer)?, args.offset, args.drawCount, args.stride) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5195,6 +9067,42 @@ impl vkCmdDrawIndexedIndirect_args<'_> {
     }
 }
 
+impl Command for vkCmdDrawIndexedIndirect_args<'_> {
+    fn ty(&self) -> u32 {
+        109
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawIndexedIndirect"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.buffer)?, args.offset, args.drawCount, args.stride) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdDispatch` (command type 110).
 #[derive(Default)]
 pub struct vkCmdDispatch_args<'a> {
@@ -5227,6 +9135,42 @@ impl vkCmdDispatch_args<'_> {
     }
 }
 
+impl Command for vkCmdDispatch_args<'_> {
+    fn ty(&self) -> u32 {
+        110
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDispatch"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.groupCountX, args.groupCountY, args.groupCountZ) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdDispatchIndirect` (command type 111).
 #[derive(Default)]
 pub struct vkCmdDispatchIndirect_args<'a> {
@@ -5254,6 +9198,42 @@ impl vkCmdDispatchIndirect_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(111);
+    }
+}
+
+impl Command for vkCmdDispatchIndirect_args<'_> {
+    fn ty(&self) -> u32 {
+        111
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDispatchIndirect"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.buffer)?, args.offset) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5293,6 +9273,42 @@ impl vkCmdCopyBuffer_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(112);
+    }
+}
+
+impl Command for vkCmdCopyBuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        112
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdCopyBuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u32, *const VkBufferCopy) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.srcBuffer)?, h.to_host(9, args.dstBuffer)?, args.regionCount, args.pRegions.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5336,6 +9352,42 @@ impl vkCmdCopyImage_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(113);
+    }
+}
+
+impl Command for vkCmdCopyImage_args<'_> {
+    fn ty(&self) -> u32 {
+        113
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdCopyImage"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, i32, u64, i32, u32, *const VkImageCopy) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(10, args.srcImage)?, args.srcImageLayout, h.to_host(10, args.dstImage)?, args.dstImageLayout, args.regionCount, args.pRegions.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5384,6 +9436,42 @@ impl vkCmdBlitImage_args<'_> {
     }
 }
 
+impl Command for vkCmdBlitImage_args<'_> {
+    fn ty(&self) -> u32 {
+        114
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBlitImage"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, i32, u64, i32, u32, *const VkImageBlit, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(10, args.srcImage)?, args.srcImageLayout, h.to_host(10, args.dstImage)?, args.dstImageLayout, args.regionCount, args.pRegions.map_or(std::ptr::null(), |s| s.as_ptr()), args.filter) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdCopyBufferToImage` (command type 115).
 #[derive(Default)]
 pub struct vkCmdCopyBufferToImage_args<'a> {
@@ -5422,6 +9510,42 @@ impl vkCmdCopyBufferToImage_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(115);
+    }
+}
+
+impl Command for vkCmdCopyBufferToImage_args<'_> {
+    fn ty(&self) -> u32 {
+        115
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdCopyBufferToImage"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, i32, u32, *const VkBufferImageCopy) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.srcBuffer)?, h.to_host(10, args.dstImage)?, args.dstImageLayout, args.regionCount, args.pRegions.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5466,6 +9590,42 @@ impl vkCmdCopyImageToBuffer_args<'_> {
     }
 }
 
+impl Command for vkCmdCopyImageToBuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        116
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdCopyImageToBuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, i32, u64, u32, *const VkBufferImageCopy) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(10, args.srcImage)?, args.srcImageLayout, h.to_host(9, args.dstBuffer)?, args.regionCount, args.pRegions.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdUpdateBuffer` (command type 117).
 #[derive(Default)]
 pub struct vkCmdUpdateBuffer_args<'a> {
@@ -5505,6 +9665,42 @@ impl vkCmdUpdateBuffer_args<'_> {
     }
 }
 
+impl Command for vkCmdUpdateBuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        117
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdUpdateBuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.dstBuffer)?, args.dstOffset, args.dataSize, args.pData.map_or(std::ptr::null(), |s| s.as_ptr().cast())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdFillBuffer` (command type 118).
 #[derive(Default)]
 pub struct vkCmdFillBuffer_args<'a> {
@@ -5536,6 +9732,42 @@ impl vkCmdFillBuffer_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(118);
+    }
+}
+
+impl Command for vkCmdFillBuffer_args<'_> {
+    fn ty(&self) -> u32 {
+        118
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdFillBuffer"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.dstBuffer)?, args.dstOffset, args.size, args.data) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5586,6 +9818,42 @@ impl vkCmdClearColorImage_args<'_> {
     }
 }
 
+impl Command for vkCmdClearColorImage_args<'_> {
+    fn ty(&self) -> u32 {
+        119
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdClearColorImage"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, i32, *const VkClearColorValue, u32, *const VkImageSubresourceRange) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(10, args.image)?, args.imageLayout, args.pColor.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.rangeCount, args.pRanges.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdClearDepthStencilImage` (command type 120).
 #[derive(Default)]
 pub struct vkCmdClearDepthStencilImage_args<'a> {
@@ -5633,6 +9901,42 @@ impl vkCmdClearDepthStencilImage_args<'_> {
     }
 }
 
+impl Command for vkCmdClearDepthStencilImage_args<'_> {
+    fn ty(&self) -> u32 {
+        120
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdClearDepthStencilImage"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, i32, *const VkClearDepthStencilValue, u32, *const VkImageSubresourceRange) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(10, args.image)?, args.imageLayout, args.pDepthStencil.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.rangeCount, args.pRanges.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdClearAttachments` (command type 121).
 #[derive(Default)]
 pub struct vkCmdClearAttachments_args<'a> {
@@ -5674,6 +9978,42 @@ impl vkCmdClearAttachments_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(121);
+    }
+}
+
+impl Command for vkCmdClearAttachments_args<'_> {
+    fn ty(&self) -> u32 {
+        121
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdClearAttachments"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkClearAttachment, u32, *const VkClearRect) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.attachmentCount, args.pAttachments.map_or(std::ptr::null(), |s| s.as_ptr()), args.rectCount, args.pRects.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5720,6 +10060,42 @@ impl vkCmdResolveImage_args<'_> {
     }
 }
 
+impl Command for vkCmdResolveImage_args<'_> {
+    fn ty(&self) -> u32 {
+        122
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdResolveImage"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, i32, u64, i32, u32, *const VkImageResolve) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(10, args.srcImage)?, args.srcImageLayout, h.to_host(10, args.dstImage)?, args.dstImageLayout, args.regionCount, args.pRegions.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetEvent` (command type 123).
 #[derive(Default)]
 pub struct vkCmdSetEvent_args<'a> {
@@ -5750,6 +10126,42 @@ impl vkCmdSetEvent_args<'_> {
     }
 }
 
+impl Command for vkCmdSetEvent_args<'_> {
+    fn ty(&self) -> u32 {
+        123
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetEvent"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(11, args.event)?, args.stageMask) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdResetEvent` (command type 124).
 #[derive(Default)]
 pub struct vkCmdResetEvent_args<'a> {
@@ -5777,6 +10189,42 @@ impl vkCmdResetEvent_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(124);
+    }
+}
+
+impl Command for vkCmdResetEvent_args<'_> {
+    fn ty(&self) -> u32 {
+        124
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdResetEvent"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(11, args.event)?, args.stageMask) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5846,6 +10294,43 @@ impl vkCmdWaitEvents_args<'_> {
     }
 }
 
+impl Command for vkCmdWaitEvents_args<'_> {
+    fn ty(&self) -> u32 {
+        125
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdWaitEvents"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t2: Option<Vec<u64>> = match args.pEvents { Some(s) => Some(s.iter().map(|&v| h.to_host(11, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, *const u64, u32, u32, u32, *const VkMemoryBarrier, u32, *const VkBufferMemoryBarrier, u32, *const VkImageMemoryBarrier) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.eventCount, t2.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.srcStageMask, args.dstStageMask, args.memoryBarrierCount, args.pMemoryBarriers.map_or(std::ptr::null(), |s| s.as_ptr()), args.bufferMemoryBarrierCount, args.pBufferMemoryBarriers.map_or(std::ptr::null(), |s| s.as_ptr()), args.imageMemoryBarrierCount, args.pImageMemoryBarriers.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdPipelineBarrier` (command type 126).
 #[derive(Default)]
 pub struct vkCmdPipelineBarrier_args<'a> {
@@ -5905,6 +10390,42 @@ impl vkCmdPipelineBarrier_args<'_> {
     }
 }
 
+impl Command for vkCmdPipelineBarrier_args<'_> {
+    fn ty(&self) -> u32 {
+        126
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdPipelineBarrier"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, u32, u32, *const VkMemoryBarrier, u32, *const VkBufferMemoryBarrier, u32, *const VkImageMemoryBarrier) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.srcStageMask, args.dstStageMask, args.dependencyFlags, args.memoryBarrierCount, args.pMemoryBarriers.map_or(std::ptr::null(), |s| s.as_ptr()), args.bufferMemoryBarrierCount, args.pBufferMemoryBarriers.map_or(std::ptr::null(), |s| s.as_ptr()), args.imageMemoryBarrierCount, args.pImageMemoryBarriers.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBeginQuery` (command type 127).
 #[derive(Default)]
 pub struct vkCmdBeginQuery_args<'a> {
@@ -5937,6 +10458,42 @@ impl vkCmdBeginQuery_args<'_> {
     }
 }
 
+impl Command for vkCmdBeginQuery_args<'_> {
+    fn ty(&self) -> u32 {
+        127
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBeginQuery"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(12, args.queryPool)?, args.query, args.flags) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdEndQuery` (command type 128).
 #[derive(Default)]
 pub struct vkCmdEndQuery_args<'a> {
@@ -5964,6 +10521,42 @@ impl vkCmdEndQuery_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(128);
+    }
+}
+
+impl Command for vkCmdEndQuery_args<'_> {
+    fn ty(&self) -> u32 {
+        128
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdEndQuery"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(12, args.queryPool)?, args.query) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -5999,6 +10592,42 @@ impl vkCmdResetQueryPool_args<'_> {
     }
 }
 
+impl Command for vkCmdResetQueryPool_args<'_> {
+    fn ty(&self) -> u32 {
+        129
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdResetQueryPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(12, args.queryPool)?, args.firstQuery, args.queryCount) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdWriteTimestamp` (command type 130).
 #[derive(Default)]
 pub struct vkCmdWriteTimestamp_args<'a> {
@@ -6028,6 +10657,42 @@ impl vkCmdWriteTimestamp_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(130);
+    }
+}
+
+impl Command for vkCmdWriteTimestamp_args<'_> {
+    fn ty(&self) -> u32 {
+        130
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdWriteTimestamp"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pipelineStage, h.to_host(12, args.queryPool)?, args.query) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6068,6 +10733,42 @@ impl vkCmdCopyQueryPoolResults_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(131);
+    }
+}
+
+impl Command for vkCmdCopyQueryPoolResults_args<'_> {
+    fn ty(&self) -> u32 {
+        131
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdCopyQueryPoolResults"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, u32, u64, u64, u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(12, args.queryPool)?, args.firstQuery, args.queryCount, h.to_host(9, args.dstBuffer)?, args.dstOffset, args.stride, args.flags) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6112,6 +10813,42 @@ impl vkCmdPushConstants_args<'_> {
     }
 }
 
+impl Command for vkCmdPushConstants_args<'_> {
+    fn ty(&self) -> u32 {
+        132
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdPushConstants"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, u32, u32, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(17, args.layout)?, args.stageFlags, args.offset, args.size, args.pValues.map_or(std::ptr::null(), |s| s.as_ptr().cast())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBeginRenderPass` (command type 133).
 #[derive(Default)]
 pub struct vkCmdBeginRenderPass_args<'a> {
@@ -6148,6 +10885,42 @@ impl vkCmdBeginRenderPass_args<'_> {
     }
 }
 
+impl Command for vkCmdBeginRenderPass_args<'_> {
+    fn ty(&self) -> u32 {
+        133
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBeginRenderPass"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkRenderPassBeginInfo, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pRenderPassBegin.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.contents) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdNextSubpass` (command type 134).
 #[derive(Default)]
 pub struct vkCmdNextSubpass_args<'a> {
@@ -6176,6 +10949,42 @@ impl vkCmdNextSubpass_args<'_> {
     }
 }
 
+impl Command for vkCmdNextSubpass_args<'_> {
+    fn ty(&self) -> u32 {
+        134
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdNextSubpass"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.contents) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdEndRenderPass` (command type 135).
 #[derive(Default)]
 pub struct vkCmdEndRenderPass_args<'a> {
@@ -6199,6 +11008,42 @@ impl vkCmdEndRenderPass_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(135);
+    }
+}
+
+impl Command for vkCmdEndRenderPass_args<'_> {
+    fn ty(&self) -> u32 {
+        135
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdEndRenderPass"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6234,6 +11079,43 @@ impl vkCmdExecuteCommands_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(136);
+    }
+}
+
+impl Command for vkCmdExecuteCommands_args<'_> {
+    fn ty(&self) -> u32 {
+        136
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdExecuteCommands"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t2: Option<Vec<u64>> = match args.pCommandBuffers { Some(s) => Some(s.iter().map(|&v| h.to_host(6, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, *const u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.commandBufferCount, t2.as_ref().map_or(std::ptr::null(), |t| t.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6278,6 +11160,42 @@ impl vkEnumerateInstanceVersion_args<'_> {
     }
 }
 
+impl Command for vkEnumerateInstanceVersion_args<'_> {
+    fn ty(&self) -> u32 {
+        137
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkEnumerateInstanceVersion"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (0, 0)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(*mut u32) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(args.pApiVersion.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkBindBufferMemory2` (command type 138).
 #[derive(Default)]
 pub struct vkBindBufferMemory2_args<'a> {
@@ -6317,6 +11235,42 @@ impl vkBindBufferMemory2_args<'_> {
     }
 }
 
+impl Command for vkBindBufferMemory2_args<'_> {
+    fn ty(&self) -> u32 {
+        138
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkBindBufferMemory2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkBindBufferMemoryInfo) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.bindInfoCount, args.pBindInfos.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkBindImageMemory2` (command type 139).
 #[derive(Default)]
 pub struct vkBindImageMemory2_args<'a> {
@@ -6353,6 +11307,42 @@ impl vkBindImageMemory2_args<'_> {
         w.u32(139);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkBindImageMemory2_args<'_> {
+    fn ty(&self) -> u32 {
+        139
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkBindImageMemory2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkBindImageMemoryInfo) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.bindInfoCount, args.pBindInfos.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6401,6 +11391,42 @@ impl vkGetDeviceGroupPeerMemoryFeatures_args<'_> {
     }
 }
 
+impl Command for vkGetDeviceGroupPeerMemoryFeatures_args<'_> {
+    fn ty(&self) -> u32 {
+        140
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeviceGroupPeerMemoryFeatures"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, u32, *mut u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.heapIndex, args.localDeviceIndex, args.remoteDeviceIndex, args.pPeerMemoryFeatures.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetDeviceMask` (command type 141).
 #[derive(Default)]
 pub struct vkCmdSetDeviceMask_args<'a> {
@@ -6426,6 +11452,42 @@ impl vkCmdSetDeviceMask_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(141);
+    }
+}
+
+impl Command for vkCmdSetDeviceMask_args<'_> {
+    fn ty(&self) -> u32 {
+        141
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDeviceMask"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.deviceMask) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6464,6 +11526,42 @@ impl vkCmdDispatchBase_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(142);
+    }
+}
+
+impl Command for vkCmdDispatchBase_args<'_> {
+    fn ty(&self) -> u32 {
+        142
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDispatchBase"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, u32, u32, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.baseGroupX, args.baseGroupY, args.baseGroupZ, args.groupCountX, args.groupCountY, args.groupCountZ) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6527,6 +11625,42 @@ impl vkEnumeratePhysicalDeviceGroups_args<'_> {
     }
 }
 
+impl Command for vkEnumeratePhysicalDeviceGroups_args<'_> {
+    fn ty(&self) -> u32 {
+        143
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkEnumeratePhysicalDeviceGroups"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (1, self.instance)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut u32, *mut VkPhysicalDeviceGroupProperties) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(1, args.instance)?, args.pPhysicalDeviceGroupCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pPhysicalDeviceGroupProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetImageMemoryRequirements2` (command type 144).
 #[derive(Default)]
 pub struct vkGetImageMemoryRequirements2_args<'a> {
@@ -6574,6 +11708,42 @@ impl vkGetImageMemoryRequirements2_args<'_> {
     }
 }
 
+impl Command for vkGetImageMemoryRequirements2_args<'_> {
+    fn ty(&self) -> u32 {
+        144
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetImageMemoryRequirements2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkImageMemoryRequirementsInfo2, *mut VkMemoryRequirements2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pMemoryRequirements.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetBufferMemoryRequirements2` (command type 145).
 #[derive(Default)]
 pub struct vkGetBufferMemoryRequirements2_args<'a> {
@@ -6618,6 +11788,42 @@ impl vkGetBufferMemoryRequirements2_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetBufferMemoryRequirements2_args<'_> {
+    fn ty(&self) -> u32 {
+        145
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetBufferMemoryRequirements2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkBufferMemoryRequirementsInfo2, *mut VkMemoryRequirements2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pMemoryRequirements.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6685,6 +11891,42 @@ impl vkGetImageSparseMemoryRequirements2_args<'_> {
     }
 }
 
+impl Command for vkGetImageSparseMemoryRequirements2_args<'_> {
+    fn ty(&self) -> u32 {
+        146
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetImageSparseMemoryRequirements2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkImageSparseMemoryRequirementsInfo2, *mut u32, *mut VkSparseImageMemoryRequirements2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pSparseMemoryRequirementCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pSparseMemoryRequirements.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetPhysicalDeviceFeatures2` (command type 147).
 #[derive(Default)]
 pub struct vkGetPhysicalDeviceFeatures2_args<'a> {
@@ -6721,6 +11963,42 @@ impl vkGetPhysicalDeviceFeatures2_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetPhysicalDeviceFeatures2_args<'_> {
+    fn ty(&self) -> u32 {
+        147
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceFeatures2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut VkPhysicalDeviceFeatures2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pFeatures.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6763,6 +12041,42 @@ impl vkGetPhysicalDeviceProperties2_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceProperties2_args<'_> {
+    fn ty(&self) -> u32 {
+        148
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceProperties2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut VkPhysicalDeviceProperties2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetPhysicalDeviceFormatProperties2` (command type 149).
 #[derive(Default)]
 pub struct vkGetPhysicalDeviceFormatProperties2_args<'a> {
@@ -6801,6 +12115,42 @@ impl vkGetPhysicalDeviceFormatProperties2_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetPhysicalDeviceFormatProperties2_args<'_> {
+    fn ty(&self) -> u32 {
+        149
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceFormatProperties2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, *mut VkFormatProperties2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.format, args.pFormatProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6852,6 +12202,42 @@ impl vkGetPhysicalDeviceImageFormatProperties2_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetPhysicalDeviceImageFormatProperties2_args<'_> {
+    fn ty(&self) -> u32 {
+        150
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceImageFormatProperties2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkPhysicalDeviceImageFormatInfo2, *mut VkImageFormatProperties2) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pImageFormatInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pImageFormatProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -6911,6 +12297,42 @@ impl vkGetPhysicalDeviceQueueFamilyProperties2_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceQueueFamilyProperties2_args<'_> {
+    fn ty(&self) -> u32 {
+        151
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceQueueFamilyProperties2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut u32, *mut VkQueueFamilyProperties2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pQueueFamilyPropertyCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pQueueFamilyProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetPhysicalDeviceMemoryProperties2` (command type 152).
 #[derive(Default)]
 pub struct vkGetPhysicalDeviceMemoryProperties2_args<'a> {
@@ -6947,6 +12369,42 @@ impl vkGetPhysicalDeviceMemoryProperties2_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetPhysicalDeviceMemoryProperties2_args<'_> {
+    fn ty(&self) -> u32 {
+        152
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceMemoryProperties2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut VkPhysicalDeviceMemoryProperties2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pMemoryProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7014,6 +12472,42 @@ impl vkGetPhysicalDeviceSparseImageFormatProperties2_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceSparseImageFormatProperties2_args<'_> {
+    fn ty(&self) -> u32 {
+        153
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceSparseImageFormatProperties2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkPhysicalDeviceSparseImageFormatInfo2, *mut u32, *mut VkSparseImageFormatProperties2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pFormatInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pPropertyCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkTrimCommandPool` (command type 154).
 #[derive(Default)]
 pub struct vkTrimCommandPool_args<'a> {
@@ -7041,6 +12535,42 @@ impl vkTrimCommandPool_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(154);
+    }
+}
+
+impl Command for vkTrimCommandPool_args<'_> {
+    fn ty(&self) -> u32 {
+        154
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkTrimCommandPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(25, args.commandPool)?, args.flags) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7088,6 +12618,43 @@ impl vkGetDeviceQueue2_args<'_> {
             Some(v) => unsafe { w.u64(1); w.u64(**v); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetDeviceQueue2_args<'_> {
+    fn ty(&self) -> u32 {
+        155
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeviceQueue2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pQueue.as_deref_mut().map(std::slice::from_mut).map(|s| (4, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDeviceQueueInfo2, *mut u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pQueueInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pQueue.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7145,6 +12712,43 @@ impl vkCreateSamplerYcbcrConversion_args<'_> {
     }
 }
 
+impl Command for vkCreateSamplerYcbcrConversion_args<'_> {
+    fn ty(&self) -> u32 {
+        156
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateSamplerYcbcrConversion"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pYcbcrConversion.as_deref_mut().map(std::slice::from_mut).map(|s| (1000156000, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkSamplerYcbcrConversionCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pYcbcrConversion.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroySamplerYcbcrConversion` (command type 157).
 #[derive(Default)]
 pub struct vkDestroySamplerYcbcrConversion_args<'a> {
@@ -7173,6 +12777,43 @@ impl vkDestroySamplerYcbcrConversion_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(157);
+    }
+}
+
+impl Command for vkDestroySamplerYcbcrConversion_args<'_> {
+    fn ty(&self) -> u32 {
+        157
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroySamplerYcbcrConversion"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((1000156000, vec![args.ycbcrConversion]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(1000156000, args.ycbcrConversion)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7230,6 +12871,43 @@ impl vkCreateDescriptorUpdateTemplate_args<'_> {
     }
 }
 
+impl Command for vkCreateDescriptorUpdateTemplate_args<'_> {
+    fn ty(&self) -> u32 {
+        158
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateDescriptorUpdateTemplate"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pDescriptorUpdateTemplate.as_deref_mut().map(std::slice::from_mut).map(|s| (1000085000, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDescriptorUpdateTemplateCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pDescriptorUpdateTemplate.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyDescriptorUpdateTemplate` (command type 159).
 #[derive(Default)]
 pub struct vkDestroyDescriptorUpdateTemplate_args<'a> {
@@ -7258,6 +12936,43 @@ impl vkDestroyDescriptorUpdateTemplate_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(159);
+    }
+}
+
+impl Command for vkDestroyDescriptorUpdateTemplate_args<'_> {
+    fn ty(&self) -> u32 {
+        159
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyDescriptorUpdateTemplate"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((1000085000, vec![args.descriptorUpdateTemplate]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(1000085000, args.descriptorUpdateTemplate)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7308,6 +13023,42 @@ impl vkGetPhysicalDeviceExternalBufferProperties_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceExternalBufferProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        161
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceExternalBufferProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkPhysicalDeviceExternalBufferInfo, *mut VkExternalBufferProperties) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pExternalBufferInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pExternalBufferProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetPhysicalDeviceExternalFenceProperties` (command type 162).
 #[derive(Default)]
 pub struct vkGetPhysicalDeviceExternalFenceProperties_args<'a> {
@@ -7352,6 +13103,42 @@ impl vkGetPhysicalDeviceExternalFenceProperties_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetPhysicalDeviceExternalFenceProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        162
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceExternalFenceProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkPhysicalDeviceExternalFenceInfo, *mut VkExternalFenceProperties) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pExternalFenceInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pExternalFenceProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7402,6 +13189,42 @@ impl vkGetPhysicalDeviceExternalSemaphoreProperties_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceExternalSemaphoreProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        163
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceExternalSemaphoreProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkPhysicalDeviceExternalSemaphoreInfo, *mut VkExternalSemaphoreProperties) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pExternalSemaphoreInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pExternalSemaphoreProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetDescriptorSetLayoutSupport` (command type 164).
 #[derive(Default)]
 pub struct vkGetDescriptorSetLayoutSupport_args<'a> {
@@ -7449,6 +13272,42 @@ impl vkGetDescriptorSetLayoutSupport_args<'_> {
     }
 }
 
+impl Command for vkGetDescriptorSetLayoutSupport_args<'_> {
+    fn ty(&self) -> u32 {
+        164
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDescriptorSetLayoutSupport"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDescriptorSetLayoutCreateInfo, *mut VkDescriptorSetLayoutSupport) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pSupport.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdDrawIndirectCount` (command type 165).
 #[derive(Default)]
 pub struct vkCmdDrawIndirectCount_args<'a> {
@@ -7487,6 +13346,42 @@ impl vkCmdDrawIndirectCount_args<'_> {
     }
 }
 
+impl Command for vkCmdDrawIndirectCount_args<'_> {
+    fn ty(&self) -> u32 {
+        165
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawIndirectCount"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.buffer)?, args.offset, h.to_host(9, args.countBuffer)?, args.countBufferOffset, args.maxDrawCount, args.stride) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdDrawIndexedIndirectCount` (command type 166).
 #[derive(Default)]
 pub struct vkCmdDrawIndexedIndirectCount_args<'a> {
@@ -7522,6 +13417,42 @@ impl vkCmdDrawIndexedIndirectCount_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(166);
+    }
+}
+
+impl Command for vkCmdDrawIndexedIndirectCount_args<'_> {
+    fn ty(&self) -> u32 {
+        166
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawIndexedIndirectCount"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.buffer)?, args.offset, h.to_host(9, args.countBuffer)?, args.countBufferOffset, args.maxDrawCount, args.stride) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7579,6 +13510,43 @@ impl vkCreateRenderPass2_args<'_> {
     }
 }
 
+impl Command for vkCreateRenderPass2_args<'_> {
+    fn ty(&self) -> u32 {
+        167
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateRenderPass2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pRenderPass.as_deref_mut().map(std::slice::from_mut).map(|s| (18, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkRenderPassCreateInfo2, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pRenderPass.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBeginRenderPass2` (command type 168).
 #[derive(Default)]
 pub struct vkCmdBeginRenderPass2_args<'a> {
@@ -7618,6 +13586,42 @@ impl vkCmdBeginRenderPass2_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(168);
+    }
+}
+
+impl Command for vkCmdBeginRenderPass2_args<'_> {
+    fn ty(&self) -> u32 {
+        168
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBeginRenderPass2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkRenderPassBeginInfo, *const VkSubpassBeginInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pRenderPassBegin.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pSubpassBeginInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7663,6 +13667,42 @@ impl vkCmdNextSubpass2_args<'_> {
     }
 }
 
+impl Command for vkCmdNextSubpass2_args<'_> {
+    fn ty(&self) -> u32 {
+        169
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdNextSubpass2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkSubpassBeginInfo, *const VkSubpassEndInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pSubpassBeginInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pSubpassEndInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdEndRenderPass2` (command type 170).
 #[derive(Default)]
 pub struct vkCmdEndRenderPass2_args<'a> {
@@ -7697,6 +13737,42 @@ impl vkCmdEndRenderPass2_args<'_> {
     }
 }
 
+impl Command for vkCmdEndRenderPass2_args<'_> {
+    fn ty(&self) -> u32 {
+        170
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdEndRenderPass2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkSubpassEndInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pSubpassEndInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkResetQueryPool` (command type 171).
 #[derive(Default)]
 pub struct vkResetQueryPool_args<'a> {
@@ -7726,6 +13802,42 @@ impl vkResetQueryPool_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(171);
+    }
+}
+
+impl Command for vkResetQueryPool_args<'_> {
+    fn ty(&self) -> u32 {
+        171
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkResetQueryPool"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(12, args.queryPool)?, args.firstQuery, args.queryCount) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7774,6 +13886,42 @@ impl vkGetSemaphoreCounterValue_args<'_> {
     }
 }
 
+impl Command for vkGetSemaphoreCounterValue_args<'_> {
+    fn ty(&self) -> u32 {
+        172
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetSemaphoreCounterValue"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(5, args.semaphore)?, args.pValue.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkWaitSemaphores` (command type 173).
 #[derive(Default)]
 pub struct vkWaitSemaphores_args<'a> {
@@ -7811,6 +13959,42 @@ impl vkWaitSemaphores_args<'_> {
         w.u32(173);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkWaitSemaphores_args<'_> {
+    fn ty(&self) -> u32 {
+        173
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkWaitSemaphores"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkSemaphoreWaitInfo, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pWaitInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.timeout) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7852,6 +14036,42 @@ impl vkSignalSemaphore_args<'_> {
     }
 }
 
+impl Command for vkSignalSemaphore_args<'_> {
+    fn ty(&self) -> u32 {
+        174
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkSignalSemaphore"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkSemaphoreSignalInfo) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pSignalInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetBufferDeviceAddress` (command type 175).
 #[derive(Default)]
 pub struct vkGetBufferDeviceAddress_args<'a> {
@@ -7887,6 +14107,42 @@ impl vkGetBufferDeviceAddress_args<'_> {
         w.u32(175);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkGetBufferDeviceAddress_args<'_> {
+    fn ty(&self) -> u32 {
+        175
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetBufferDeviceAddress"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkBufferDeviceAddressInfo) -> u64;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -7928,6 +14184,42 @@ impl vkGetBufferOpaqueCaptureAddress_args<'_> {
     }
 }
 
+impl Command for vkGetBufferOpaqueCaptureAddress_args<'_> {
+    fn ty(&self) -> u32 {
+        176
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetBufferOpaqueCaptureAddress"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkBufferDeviceAddressInfo) -> u64;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetDeviceMemoryOpaqueCaptureAddress` (command type 177).
 #[derive(Default)]
 pub struct vkGetDeviceMemoryOpaqueCaptureAddress_args<'a> {
@@ -7963,6 +14255,42 @@ impl vkGetDeviceMemoryOpaqueCaptureAddress_args<'_> {
         w.u32(177);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkGetDeviceMemoryOpaqueCaptureAddress_args<'_> {
+    fn ty(&self) -> u32 {
+        177
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeviceMemoryOpaqueCaptureAddress"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDeviceMemoryOpaqueCaptureAddressInfo) -> u64;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8017,6 +14345,43 @@ impl vkCmdBindTransformFeedbackBuffersEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdBindTransformFeedbackBuffersEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        181
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBindTransformFeedbackBuffersEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t3: Option<Vec<u64>> = match args.pBuffers { Some(s) => Some(s.iter().map(|&v| h.to_host(9, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, u32, *const u64, *const u64, *const u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstBinding, args.bindingCount, t3.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.pOffsets.map_or(std::ptr::null(), |s| s.as_ptr()), args.pSizes.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBeginTransformFeedbackEXT` (command type 182).
 #[derive(Default)]
 pub struct vkCmdBeginTransformFeedbackEXT_args<'a> {
@@ -8058,6 +14423,43 @@ impl vkCmdBeginTransformFeedbackEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(182);
+    }
+}
+
+impl Command for vkCmdBeginTransformFeedbackEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        182
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBeginTransformFeedbackEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t3: Option<Vec<u64>> = match args.pCounterBuffers { Some(s) => Some(s.iter().map(|&v| h.to_host(9, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, u32, *const u64, *const u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstCounterBuffer, args.counterBufferCount, t3.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.pCounterBufferOffsets.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8105,6 +14507,43 @@ impl vkCmdEndTransformFeedbackEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdEndTransformFeedbackEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        183
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdEndTransformFeedbackEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t3: Option<Vec<u64>> = match args.pCounterBuffers { Some(s) => Some(s.iter().map(|&v| h.to_host(9, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, u32, *const u64, *const u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstCounterBuffer, args.counterBufferCount, t3.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.pCounterBufferOffsets.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBeginQueryIndexedEXT` (command type 184).
 #[derive(Default)]
 pub struct vkCmdBeginQueryIndexedEXT_args<'a> {
@@ -8139,6 +14578,42 @@ impl vkCmdBeginQueryIndexedEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdBeginQueryIndexedEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        184
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBeginQueryIndexedEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(12, args.queryPool)?, args.query, args.flags, args.index) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdEndQueryIndexedEXT` (command type 185).
 #[derive(Default)]
 pub struct vkCmdEndQueryIndexedEXT_args<'a> {
@@ -8168,6 +14643,42 @@ impl vkCmdEndQueryIndexedEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(185);
+    }
+}
+
+impl Command for vkCmdEndQueryIndexedEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        185
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdEndQueryIndexedEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(12, args.queryPool)?, args.query, args.index) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8206,6 +14717,42 @@ impl vkCmdDrawIndirectByteCountEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(186);
+    }
+}
+
+impl Command for vkCmdDrawIndirectByteCountEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        186
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawIndirectByteCountEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.instanceCount, args.firstInstance, h.to_host(9, args.counterBuffer)?, args.counterBufferOffset, args.counterOffset, args.vertexStride) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8251,6 +14798,42 @@ impl vkGetImageDrmFormatModifierPropertiesEXT_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetImageDrmFormatModifierPropertiesEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        187
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetImageDrmFormatModifierPropertiesEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *mut VkImageDrmFormatModifierPropertiesEXT) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(10, args.image)?, args.pProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8305,6 +14888,42 @@ impl vkGetMemoryFdKHR_args<'_> {
     }
 }
 
+impl Command for vkGetMemoryFdKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        193
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetMemoryFdKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkMemoryGetFdInfoKHR, *mut i32) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pGetFdInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pFd.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetMemoryFdPropertiesKHR` (command type 194).
 #[derive(Default)]
 pub struct vkGetMemoryFdPropertiesKHR_args<'a> {
@@ -8349,6 +14968,42 @@ impl vkGetMemoryFdPropertiesKHR_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetMemoryFdPropertiesKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        194
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetMemoryFdPropertiesKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, i32, *mut VkMemoryFdPropertiesKHR) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.handleType, args.fd, args.pMemoryFdProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8412,6 +15067,42 @@ impl vkGetPhysicalDeviceToolProperties_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceToolProperties_args<'_> {
+    fn ty(&self) -> u32 {
+        196
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceToolProperties"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut u32, *mut VkPhysicalDeviceToolProperties) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pToolCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pToolProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCreatePrivateDataSlot` (command type 197).
 #[derive(Default)]
 pub struct vkCreatePrivateDataSlot_args<'a> {
@@ -8466,6 +15157,43 @@ impl vkCreatePrivateDataSlot_args<'_> {
     }
 }
 
+impl Command for vkCreatePrivateDataSlot_args<'_> {
+    fn ty(&self) -> u32 {
+        197
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreatePrivateDataSlot"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pPrivateDataSlot.as_deref_mut().map(std::slice::from_mut).map(|s| (1000295000, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkPrivateDataSlotCreateInfo, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pPrivateDataSlot.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyPrivateDataSlot` (command type 198).
 #[derive(Default)]
 pub struct vkDestroyPrivateDataSlot_args<'a> {
@@ -8494,6 +15222,43 @@ impl vkDestroyPrivateDataSlot_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(198);
+    }
+}
+
+impl Command for vkDestroyPrivateDataSlot_args<'_> {
+    fn ty(&self) -> u32 {
+        198
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyPrivateDataSlot"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((1000295000, vec![args.privateDataSlot]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(1000295000, args.privateDataSlot)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8532,6 +15297,42 @@ impl vkSetPrivateData_args<'_> {
         w.u32(199);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkSetPrivateData_args<'_> {
+    fn ty(&self) -> u32 {
+        199
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkSetPrivateData"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, u64, u64, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.objectType, args.objectHandle, h.to_host(1000295000, args.privateDataSlot)?, args.data) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8580,6 +15381,42 @@ impl vkGetPrivateData_args<'_> {
     }
 }
 
+impl Command for vkGetPrivateData_args<'_> {
+    fn ty(&self) -> u32 {
+        200
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPrivateData"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, u64, u64, *mut u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.objectType, args.objectHandle, h.to_host(1000295000, args.privateDataSlot)?, args.pData.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetEvent2` (command type 201).
 #[derive(Default)]
 pub struct vkCmdSetEvent2_args<'a> {
@@ -8616,6 +15453,42 @@ impl vkCmdSetEvent2_args<'_> {
     }
 }
 
+impl Command for vkCmdSetEvent2_args<'_> {
+    fn ty(&self) -> u32 {
+        201
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetEvent2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const VkDependencyInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(11, args.event)?, args.pDependencyInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdResetEvent2` (command type 202).
 #[derive(Default)]
 pub struct vkCmdResetEvent2_args<'a> {
@@ -8643,6 +15516,42 @@ impl vkCmdResetEvent2_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(202);
+    }
+}
+
+impl Command for vkCmdResetEvent2_args<'_> {
+    fn ty(&self) -> u32 {
+        202
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdResetEvent2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(11, args.event)?, args.stageMask) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8688,6 +15597,43 @@ impl vkCmdWaitEvents2_args<'_> {
     }
 }
 
+impl Command for vkCmdWaitEvents2_args<'_> {
+    fn ty(&self) -> u32 {
+        203
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdWaitEvents2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t2: Option<Vec<u64>> = match args.pEvents { Some(s) => Some(s.iter().map(|&v| h.to_host(11, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, *const u64, *const VkDependencyInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.eventCount, t2.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.pDependencyInfos.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdPipelineBarrier2` (command type 204).
 #[derive(Default)]
 pub struct vkCmdPipelineBarrier2_args<'a> {
@@ -8722,6 +15668,42 @@ impl vkCmdPipelineBarrier2_args<'_> {
     }
 }
 
+impl Command for vkCmdPipelineBarrier2_args<'_> {
+    fn ty(&self) -> u32 {
+        204
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdPipelineBarrier2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDependencyInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pDependencyInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdWriteTimestamp2` (command type 205).
 #[derive(Default)]
 pub struct vkCmdWriteTimestamp2_args<'a> {
@@ -8751,6 +15733,42 @@ impl vkCmdWriteTimestamp2_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(205);
+    }
+}
+
+impl Command for vkCmdWriteTimestamp2_args<'_> {
+    fn ty(&self) -> u32 {
+        205
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdWriteTimestamp2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.stage, h.to_host(12, args.queryPool)?, args.query) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8795,6 +15813,42 @@ impl vkQueueSubmit2_args<'_> {
     }
 }
 
+impl Command for vkQueueSubmit2_args<'_> {
+    fn ty(&self) -> u32 {
+        206
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkQueueSubmit2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (4, self.queue)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkSubmitInfo2, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(4, args.queue)?, args.submitCount, args.pSubmits.map_or(std::ptr::null(), |s| s.as_ptr()), h.to_host(7, args.fence)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdCopyBuffer2` (command type 207).
 #[derive(Default)]
 pub struct vkCmdCopyBuffer2_args<'a> {
@@ -8826,6 +15880,42 @@ impl vkCmdCopyBuffer2_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(207);
+    }
+}
+
+impl Command for vkCmdCopyBuffer2_args<'_> {
+    fn ty(&self) -> u32 {
+        207
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdCopyBuffer2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkCopyBufferInfo2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pCopyBufferInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8863,6 +15953,42 @@ impl vkCmdCopyImage2_args<'_> {
     }
 }
 
+impl Command for vkCmdCopyImage2_args<'_> {
+    fn ty(&self) -> u32 {
+        208
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdCopyImage2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkCopyImageInfo2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pCopyImageInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdCopyBufferToImage2` (command type 209).
 #[derive(Default)]
 pub struct vkCmdCopyBufferToImage2_args<'a> {
@@ -8894,6 +16020,42 @@ impl vkCmdCopyBufferToImage2_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(209);
+    }
+}
+
+impl Command for vkCmdCopyBufferToImage2_args<'_> {
+    fn ty(&self) -> u32 {
+        209
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdCopyBufferToImage2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkCopyBufferToImageInfo2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pCopyBufferToImageInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8931,6 +16093,42 @@ impl vkCmdCopyImageToBuffer2_args<'_> {
     }
 }
 
+impl Command for vkCmdCopyImageToBuffer2_args<'_> {
+    fn ty(&self) -> u32 {
+        210
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdCopyImageToBuffer2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkCopyImageToBufferInfo2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pCopyImageToBufferInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBlitImage2` (command type 211).
 #[derive(Default)]
 pub struct vkCmdBlitImage2_args<'a> {
@@ -8962,6 +16160,42 @@ impl vkCmdBlitImage2_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(211);
+    }
+}
+
+impl Command for vkCmdBlitImage2_args<'_> {
+    fn ty(&self) -> u32 {
+        211
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBlitImage2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkBlitImageInfo2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pBlitImageInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -8999,6 +16233,42 @@ impl vkCmdResolveImage2_args<'_> {
     }
 }
 
+impl Command for vkCmdResolveImage2_args<'_> {
+    fn ty(&self) -> u32 {
+        212
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdResolveImage2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkResolveImageInfo2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pResolveImageInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBeginRendering` (command type 213).
 #[derive(Default)]
 pub struct vkCmdBeginRendering_args<'a> {
@@ -9033,6 +16303,42 @@ impl vkCmdBeginRendering_args<'_> {
     }
 }
 
+impl Command for vkCmdBeginRendering_args<'_> {
+    fn ty(&self) -> u32 {
+        213
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBeginRendering"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkRenderingInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pRenderingInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdEndRendering` (command type 214).
 #[derive(Default)]
 pub struct vkCmdEndRendering_args<'a> {
@@ -9056,6 +16362,42 @@ impl vkCmdEndRendering_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(214);
+    }
+}
+
+impl Command for vkCmdEndRendering_args<'_> {
+    fn ty(&self) -> u32 {
+        214
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdEndRendering"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9087,6 +16429,42 @@ impl vkCmdSetCullMode_args<'_> {
     }
 }
 
+impl Command for vkCmdSetCullMode_args<'_> {
+    fn ty(&self) -> u32 {
+        215
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetCullMode"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.cullMode) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetFrontFace` (command type 216).
 #[derive(Default)]
 pub struct vkCmdSetFrontFace_args<'a> {
@@ -9115,6 +16493,42 @@ impl vkCmdSetFrontFace_args<'_> {
     }
 }
 
+impl Command for vkCmdSetFrontFace_args<'_> {
+    fn ty(&self) -> u32 {
+        216
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetFrontFace"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.frontFace) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetPrimitiveTopology` (command type 217).
 #[derive(Default)]
 pub struct vkCmdSetPrimitiveTopology_args<'a> {
@@ -9140,6 +16554,42 @@ impl vkCmdSetPrimitiveTopology_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(217);
+    }
+}
+
+impl Command for vkCmdSetPrimitiveTopology_args<'_> {
+    fn ty(&self) -> u32 {
+        217
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetPrimitiveTopology"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.primitiveTopology) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9178,6 +16628,42 @@ impl vkCmdSetViewportWithCount_args<'_> {
     }
 }
 
+impl Command for vkCmdSetViewportWithCount_args<'_> {
+    fn ty(&self) -> u32 {
+        218
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetViewportWithCount"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkViewport) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.viewportCount, args.pViewports.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetScissorWithCount` (command type 219).
 #[derive(Default)]
 pub struct vkCmdSetScissorWithCount_args<'a> {
@@ -9210,6 +16696,42 @@ impl vkCmdSetScissorWithCount_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(219);
+    }
+}
+
+impl Command for vkCmdSetScissorWithCount_args<'_> {
+    fn ty(&self) -> u32 {
+        219
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetScissorWithCount"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkRect2D) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.scissorCount, args.pScissors.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9271,6 +16793,43 @@ impl vkCmdBindVertexBuffers2_args<'_> {
     }
 }
 
+impl Command for vkCmdBindVertexBuffers2_args<'_> {
+    fn ty(&self) -> u32 {
+        220
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBindVertexBuffers2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t3: Option<Vec<u64>> = match args.pBuffers { Some(s) => Some(s.iter().map(|&v| h.to_host(9, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, u32, *const u64, *const u64, *const u64, *const u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstBinding, args.bindingCount, t3.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.pOffsets.map_or(std::ptr::null(), |s| s.as_ptr()), args.pSizes.map_or(std::ptr::null(), |s| s.as_ptr()), args.pStrides.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetDepthTestEnable` (command type 221).
 #[derive(Default)]
 pub struct vkCmdSetDepthTestEnable_args<'a> {
@@ -9296,6 +16855,42 @@ impl vkCmdSetDepthTestEnable_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(221);
+    }
+}
+
+impl Command for vkCmdSetDepthTestEnable_args<'_> {
+    fn ty(&self) -> u32 {
+        221
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthTestEnable"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.depthTestEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9327,6 +16922,42 @@ impl vkCmdSetDepthWriteEnable_args<'_> {
     }
 }
 
+impl Command for vkCmdSetDepthWriteEnable_args<'_> {
+    fn ty(&self) -> u32 {
+        222
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthWriteEnable"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.depthWriteEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetDepthCompareOp` (command type 223).
 #[derive(Default)]
 pub struct vkCmdSetDepthCompareOp_args<'a> {
@@ -9352,6 +16983,42 @@ impl vkCmdSetDepthCompareOp_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(223);
+    }
+}
+
+impl Command for vkCmdSetDepthCompareOp_args<'_> {
+    fn ty(&self) -> u32 {
+        223
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthCompareOp"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.depthCompareOp) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9383,6 +17050,42 @@ impl vkCmdSetDepthBoundsTestEnable_args<'_> {
     }
 }
 
+impl Command for vkCmdSetDepthBoundsTestEnable_args<'_> {
+    fn ty(&self) -> u32 {
+        224
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthBoundsTestEnable"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.depthBoundsTestEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetStencilTestEnable` (command type 225).
 #[derive(Default)]
 pub struct vkCmdSetStencilTestEnable_args<'a> {
@@ -9408,6 +17111,42 @@ impl vkCmdSetStencilTestEnable_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(225);
+    }
+}
+
+impl Command for vkCmdSetStencilTestEnable_args<'_> {
+    fn ty(&self) -> u32 {
+        225
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetStencilTestEnable"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.stencilTestEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9447,6 +17186,42 @@ impl vkCmdSetStencilOp_args<'_> {
     }
 }
 
+impl Command for vkCmdSetStencilOp_args<'_> {
+    fn ty(&self) -> u32 {
+        226
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetStencilOp"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, i32, i32, i32, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.faceMask, args.failOp, args.passOp, args.depthFailOp, args.compareOp) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetRasterizerDiscardEnable` (command type 227).
 #[derive(Default)]
 pub struct vkCmdSetRasterizerDiscardEnable_args<'a> {
@@ -9472,6 +17247,42 @@ impl vkCmdSetRasterizerDiscardEnable_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(227);
+    }
+}
+
+impl Command for vkCmdSetRasterizerDiscardEnable_args<'_> {
+    fn ty(&self) -> u32 {
+        227
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetRasterizerDiscardEnable"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.rasterizerDiscardEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9503,6 +17314,42 @@ impl vkCmdSetDepthBiasEnable_args<'_> {
     }
 }
 
+impl Command for vkCmdSetDepthBiasEnable_args<'_> {
+    fn ty(&self) -> u32 {
+        228
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthBiasEnable"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.depthBiasEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetPrimitiveRestartEnable` (command type 229).
 #[derive(Default)]
 pub struct vkCmdSetPrimitiveRestartEnable_args<'a> {
@@ -9528,6 +17375,42 @@ impl vkCmdSetPrimitiveRestartEnable_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(229);
+    }
+}
+
+impl Command for vkCmdSetPrimitiveRestartEnable_args<'_> {
+    fn ty(&self) -> u32 {
+        229
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetPrimitiveRestartEnable"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.primitiveRestartEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9578,6 +17461,42 @@ impl vkGetDeviceBufferMemoryRequirements_args<'_> {
     }
 }
 
+impl Command for vkGetDeviceBufferMemoryRequirements_args<'_> {
+    fn ty(&self) -> u32 {
+        230
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeviceBufferMemoryRequirements"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDeviceBufferMemoryRequirements, *mut VkMemoryRequirements2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pMemoryRequirements.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetDeviceImageMemoryRequirements` (command type 231).
 #[derive(Default)]
 pub struct vkGetDeviceImageMemoryRequirements_args<'a> {
@@ -9622,6 +17541,42 @@ impl vkGetDeviceImageMemoryRequirements_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetDeviceImageMemoryRequirements_args<'_> {
+    fn ty(&self) -> u32 {
+        231
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeviceImageMemoryRequirements"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDeviceImageMemoryRequirements, *mut VkMemoryRequirements2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pMemoryRequirements.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9689,6 +17644,42 @@ impl vkGetDeviceImageSparseMemoryRequirements_args<'_> {
     }
 }
 
+impl Command for vkGetDeviceImageSparseMemoryRequirements_args<'_> {
+    fn ty(&self) -> u32 {
+        232
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeviceImageSparseMemoryRequirements"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDeviceImageMemoryRequirements, *mut u32, *mut VkSparseImageMemoryRequirements2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pSparseMemoryRequirementCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pSparseMemoryRequirements.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetPatchControlPointsEXT` (command type 233).
 #[derive(Default)]
 pub struct vkCmdSetPatchControlPointsEXT_args<'a> {
@@ -9717,6 +17708,42 @@ impl vkCmdSetPatchControlPointsEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetPatchControlPointsEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        233
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetPatchControlPointsEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.patchControlPoints) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetLogicOpEXT` (command type 234).
 #[derive(Default)]
 pub struct vkCmdSetLogicOpEXT_args<'a> {
@@ -9742,6 +17769,42 @@ impl vkCmdSetLogicOpEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(234);
+    }
+}
+
+impl Command for vkCmdSetLogicOpEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        234
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetLogicOpEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.logicOp) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9802,6 +17865,42 @@ impl vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args<'_> {
             }
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        235
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceCalibrateableTimeDomainsEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut u32, *mut i32) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pTimeDomainCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pTimeDomains.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9874,6 +17973,42 @@ impl vkGetCalibratedTimestampsEXT_args<'_> {
     }
 }
 
+impl Command for vkGetCalibratedTimestampsEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        236
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetCalibratedTimestampsEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkCalibratedTimestampInfoKHR, *mut u64, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.timestampCount, args.pTimestampInfos.map_or(std::ptr::null(), |s| s.as_ptr()), args.pTimestamps.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr()), args.pMaxDeviation.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetLineStipple` (command type 237).
 #[derive(Default)]
 pub struct vkCmdSetLineStipple_args<'a> {
@@ -9901,6 +18036,42 @@ impl vkCmdSetLineStipple_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(237);
+    }
+}
+
+impl Command for vkCmdSetLineStipple_args<'_> {
+    fn ty(&self) -> u32 {
+        237
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetLineStipple"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u16) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.lineStippleFactor, args.lineStipplePattern) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9939,6 +18110,42 @@ impl vkImportFenceFdKHR_args<'_> {
         w.u32(238);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkImportFenceFdKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        238
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkImportFenceFdKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkImportFenceFdInfoKHR) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pImportFenceFdInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -9993,6 +18200,42 @@ impl vkGetFenceFdKHR_args<'_> {
     }
 }
 
+impl Command for vkGetFenceFdKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        239
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetFenceFdKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkFenceGetFdInfoKHR, *mut i32) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pGetFdInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pFd.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBeginConditionalRenderingEXT` (command type 240).
 #[derive(Default)]
 pub struct vkCmdBeginConditionalRenderingEXT_args<'a> {
@@ -10027,6 +18270,42 @@ impl vkCmdBeginConditionalRenderingEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdBeginConditionalRenderingEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        240
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBeginConditionalRenderingEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkConditionalRenderingBeginInfoEXT) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pConditionalRenderingBegin.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdEndConditionalRenderingEXT` (command type 241).
 #[derive(Default)]
 pub struct vkCmdEndConditionalRenderingEXT_args<'a> {
@@ -10050,6 +18329,42 @@ impl vkCmdEndConditionalRenderingEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(241);
+    }
+}
+
+impl Command for vkCmdEndConditionalRenderingEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        241
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdEndConditionalRenderingEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10088,6 +18403,42 @@ impl vkImportSemaphoreFdKHR_args<'_> {
         w.u32(242);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkImportSemaphoreFdKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        242
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkImportSemaphoreFdKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkImportSemaphoreFdInfoKHR) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pImportSemaphoreFdInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10142,6 +18493,42 @@ impl vkGetSemaphoreFdKHR_args<'_> {
     }
 }
 
+impl Command for vkGetSemaphoreFdKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        243
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetSemaphoreFdKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkSemaphoreGetFdInfoKHR, *mut i32) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pGetFdInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pFd.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdDrawMultiEXT` (command type 247).
 #[derive(Default)]
 pub struct vkCmdDrawMultiEXT_args<'a> {
@@ -10180,6 +18567,42 @@ impl vkCmdDrawMultiEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(247);
+    }
+}
+
+impl Command for vkCmdDrawMultiEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        247
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawMultiEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkMultiDrawInfoEXT, u32, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.drawCount, args.pVertexInfo.map_or(std::ptr::null(), |s| s.as_ptr()), args.instanceCount, args.firstInstance, args.stride) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10230,6 +18653,42 @@ impl vkCmdDrawMultiIndexedEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdDrawMultiIndexedEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        248
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawMultiIndexedEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkMultiDrawIndexedInfoEXT, u32, u32, u32, *const i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.drawCount, args.pIndexInfo.map_or(std::ptr::null(), |s| s.as_ptr()), args.instanceCount, args.firstInstance, args.stride, args.pVertexOffset.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdPushDescriptorSet` (command type 249).
 #[derive(Default)]
 pub struct vkCmdPushDescriptorSet_args<'a> {
@@ -10271,6 +18730,42 @@ impl vkCmdPushDescriptorSet_args<'_> {
     }
 }
 
+impl Command for vkCmdPushDescriptorSet_args<'_> {
+    fn ty(&self) -> u32 {
+        249
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdPushDescriptorSet"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, u64, u32, u32, *const VkWriteDescriptorSet) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pipelineBindPoint, h.to_host(17, args.layout)?, args.set, args.descriptorWriteCount, args.pDescriptorWrites.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetColorWriteEnableEXT` (command type 254).
 #[derive(Default)]
 pub struct vkCmdSetColorWriteEnableEXT_args<'a> {
@@ -10303,6 +18798,42 @@ impl vkCmdSetColorWriteEnableEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(254);
+    }
+}
+
+impl Command for vkCmdSetColorWriteEnableEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        254
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetColorWriteEnableEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.attachmentCount, args.pColorWriteEnables.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10350,6 +18881,42 @@ impl vkCmdSetVertexInputEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetVertexInputEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        255
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetVertexInputEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkVertexInputBindingDescription2EXT, u32, *const VkVertexInputAttributeDescription2EXT) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.vertexBindingDescriptionCount, args.pVertexBindingDescriptions.map_or(std::ptr::null(), |s| s.as_ptr()), args.vertexAttributeDescriptionCount, args.pVertexAttributeDescriptions.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetTessellationDomainOriginEXT` (command type 256).
 #[derive(Default)]
 pub struct vkCmdSetTessellationDomainOriginEXT_args<'a> {
@@ -10375,6 +18942,42 @@ impl vkCmdSetTessellationDomainOriginEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(256);
+    }
+}
+
+impl Command for vkCmdSetTessellationDomainOriginEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        256
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetTessellationDomainOriginEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.domainOrigin) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10406,6 +19009,42 @@ impl vkCmdSetDepthClampEnableEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetDepthClampEnableEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        257
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthClampEnableEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.depthClampEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetPolygonModeEXT` (command type 258).
 #[derive(Default)]
 pub struct vkCmdSetPolygonModeEXT_args<'a> {
@@ -10434,6 +19073,42 @@ impl vkCmdSetPolygonModeEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetPolygonModeEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        258
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetPolygonModeEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.polygonMode) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetRasterizationSamplesEXT` (command type 259).
 #[derive(Default)]
 pub struct vkCmdSetRasterizationSamplesEXT_args<'a> {
@@ -10459,6 +19134,42 @@ impl vkCmdSetRasterizationSamplesEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(259);
+    }
+}
+
+impl Command for vkCmdSetRasterizationSamplesEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        259
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetRasterizationSamplesEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.rasterizationSamples) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10497,6 +19208,42 @@ impl vkCmdSetSampleMaskEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetSampleMaskEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        260
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetSampleMaskEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, *const u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.samples, args.pSampleMask.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetAlphaToCoverageEnableEXT` (command type 261).
 #[derive(Default)]
 pub struct vkCmdSetAlphaToCoverageEnableEXT_args<'a> {
@@ -10522,6 +19269,42 @@ impl vkCmdSetAlphaToCoverageEnableEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(261);
+    }
+}
+
+impl Command for vkCmdSetAlphaToCoverageEnableEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        261
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetAlphaToCoverageEnableEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.alphaToCoverageEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10553,6 +19336,42 @@ impl vkCmdSetAlphaToOneEnableEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetAlphaToOneEnableEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        262
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetAlphaToOneEnableEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.alphaToOneEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetLogicOpEnableEXT` (command type 263).
 #[derive(Default)]
 pub struct vkCmdSetLogicOpEnableEXT_args<'a> {
@@ -10578,6 +19397,42 @@ impl vkCmdSetLogicOpEnableEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(263);
+    }
+}
+
+impl Command for vkCmdSetLogicOpEnableEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        263
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetLogicOpEnableEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.logicOpEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10618,6 +19473,42 @@ impl vkCmdSetColorBlendEnableEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetColorBlendEnableEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        264
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetColorBlendEnableEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, *const u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstAttachment, args.attachmentCount, args.pColorBlendEnables.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetColorBlendEquationEXT` (command type 265).
 #[derive(Default)]
 pub struct vkCmdSetColorBlendEquationEXT_args<'a> {
@@ -10652,6 +19543,42 @@ impl vkCmdSetColorBlendEquationEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(265);
+    }
+}
+
+impl Command for vkCmdSetColorBlendEquationEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        265
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetColorBlendEquationEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, *const VkColorBlendEquationEXT) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstAttachment, args.attachmentCount, args.pColorBlendEquations.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10692,6 +19619,42 @@ impl vkCmdSetColorWriteMaskEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetColorWriteMaskEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        266
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetColorWriteMaskEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, *const u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstAttachment, args.attachmentCount, args.pColorWriteMasks.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetRasterizationStreamEXT` (command type 267).
 #[derive(Default)]
 pub struct vkCmdSetRasterizationStreamEXT_args<'a> {
@@ -10717,6 +19680,42 @@ impl vkCmdSetRasterizationStreamEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(267);
+    }
+}
+
+impl Command for vkCmdSetRasterizationStreamEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        267
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetRasterizationStreamEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.rasterizationStream) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10748,6 +19747,42 @@ impl vkCmdSetConservativeRasterizationModeEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetConservativeRasterizationModeEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        268
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetConservativeRasterizationModeEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.conservativeRasterizationMode) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetExtraPrimitiveOverestimationSizeEXT` (command type 269).
 #[derive(Default)]
 pub struct vkCmdSetExtraPrimitiveOverestimationSizeEXT_args<'a> {
@@ -10773,6 +19808,42 @@ impl vkCmdSetExtraPrimitiveOverestimationSizeEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(269);
+    }
+}
+
+impl Command for vkCmdSetExtraPrimitiveOverestimationSizeEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        269
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetExtraPrimitiveOverestimationSizeEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, f32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.extraPrimitiveOverestimationSize) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10804,6 +19875,42 @@ impl vkCmdSetDepthClipEnableEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetDepthClipEnableEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        270
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthClipEnableEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.depthClipEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetSampleLocationsEnableEXT` (command type 271).
 #[derive(Default)]
 pub struct vkCmdSetSampleLocationsEnableEXT_args<'a> {
@@ -10829,6 +19936,42 @@ impl vkCmdSetSampleLocationsEnableEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(271);
+    }
+}
+
+impl Command for vkCmdSetSampleLocationsEnableEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        271
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetSampleLocationsEnableEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.sampleLocationsEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10869,6 +20012,42 @@ impl vkCmdSetColorBlendAdvancedEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetColorBlendAdvancedEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        272
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetColorBlendAdvancedEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, *const VkColorBlendAdvancedEXT) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.firstAttachment, args.attachmentCount, args.pColorBlendAdvanced.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetProvokingVertexModeEXT` (command type 273).
 #[derive(Default)]
 pub struct vkCmdSetProvokingVertexModeEXT_args<'a> {
@@ -10894,6 +20073,42 @@ impl vkCmdSetProvokingVertexModeEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(273);
+    }
+}
+
+impl Command for vkCmdSetProvokingVertexModeEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        273
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetProvokingVertexModeEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.provokingVertexMode) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -10925,6 +20140,42 @@ impl vkCmdSetLineRasterizationModeEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetLineRasterizationModeEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        274
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetLineRasterizationModeEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.lineRasterizationMode) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetLineStippleEnableEXT` (command type 275).
 #[derive(Default)]
 pub struct vkCmdSetLineStippleEnableEXT_args<'a> {
@@ -10953,6 +20204,42 @@ impl vkCmdSetLineStippleEnableEXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetLineStippleEnableEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        275
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetLineStippleEnableEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.stippledLineEnable) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetDepthClipNegativeOneToOneEXT` (command type 276).
 #[derive(Default)]
 pub struct vkCmdSetDepthClipNegativeOneToOneEXT_args<'a> {
@@ -10978,6 +20265,42 @@ impl vkCmdSetDepthClipNegativeOneToOneEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(276);
+    }
+}
+
+impl Command for vkCmdSetDepthClipNegativeOneToOneEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        276
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthClipNegativeOneToOneEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.negativeOneToOne) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11041,6 +20364,42 @@ impl vkGetPhysicalDeviceFragmentShadingRatesKHR_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceFragmentShadingRatesKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        277
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceFragmentShadingRatesKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut u32, *mut VkPhysicalDeviceFragmentShadingRateKHR) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pFragmentShadingRateCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pFragmentShadingRates.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetFragmentShadingRateKHR` (command type 278).
 #[derive(Default)]
 pub struct vkCmdSetFragmentShadingRateKHR_args<'a> {
@@ -11078,6 +20437,42 @@ impl vkCmdSetFragmentShadingRateKHR_args<'_> {
     }
 }
 
+impl Command for vkCmdSetFragmentShadingRateKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        278
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetFragmentShadingRateKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkExtent2D, *const i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pFragmentSize.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.combinerOps.as_ptr()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBindIndexBuffer2` (command type 279).
 #[derive(Default)]
 pub struct vkCmdBindIndexBuffer2_args<'a> {
@@ -11109,6 +20504,42 @@ impl vkCmdBindIndexBuffer2_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(279);
+    }
+}
+
+impl Command for vkCmdBindIndexBuffer2_args<'_> {
+    fn ty(&self) -> u32 {
+        279
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBindIndexBuffer2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u64, i32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.buffer)?, args.offset, args.size, args.indexType) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11159,6 +20590,42 @@ impl vkGetRenderingAreaGranularity_args<'_> {
     }
 }
 
+impl Command for vkGetRenderingAreaGranularity_args<'_> {
+    fn ty(&self) -> u32 {
+        280
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetRenderingAreaGranularity"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkRenderingAreaInfo, *mut VkExtent2D) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pRenderingAreaInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pGranularity.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetDeviceImageSubresourceLayout` (command type 281).
 #[derive(Default)]
 pub struct vkGetDeviceImageSubresourceLayout_args<'a> {
@@ -11203,6 +20670,42 @@ impl vkGetDeviceImageSubresourceLayout_args<'_> {
             Some(v) => unsafe { w.u64(1); v.encode(w, h); },
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetDeviceImageSubresourceLayout_args<'_> {
+    fn ty(&self) -> u32 {
+        281
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeviceImageSubresourceLayout"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDeviceImageSubresourceInfo, *mut VkSubresourceLayout2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pLayout.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11255,6 +20758,42 @@ impl vkGetImageSubresourceLayout2_args<'_> {
     }
 }
 
+impl Command for vkGetImageSubresourceLayout2_args<'_> {
+    fn ty(&self) -> u32 {
+        282
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetImageSubresourceLayout2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const VkImageSubresource2, *mut VkSubresourceLayout2) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(10, args.image)?, args.pSubresource.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pLayout.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetSampleLocationsEXT` (command type 283).
 #[derive(Default)]
 pub struct vkCmdSetSampleLocationsEXT_args<'a> {
@@ -11286,6 +20825,42 @@ impl vkCmdSetSampleLocationsEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(283);
+    }
+}
+
+impl Command for vkCmdSetSampleLocationsEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        283
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetSampleLocationsEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkSampleLocationsInfoEXT) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pSampleLocationsInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11330,6 +20905,42 @@ impl vkGetPhysicalDeviceMultisamplePropertiesEXT_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceMultisamplePropertiesEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        284
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceMultisamplePropertiesEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, *mut VkMultisamplePropertiesEXT) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.samples, args.pMultisampleProperties.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkUnmapMemory2` (command type 286).
 #[derive(Default)]
 pub struct vkUnmapMemory2_args<'a> {
@@ -11368,6 +20979,42 @@ impl vkUnmapMemory2_args<'_> {
     }
 }
 
+impl Command for vkUnmapMemory2_args<'_> {
+    fn ty(&self) -> u32 {
+        286
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkUnmapMemory2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkMemoryUnmapInfo) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pMemoryUnmapInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetRenderingAttachmentLocations` (command type 287).
 #[derive(Default)]
 pub struct vkCmdSetRenderingAttachmentLocations_args<'a> {
@@ -11399,6 +21046,42 @@ impl vkCmdSetRenderingAttachmentLocations_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(287);
+    }
+}
+
+impl Command for vkCmdSetRenderingAttachmentLocations_args<'_> {
+    fn ty(&self) -> u32 {
+        287
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetRenderingAttachmentLocations"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkRenderingAttachmentLocationInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pLocationInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11436,6 +21119,42 @@ impl vkCmdSetRenderingInputAttachmentIndices_args<'_> {
     }
 }
 
+impl Command for vkCmdSetRenderingInputAttachmentIndices_args<'_> {
+    fn ty(&self) -> u32 {
+        288
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetRenderingInputAttachmentIndices"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkRenderingInputAttachmentIndexInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pInputAttachmentIndexInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdBindDescriptorSets2` (command type 289).
 #[derive(Default)]
 pub struct vkCmdBindDescriptorSets2_args<'a> {
@@ -11467,6 +21186,42 @@ impl vkCmdBindDescriptorSets2_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(289);
+    }
+}
+
+impl Command for vkCmdBindDescriptorSets2_args<'_> {
+    fn ty(&self) -> u32 {
+        289
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdBindDescriptorSets2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkBindDescriptorSetsInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pBindDescriptorSetsInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11504,6 +21259,42 @@ impl vkCmdPushConstants2_args<'_> {
     }
 }
 
+impl Command for vkCmdPushConstants2_args<'_> {
+    fn ty(&self) -> u32 {
+        290
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdPushConstants2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkPushConstantsInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pPushConstantsInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdPushDescriptorSet2` (command type 291).
 #[derive(Default)]
 pub struct vkCmdPushDescriptorSet2_args<'a> {
@@ -11535,6 +21326,42 @@ impl vkCmdPushDescriptorSet2_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(291);
+    }
+}
+
+impl Command for vkCmdPushDescriptorSet2_args<'_> {
+    fn ty(&self) -> u32 {
+        291
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdPushDescriptorSet2"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkPushDescriptorSetInfo) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pPushDescriptorSetInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11576,6 +21403,42 @@ impl vkCopyImageToImage_args<'_> {
     }
 }
 
+impl Command for vkCopyImageToImage_args<'_> {
+    fn ty(&self) -> u32 {
+        295
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCopyImageToImage"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkCopyImageToImageInfo) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCopyImageToImageInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkTransitionImageLayout` (command type 296).
 #[derive(Default)]
 pub struct vkTransitionImageLayout_args<'a> {
@@ -11612,6 +21475,42 @@ impl vkTransitionImageLayout_args<'_> {
         w.u32(296);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkTransitionImageLayout_args<'_> {
+    fn ty(&self) -> u32 {
+        296
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkTransitionImageLayout"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, *const VkHostImageLayoutTransitionInfo) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.transitionCount, args.pTransitions.map_or(std::ptr::null(), |s| s.as_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11661,6 +21560,43 @@ impl vkCreateDeferredOperationKHR_args<'_> {
     }
 }
 
+impl Command for vkCreateDeferredOperationKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        299
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateDeferredOperationKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pDeferredOperation.as_deref_mut().map(std::slice::from_mut).map(|s| (1000268000, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, std::ptr::null(), args.pDeferredOperation.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyDeferredOperationKHR` (command type 300).
 #[derive(Default)]
 pub struct vkDestroyDeferredOperationKHR_args<'a> {
@@ -11689,6 +21625,43 @@ impl vkDestroyDeferredOperationKHR_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(300);
+    }
+}
+
+impl Command for vkDestroyDeferredOperationKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        300
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyDeferredOperationKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((1000268000, vec![args.operation]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(1000268000, args.operation)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11724,6 +21697,42 @@ impl vkGetDeferredOperationMaxConcurrencyKHR_args<'_> {
     }
 }
 
+impl Command for vkGetDeferredOperationMaxConcurrencyKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        301
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeferredOperationMaxConcurrencyKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64) -> u32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(1000268000, args.operation)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetDeferredOperationResultKHR` (command type 302).
 #[derive(Default)]
 pub struct vkGetDeferredOperationResultKHR_args<'a> {
@@ -11756,6 +21765,42 @@ impl vkGetDeferredOperationResultKHR_args<'_> {
     }
 }
 
+impl Command for vkGetDeferredOperationResultKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        302
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetDeferredOperationResultKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(1000268000, args.operation)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDeferredOperationJoinKHR` (command type 303).
 #[derive(Default)]
 pub struct vkDeferredOperationJoinKHR_args<'a> {
@@ -11785,6 +21830,42 @@ impl vkDeferredOperationJoinKHR_args<'_> {
         w.u32(303);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkDeferredOperationJoinKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        303
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDeferredOperationJoinKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(1000268000, args.operation)?) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11842,6 +21923,43 @@ impl vkCreateAccelerationStructureKHR_args<'_> {
     }
 }
 
+impl Command for vkCreateAccelerationStructureKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        304
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCreateAccelerationStructureKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        let args = self;
+        args.pAccelerationStructure.as_deref_mut().map(std::slice::from_mut).map(|s| (1000150000, s))
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkAccelerationStructureCreateInfoKHR, *const c_void, *mut u64) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pCreateInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), std::ptr::null(), args.pAccelerationStructure.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkDestroyAccelerationStructureKHR` (command type 305).
 #[derive(Default)]
 pub struct vkDestroyAccelerationStructureKHR_args<'a> {
@@ -11870,6 +21988,43 @@ impl vkDestroyAccelerationStructureKHR_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(305);
+    }
+}
+
+impl Command for vkDestroyAccelerationStructureKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        305
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkDestroyAccelerationStructureKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        let args = self;
+        Some((1000150000, vec![args.accelerationStructure]))
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const c_void) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(1000150000, args.accelerationStructure)?, std::ptr::null()) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11910,6 +22065,42 @@ impl vkCopyAccelerationStructureKHR_args<'_> {
         w.u32(309);
         // SAFETY: a plain number.
         unsafe { self.ret.encode(w, h) };
+    }
+}
+
+impl Command for vkCopyAccelerationStructureKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        309
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCopyAccelerationStructureKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, *const VkCopyAccelerationStructureInfoKHR) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(1000268000, args.deferredOperation)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -11975,6 +22166,43 @@ impl vkWriteAccelerationStructuresPropertiesKHR_args<'_> {
     }
 }
 
+impl Command for vkWriteAccelerationStructuresPropertiesKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        312
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkWriteAccelerationStructuresPropertiesKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t2: Option<Vec<u64>> = match args.pAccelerationStructures { Some(s) => Some(s.iter().map(|&v| h.to_host(1000150000, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, *const u64, i32, usize, *mut c_void, usize) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.accelerationStructureCount, t2.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.queryType, args.dataSize, args.pData.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr().cast()), args.stride) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdCopyAccelerationStructureKHR` (command type 313).
 #[derive(Default)]
 pub struct vkCmdCopyAccelerationStructureKHR_args<'a> {
@@ -12006,6 +22234,42 @@ impl vkCmdCopyAccelerationStructureKHR_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(313);
+    }
+}
+
+impl Command for vkCmdCopyAccelerationStructureKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        313
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdCopyAccelerationStructureKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkCopyAccelerationStructureInfoKHR) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -12047,6 +22311,42 @@ impl vkGetAccelerationStructureDeviceAddressKHR_args<'_> {
     }
 }
 
+impl Command for vkGetAccelerationStructureDeviceAddressKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        316
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetAccelerationStructureDeviceAddressKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkAccelerationStructureDeviceAddressInfoKHR) -> u64;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, args.pInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdWriteAccelerationStructuresPropertiesKHR` (command type 317).
 #[derive(Default)]
 pub struct vkCmdWriteAccelerationStructuresPropertiesKHR_args<'a> {
@@ -12085,6 +22385,43 @@ impl vkCmdWriteAccelerationStructuresPropertiesKHR_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(317);
+    }
+}
+
+impl Command for vkCmdWriteAccelerationStructuresPropertiesKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        317
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdWriteAccelerationStructuresPropertiesKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        let t2: Option<Vec<u64>> = match args.pAccelerationStructures { Some(s) => Some(s.iter().map(|&v| h.to_host(1000150000, v)).collect::<WireResult<_>>()?), None => None };
+        type F = unsafe extern "system" fn(u64, u32, *const u64, i32, u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.accelerationStructureCount, t2.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), args.queryType, h.to_host(12, args.queryPool)?, args.firstQuery) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -12152,6 +22489,42 @@ impl vkCmdTraceRaysKHR_args<'_> {
     }
 }
 
+impl Command for vkCmdTraceRaysKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        320
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdTraceRaysKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkStridedDeviceAddressRegionKHR, *const VkStridedDeviceAddressRegionKHR, *const VkStridedDeviceAddressRegionKHR, *const VkStridedDeviceAddressRegionKHR, u32, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pRaygenShaderBindingTable.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pMissShaderBindingTable.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pHitShaderBindingTable.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pCallableShaderBindingTable.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.width, args.height, args.depth) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetRayTracingShaderGroupHandlesNV` (command type 322).
 #[derive(Default)]
 pub struct vkGetRayTracingShaderGroupHandlesNV_args<'a> {
@@ -12207,6 +22580,42 @@ impl vkGetRayTracingShaderGroupHandlesNV_args<'_> {
     }
 }
 
+impl Command for vkGetRayTracingShaderGroupHandlesNV_args<'_> {
+    fn ty(&self) -> u32 {
+        322
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetRayTracingShaderGroupHandlesNV"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, u32, usize, *mut c_void) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(19, args.pipeline)?, args.firstGroup, args.groupCount, args.dataSize, args.pData.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr().cast())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetRayTracingCaptureReplayShaderGroupHandlesKHR` (command type 323).
 #[derive(Default)]
 pub struct vkGetRayTracingCaptureReplayShaderGroupHandlesKHR_args<'a> {
@@ -12259,6 +22668,42 @@ impl vkGetRayTracingCaptureReplayShaderGroupHandlesKHR_args<'_> {
             }
             None => w.u64(0),
         }
+    }
+}
+
+impl Command for vkGetRayTracingCaptureReplayShaderGroupHandlesKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        323
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetRayTracingCaptureReplayShaderGroupHandlesKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, u32, usize, *mut c_void) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(19, args.pipeline)?, args.firstGroup, args.groupCount, args.dataSize, args.pData.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr().cast())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -12322,6 +22767,42 @@ impl vkCmdTraceRaysIndirectKHR_args<'_> {
     }
 }
 
+impl Command for vkCmdTraceRaysIndirectKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        324
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdTraceRaysIndirectKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkStridedDeviceAddressRegionKHR, *const VkStridedDeviceAddressRegionKHR, *const VkStridedDeviceAddressRegionKHR, *const VkStridedDeviceAddressRegionKHR, u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pRaygenShaderBindingTable.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pMissShaderBindingTable.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pHitShaderBindingTable.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.pCallableShaderBindingTable.map_or(std::ptr::null(), |v| std::ptr::from_ref(v)), args.indirectDeviceAddress) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkGetRayTracingShaderGroupStackSizeKHR` (command type 325).
 #[derive(Default)]
 pub struct vkGetRayTracingShaderGroupStackSizeKHR_args<'a> {
@@ -12358,6 +22839,42 @@ impl vkGetRayTracingShaderGroupStackSizeKHR_args<'_> {
     }
 }
 
+impl Command for vkGetRayTracingShaderGroupStackSizeKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        325
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetRayTracingShaderGroupStackSizeKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (3, self.device)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u32, i32) -> u64;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(3, args.device)?, h.to_host(19, args.pipeline)?, args.group, args.groupShader) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetRayTracingPipelineStackSizeKHR` (command type 326).
 #[derive(Default)]
 pub struct vkCmdSetRayTracingPipelineStackSizeKHR_args<'a> {
@@ -12386,6 +22903,42 @@ impl vkCmdSetRayTracingPipelineStackSizeKHR_args<'_> {
     }
 }
 
+impl Command for vkCmdSetRayTracingPipelineStackSizeKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        326
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetRayTracingPipelineStackSizeKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pipelineStackSize) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdTraceRaysIndirect2KHR` (command type 327).
 #[derive(Default)]
 pub struct vkCmdTraceRaysIndirect2KHR_args<'a> {
@@ -12411,6 +22964,42 @@ impl vkCmdTraceRaysIndirect2KHR_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(327);
+    }
+}
+
+impl Command for vkCmdTraceRaysIndirect2KHR_args<'_> {
+    fn ty(&self) -> u32 {
+        327
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdTraceRaysIndirect2KHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.indirectDeviceAddress) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -12448,6 +23037,42 @@ impl vkCmdSetDepthBias2EXT_args<'_> {
     }
 }
 
+impl Command for vkCmdSetDepthBias2EXT_args<'_> {
+    fn ty(&self) -> u32 {
+        328
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthBias2EXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *const VkDepthBiasInfoEXT) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.pDepthBiasInfo.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdSetAttachmentFeedbackLoopEnableEXT` (command type 329).
 #[derive(Default)]
 pub struct vkCmdSetAttachmentFeedbackLoopEnableEXT_args<'a> {
@@ -12473,6 +23098,42 @@ impl vkCmdSetAttachmentFeedbackLoopEnableEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(329);
+    }
+}
+
+impl Command for vkCmdSetAttachmentFeedbackLoopEnableEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        329
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetAttachmentFeedbackLoopEnableEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.aspectMask) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -12507,6 +23168,42 @@ impl vkCmdSetDepthClampRangeEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(330);
+    }
+}
+
+impl Command for vkCmdSetDepthClampRangeEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        330
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdSetDepthClampRangeEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, i32, *const VkDepthClampRangeEXT) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.depthClampMode, args.pDepthClampRange.map_or(std::ptr::null(), |v| std::ptr::from_ref(v))) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -12570,6 +23267,42 @@ impl vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR_args<'_> {
     }
 }
 
+impl Command for vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR_args<'_> {
+    fn ty(&self) -> u32 {
+        331
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (2, self.physicalDevice)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        Some(self.ret as i64)
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, *mut u32, *mut VkCooperativeMatrixPropertiesKHR) -> i32;
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(2, args.physicalDevice)?, args.pPropertyCount.as_deref_mut().map_or(std::ptr::null_mut(), |v| std::ptr::from_mut(v)), args.pProperties.as_deref_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr())) };
+        args.ret = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
+    }
+}
+
 /// Arguments of `vkCmdDrawMeshTasksEXT` (command type 332).
 #[derive(Default)]
 pub struct vkCmdDrawMeshTasksEXT_args<'a> {
@@ -12599,6 +23332,42 @@ impl vkCmdDrawMeshTasksEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(332);
+    }
+}
+
+impl Command for vkCmdDrawMeshTasksEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        332
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawMeshTasksEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u32, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, args.groupCountX, args.groupCountY, args.groupCountZ) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -12633,6 +23402,42 @@ impl vkCmdDrawMeshTasksIndirectEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(333);
+    }
+}
+
+impl Command for vkCmdDrawMeshTasksIndirectEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        333
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawMeshTasksIndirectEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.buffer)?, args.offset, args.drawCount, args.stride) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -12671,6 +23476,42 @@ impl vkCmdDrawMeshTasksIndirectCountEXT_args<'_> {
     pub unsafe fn encode_reply(&self, w: &mut Writer, h: &dyn Handles) {
         let args = self;
         w.u32(334);
+    }
+}
+
+impl Command for vkCmdDrawMeshTasksIndirectCountEXT_args<'_> {
+    fn ty(&self) -> u32 {
+        334
+    }
+    fn name(&self) -> &'static std::ffi::CStr {
+        c"vkCmdDrawMeshTasksIndirectCountEXT"
+    }
+    fn dispatcher(&self) -> (i32, u64) {
+        (6, self.commandBuffer)
+    }
+    fn created(&mut self) -> Option<(i32, &mut [u64])> {
+        None
+    }
+    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {
+        None
+    }
+    fn result(&self) -> Option<i64> {
+        None
+    }
+    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()> {
+        let args = self;
+        type F = unsafe extern "system" fn(u64, u64, u64, u64, u64, u32, u32) -> ();
+        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.
+        let f: F = unsafe { std::mem::transmute::<unsafe extern "system" fn(), F>(pfn) };
+        // SAFETY: every pointer is null or points into the decode arena (or a local) with the
+        // length vk.xml gives it; handles were translated to live host objects.
+        let r = unsafe { f(h.to_host(6, args.commandBuffer)?, h.to_host(9, args.buffer)?, args.offset, h.to_host(9, args.countBuffer)?, args.countBufferOffset, args.maxDrawCount, args.stride) };
+        let () = r;
+        Ok(())
+    }
+    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {
+        // SAFETY: forwarded contract.
+        unsafe { self.encode_reply(w, h) }
     }
 }
 
@@ -12980,4 +23821,311 @@ pub fn decode_and_drop(ty: u32, r: &mut Reader<'_>, cx: &Cx<'_, '_>) -> WireResu
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// Decodes command `ty` for the generic dispatcher; `Ok(None)` when the command has no
+/// generated decoder.
+pub fn decode_command<'a>(ty: u32, r: &mut Reader<'_>, cx: &Cx<'a, '_>) -> WireResult<Option<Box<dyn Command + 'a>>> {
+    Ok(Some(match ty {
+        0 => Box::new(decode_vkCreateInstance(r, cx)?),
+        1 => Box::new(decode_vkDestroyInstance(r, cx)?),
+        2 => Box::new(decode_vkEnumeratePhysicalDevices(r, cx)?),
+        3 => Box::new(decode_vkGetPhysicalDeviceFeatures(r, cx)?),
+        4 => Box::new(decode_vkGetPhysicalDeviceFormatProperties(r, cx)?),
+        5 => Box::new(decode_vkGetPhysicalDeviceImageFormatProperties(r, cx)?),
+        6 => Box::new(decode_vkGetPhysicalDeviceProperties(r, cx)?),
+        7 => Box::new(decode_vkGetPhysicalDeviceQueueFamilyProperties(r, cx)?),
+        8 => Box::new(decode_vkGetPhysicalDeviceMemoryProperties(r, cx)?),
+        11 => Box::new(decode_vkCreateDevice(r, cx)?),
+        12 => Box::new(decode_vkDestroyDevice(r, cx)?),
+        13 => Box::new(decode_vkEnumerateInstanceExtensionProperties(r, cx)?),
+        14 => Box::new(decode_vkEnumerateDeviceExtensionProperties(r, cx)?),
+        15 => Box::new(decode_vkEnumerateInstanceLayerProperties(r, cx)?),
+        16 => Box::new(decode_vkEnumerateDeviceLayerProperties(r, cx)?),
+        17 => Box::new(decode_vkGetDeviceQueue(r, cx)?),
+        18 => Box::new(decode_vkQueueSubmit(r, cx)?),
+        19 => Box::new(decode_vkQueueWaitIdle(r, cx)?),
+        20 => Box::new(decode_vkDeviceWaitIdle(r, cx)?),
+        21 => Box::new(decode_vkAllocateMemory(r, cx)?),
+        22 => Box::new(decode_vkFreeMemory(r, cx)?),
+        24 => Box::new(decode_vkUnmapMemory(r, cx)?),
+        25 => Box::new(decode_vkFlushMappedMemoryRanges(r, cx)?),
+        26 => Box::new(decode_vkInvalidateMappedMemoryRanges(r, cx)?),
+        27 => Box::new(decode_vkGetDeviceMemoryCommitment(r, cx)?),
+        28 => Box::new(decode_vkBindBufferMemory(r, cx)?),
+        29 => Box::new(decode_vkBindImageMemory(r, cx)?),
+        30 => Box::new(decode_vkGetBufferMemoryRequirements(r, cx)?),
+        31 => Box::new(decode_vkGetImageMemoryRequirements(r, cx)?),
+        32 => Box::new(decode_vkGetImageSparseMemoryRequirements(r, cx)?),
+        33 => Box::new(decode_vkGetPhysicalDeviceSparseImageFormatProperties(r, cx)?),
+        34 => Box::new(decode_vkQueueBindSparse(r, cx)?),
+        35 => Box::new(decode_vkCreateFence(r, cx)?),
+        36 => Box::new(decode_vkDestroyFence(r, cx)?),
+        37 => Box::new(decode_vkResetFences(r, cx)?),
+        38 => Box::new(decode_vkGetFenceStatus(r, cx)?),
+        39 => Box::new(decode_vkWaitForFences(r, cx)?),
+        40 => Box::new(decode_vkCreateSemaphore(r, cx)?),
+        41 => Box::new(decode_vkDestroySemaphore(r, cx)?),
+        42 => Box::new(decode_vkCreateEvent(r, cx)?),
+        43 => Box::new(decode_vkDestroyEvent(r, cx)?),
+        44 => Box::new(decode_vkGetEventStatus(r, cx)?),
+        45 => Box::new(decode_vkSetEvent(r, cx)?),
+        46 => Box::new(decode_vkResetEvent(r, cx)?),
+        47 => Box::new(decode_vkCreateQueryPool(r, cx)?),
+        48 => Box::new(decode_vkDestroyQueryPool(r, cx)?),
+        49 => Box::new(decode_vkGetQueryPoolResults(r, cx)?),
+        50 => Box::new(decode_vkCreateBuffer(r, cx)?),
+        51 => Box::new(decode_vkDestroyBuffer(r, cx)?),
+        52 => Box::new(decode_vkCreateBufferView(r, cx)?),
+        53 => Box::new(decode_vkDestroyBufferView(r, cx)?),
+        54 => Box::new(decode_vkCreateImage(r, cx)?),
+        55 => Box::new(decode_vkDestroyImage(r, cx)?),
+        56 => Box::new(decode_vkGetImageSubresourceLayout(r, cx)?),
+        57 => Box::new(decode_vkCreateImageView(r, cx)?),
+        58 => Box::new(decode_vkDestroyImageView(r, cx)?),
+        59 => Box::new(decode_vkCreateShaderModule(r, cx)?),
+        60 => Box::new(decode_vkDestroyShaderModule(r, cx)?),
+        61 => Box::new(decode_vkCreatePipelineCache(r, cx)?),
+        62 => Box::new(decode_vkDestroyPipelineCache(r, cx)?),
+        63 => Box::new(decode_vkGetPipelineCacheData(r, cx)?),
+        64 => Box::new(decode_vkMergePipelineCaches(r, cx)?),
+        65 => Box::new(decode_vkCreateGraphicsPipelines(r, cx)?),
+        66 => Box::new(decode_vkCreateComputePipelines(r, cx)?),
+        67 => Box::new(decode_vkDestroyPipeline(r, cx)?),
+        68 => Box::new(decode_vkCreatePipelineLayout(r, cx)?),
+        69 => Box::new(decode_vkDestroyPipelineLayout(r, cx)?),
+        70 => Box::new(decode_vkCreateSampler(r, cx)?),
+        71 => Box::new(decode_vkDestroySampler(r, cx)?),
+        72 => Box::new(decode_vkCreateDescriptorSetLayout(r, cx)?),
+        73 => Box::new(decode_vkDestroyDescriptorSetLayout(r, cx)?),
+        74 => Box::new(decode_vkCreateDescriptorPool(r, cx)?),
+        75 => Box::new(decode_vkDestroyDescriptorPool(r, cx)?),
+        76 => Box::new(decode_vkResetDescriptorPool(r, cx)?),
+        77 => Box::new(decode_vkAllocateDescriptorSets(r, cx)?),
+        78 => Box::new(decode_vkFreeDescriptorSets(r, cx)?),
+        79 => Box::new(decode_vkUpdateDescriptorSets(r, cx)?),
+        80 => Box::new(decode_vkCreateFramebuffer(r, cx)?),
+        81 => Box::new(decode_vkDestroyFramebuffer(r, cx)?),
+        82 => Box::new(decode_vkCreateRenderPass(r, cx)?),
+        83 => Box::new(decode_vkDestroyRenderPass(r, cx)?),
+        84 => Box::new(decode_vkGetRenderAreaGranularity(r, cx)?),
+        85 => Box::new(decode_vkCreateCommandPool(r, cx)?),
+        86 => Box::new(decode_vkDestroyCommandPool(r, cx)?),
+        87 => Box::new(decode_vkResetCommandPool(r, cx)?),
+        88 => Box::new(decode_vkAllocateCommandBuffers(r, cx)?),
+        89 => Box::new(decode_vkFreeCommandBuffers(r, cx)?),
+        90 => Box::new(decode_vkBeginCommandBuffer(r, cx)?),
+        91 => Box::new(decode_vkEndCommandBuffer(r, cx)?),
+        92 => Box::new(decode_vkResetCommandBuffer(r, cx)?),
+        93 => Box::new(decode_vkCmdBindPipeline(r, cx)?),
+        94 => Box::new(decode_vkCmdSetViewport(r, cx)?),
+        95 => Box::new(decode_vkCmdSetScissor(r, cx)?),
+        96 => Box::new(decode_vkCmdSetLineWidth(r, cx)?),
+        97 => Box::new(decode_vkCmdSetDepthBias(r, cx)?),
+        98 => Box::new(decode_vkCmdSetBlendConstants(r, cx)?),
+        99 => Box::new(decode_vkCmdSetDepthBounds(r, cx)?),
+        100 => Box::new(decode_vkCmdSetStencilCompareMask(r, cx)?),
+        101 => Box::new(decode_vkCmdSetStencilWriteMask(r, cx)?),
+        102 => Box::new(decode_vkCmdSetStencilReference(r, cx)?),
+        103 => Box::new(decode_vkCmdBindDescriptorSets(r, cx)?),
+        104 => Box::new(decode_vkCmdBindIndexBuffer(r, cx)?),
+        105 => Box::new(decode_vkCmdBindVertexBuffers(r, cx)?),
+        106 => Box::new(decode_vkCmdDraw(r, cx)?),
+        107 => Box::new(decode_vkCmdDrawIndexed(r, cx)?),
+        108 => Box::new(decode_vkCmdDrawIndirect(r, cx)?),
+        109 => Box::new(decode_vkCmdDrawIndexedIndirect(r, cx)?),
+        110 => Box::new(decode_vkCmdDispatch(r, cx)?),
+        111 => Box::new(decode_vkCmdDispatchIndirect(r, cx)?),
+        112 => Box::new(decode_vkCmdCopyBuffer(r, cx)?),
+        113 => Box::new(decode_vkCmdCopyImage(r, cx)?),
+        114 => Box::new(decode_vkCmdBlitImage(r, cx)?),
+        115 => Box::new(decode_vkCmdCopyBufferToImage(r, cx)?),
+        116 => Box::new(decode_vkCmdCopyImageToBuffer(r, cx)?),
+        117 => Box::new(decode_vkCmdUpdateBuffer(r, cx)?),
+        118 => Box::new(decode_vkCmdFillBuffer(r, cx)?),
+        119 => Box::new(decode_vkCmdClearColorImage(r, cx)?),
+        120 => Box::new(decode_vkCmdClearDepthStencilImage(r, cx)?),
+        121 => Box::new(decode_vkCmdClearAttachments(r, cx)?),
+        122 => Box::new(decode_vkCmdResolveImage(r, cx)?),
+        123 => Box::new(decode_vkCmdSetEvent(r, cx)?),
+        124 => Box::new(decode_vkCmdResetEvent(r, cx)?),
+        125 => Box::new(decode_vkCmdWaitEvents(r, cx)?),
+        126 => Box::new(decode_vkCmdPipelineBarrier(r, cx)?),
+        127 => Box::new(decode_vkCmdBeginQuery(r, cx)?),
+        128 => Box::new(decode_vkCmdEndQuery(r, cx)?),
+        129 => Box::new(decode_vkCmdResetQueryPool(r, cx)?),
+        130 => Box::new(decode_vkCmdWriteTimestamp(r, cx)?),
+        131 => Box::new(decode_vkCmdCopyQueryPoolResults(r, cx)?),
+        132 => Box::new(decode_vkCmdPushConstants(r, cx)?),
+        133 => Box::new(decode_vkCmdBeginRenderPass(r, cx)?),
+        134 => Box::new(decode_vkCmdNextSubpass(r, cx)?),
+        135 => Box::new(decode_vkCmdEndRenderPass(r, cx)?),
+        136 => Box::new(decode_vkCmdExecuteCommands(r, cx)?),
+        137 => Box::new(decode_vkEnumerateInstanceVersion(r, cx)?),
+        138 => Box::new(decode_vkBindBufferMemory2(r, cx)?),
+        139 => Box::new(decode_vkBindImageMemory2(r, cx)?),
+        140 => Box::new(decode_vkGetDeviceGroupPeerMemoryFeatures(r, cx)?),
+        141 => Box::new(decode_vkCmdSetDeviceMask(r, cx)?),
+        142 => Box::new(decode_vkCmdDispatchBase(r, cx)?),
+        143 => Box::new(decode_vkEnumeratePhysicalDeviceGroups(r, cx)?),
+        144 => Box::new(decode_vkGetImageMemoryRequirements2(r, cx)?),
+        145 => Box::new(decode_vkGetBufferMemoryRequirements2(r, cx)?),
+        146 => Box::new(decode_vkGetImageSparseMemoryRequirements2(r, cx)?),
+        147 => Box::new(decode_vkGetPhysicalDeviceFeatures2(r, cx)?),
+        148 => Box::new(decode_vkGetPhysicalDeviceProperties2(r, cx)?),
+        149 => Box::new(decode_vkGetPhysicalDeviceFormatProperties2(r, cx)?),
+        150 => Box::new(decode_vkGetPhysicalDeviceImageFormatProperties2(r, cx)?),
+        151 => Box::new(decode_vkGetPhysicalDeviceQueueFamilyProperties2(r, cx)?),
+        152 => Box::new(decode_vkGetPhysicalDeviceMemoryProperties2(r, cx)?),
+        153 => Box::new(decode_vkGetPhysicalDeviceSparseImageFormatProperties2(r, cx)?),
+        154 => Box::new(decode_vkTrimCommandPool(r, cx)?),
+        155 => Box::new(decode_vkGetDeviceQueue2(r, cx)?),
+        156 => Box::new(decode_vkCreateSamplerYcbcrConversion(r, cx)?),
+        157 => Box::new(decode_vkDestroySamplerYcbcrConversion(r, cx)?),
+        158 => Box::new(decode_vkCreateDescriptorUpdateTemplate(r, cx)?),
+        159 => Box::new(decode_vkDestroyDescriptorUpdateTemplate(r, cx)?),
+        161 => Box::new(decode_vkGetPhysicalDeviceExternalBufferProperties(r, cx)?),
+        162 => Box::new(decode_vkGetPhysicalDeviceExternalFenceProperties(r, cx)?),
+        163 => Box::new(decode_vkGetPhysicalDeviceExternalSemaphoreProperties(r, cx)?),
+        164 => Box::new(decode_vkGetDescriptorSetLayoutSupport(r, cx)?),
+        165 => Box::new(decode_vkCmdDrawIndirectCount(r, cx)?),
+        166 => Box::new(decode_vkCmdDrawIndexedIndirectCount(r, cx)?),
+        167 => Box::new(decode_vkCreateRenderPass2(r, cx)?),
+        168 => Box::new(decode_vkCmdBeginRenderPass2(r, cx)?),
+        169 => Box::new(decode_vkCmdNextSubpass2(r, cx)?),
+        170 => Box::new(decode_vkCmdEndRenderPass2(r, cx)?),
+        171 => Box::new(decode_vkResetQueryPool(r, cx)?),
+        172 => Box::new(decode_vkGetSemaphoreCounterValue(r, cx)?),
+        173 => Box::new(decode_vkWaitSemaphores(r, cx)?),
+        174 => Box::new(decode_vkSignalSemaphore(r, cx)?),
+        175 => Box::new(decode_vkGetBufferDeviceAddress(r, cx)?),
+        176 => Box::new(decode_vkGetBufferOpaqueCaptureAddress(r, cx)?),
+        177 => Box::new(decode_vkGetDeviceMemoryOpaqueCaptureAddress(r, cx)?),
+        181 => Box::new(decode_vkCmdBindTransformFeedbackBuffersEXT(r, cx)?),
+        182 => Box::new(decode_vkCmdBeginTransformFeedbackEXT(r, cx)?),
+        183 => Box::new(decode_vkCmdEndTransformFeedbackEXT(r, cx)?),
+        184 => Box::new(decode_vkCmdBeginQueryIndexedEXT(r, cx)?),
+        185 => Box::new(decode_vkCmdEndQueryIndexedEXT(r, cx)?),
+        186 => Box::new(decode_vkCmdDrawIndirectByteCountEXT(r, cx)?),
+        187 => Box::new(decode_vkGetImageDrmFormatModifierPropertiesEXT(r, cx)?),
+        193 => Box::new(decode_vkGetMemoryFdKHR(r, cx)?),
+        194 => Box::new(decode_vkGetMemoryFdPropertiesKHR(r, cx)?),
+        196 => Box::new(decode_vkGetPhysicalDeviceToolProperties(r, cx)?),
+        197 => Box::new(decode_vkCreatePrivateDataSlot(r, cx)?),
+        198 => Box::new(decode_vkDestroyPrivateDataSlot(r, cx)?),
+        199 => Box::new(decode_vkSetPrivateData(r, cx)?),
+        200 => Box::new(decode_vkGetPrivateData(r, cx)?),
+        201 => Box::new(decode_vkCmdSetEvent2(r, cx)?),
+        202 => Box::new(decode_vkCmdResetEvent2(r, cx)?),
+        203 => Box::new(decode_vkCmdWaitEvents2(r, cx)?),
+        204 => Box::new(decode_vkCmdPipelineBarrier2(r, cx)?),
+        205 => Box::new(decode_vkCmdWriteTimestamp2(r, cx)?),
+        206 => Box::new(decode_vkQueueSubmit2(r, cx)?),
+        207 => Box::new(decode_vkCmdCopyBuffer2(r, cx)?),
+        208 => Box::new(decode_vkCmdCopyImage2(r, cx)?),
+        209 => Box::new(decode_vkCmdCopyBufferToImage2(r, cx)?),
+        210 => Box::new(decode_vkCmdCopyImageToBuffer2(r, cx)?),
+        211 => Box::new(decode_vkCmdBlitImage2(r, cx)?),
+        212 => Box::new(decode_vkCmdResolveImage2(r, cx)?),
+        213 => Box::new(decode_vkCmdBeginRendering(r, cx)?),
+        214 => Box::new(decode_vkCmdEndRendering(r, cx)?),
+        215 => Box::new(decode_vkCmdSetCullMode(r, cx)?),
+        216 => Box::new(decode_vkCmdSetFrontFace(r, cx)?),
+        217 => Box::new(decode_vkCmdSetPrimitiveTopology(r, cx)?),
+        218 => Box::new(decode_vkCmdSetViewportWithCount(r, cx)?),
+        219 => Box::new(decode_vkCmdSetScissorWithCount(r, cx)?),
+        220 => Box::new(decode_vkCmdBindVertexBuffers2(r, cx)?),
+        221 => Box::new(decode_vkCmdSetDepthTestEnable(r, cx)?),
+        222 => Box::new(decode_vkCmdSetDepthWriteEnable(r, cx)?),
+        223 => Box::new(decode_vkCmdSetDepthCompareOp(r, cx)?),
+        224 => Box::new(decode_vkCmdSetDepthBoundsTestEnable(r, cx)?),
+        225 => Box::new(decode_vkCmdSetStencilTestEnable(r, cx)?),
+        226 => Box::new(decode_vkCmdSetStencilOp(r, cx)?),
+        227 => Box::new(decode_vkCmdSetRasterizerDiscardEnable(r, cx)?),
+        228 => Box::new(decode_vkCmdSetDepthBiasEnable(r, cx)?),
+        229 => Box::new(decode_vkCmdSetPrimitiveRestartEnable(r, cx)?),
+        230 => Box::new(decode_vkGetDeviceBufferMemoryRequirements(r, cx)?),
+        231 => Box::new(decode_vkGetDeviceImageMemoryRequirements(r, cx)?),
+        232 => Box::new(decode_vkGetDeviceImageSparseMemoryRequirements(r, cx)?),
+        233 => Box::new(decode_vkCmdSetPatchControlPointsEXT(r, cx)?),
+        234 => Box::new(decode_vkCmdSetLogicOpEXT(r, cx)?),
+        235 => Box::new(decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(r, cx)?),
+        236 => Box::new(decode_vkGetCalibratedTimestampsEXT(r, cx)?),
+        237 => Box::new(decode_vkCmdSetLineStipple(r, cx)?),
+        238 => Box::new(decode_vkImportFenceFdKHR(r, cx)?),
+        239 => Box::new(decode_vkGetFenceFdKHR(r, cx)?),
+        240 => Box::new(decode_vkCmdBeginConditionalRenderingEXT(r, cx)?),
+        241 => Box::new(decode_vkCmdEndConditionalRenderingEXT(r, cx)?),
+        242 => Box::new(decode_vkImportSemaphoreFdKHR(r, cx)?),
+        243 => Box::new(decode_vkGetSemaphoreFdKHR(r, cx)?),
+        247 => Box::new(decode_vkCmdDrawMultiEXT(r, cx)?),
+        248 => Box::new(decode_vkCmdDrawMultiIndexedEXT(r, cx)?),
+        249 => Box::new(decode_vkCmdPushDescriptorSet(r, cx)?),
+        254 => Box::new(decode_vkCmdSetColorWriteEnableEXT(r, cx)?),
+        255 => Box::new(decode_vkCmdSetVertexInputEXT(r, cx)?),
+        256 => Box::new(decode_vkCmdSetTessellationDomainOriginEXT(r, cx)?),
+        257 => Box::new(decode_vkCmdSetDepthClampEnableEXT(r, cx)?),
+        258 => Box::new(decode_vkCmdSetPolygonModeEXT(r, cx)?),
+        259 => Box::new(decode_vkCmdSetRasterizationSamplesEXT(r, cx)?),
+        260 => Box::new(decode_vkCmdSetSampleMaskEXT(r, cx)?),
+        261 => Box::new(decode_vkCmdSetAlphaToCoverageEnableEXT(r, cx)?),
+        262 => Box::new(decode_vkCmdSetAlphaToOneEnableEXT(r, cx)?),
+        263 => Box::new(decode_vkCmdSetLogicOpEnableEXT(r, cx)?),
+        264 => Box::new(decode_vkCmdSetColorBlendEnableEXT(r, cx)?),
+        265 => Box::new(decode_vkCmdSetColorBlendEquationEXT(r, cx)?),
+        266 => Box::new(decode_vkCmdSetColorWriteMaskEXT(r, cx)?),
+        267 => Box::new(decode_vkCmdSetRasterizationStreamEXT(r, cx)?),
+        268 => Box::new(decode_vkCmdSetConservativeRasterizationModeEXT(r, cx)?),
+        269 => Box::new(decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT(r, cx)?),
+        270 => Box::new(decode_vkCmdSetDepthClipEnableEXT(r, cx)?),
+        271 => Box::new(decode_vkCmdSetSampleLocationsEnableEXT(r, cx)?),
+        272 => Box::new(decode_vkCmdSetColorBlendAdvancedEXT(r, cx)?),
+        273 => Box::new(decode_vkCmdSetProvokingVertexModeEXT(r, cx)?),
+        274 => Box::new(decode_vkCmdSetLineRasterizationModeEXT(r, cx)?),
+        275 => Box::new(decode_vkCmdSetLineStippleEnableEXT(r, cx)?),
+        276 => Box::new(decode_vkCmdSetDepthClipNegativeOneToOneEXT(r, cx)?),
+        277 => Box::new(decode_vkGetPhysicalDeviceFragmentShadingRatesKHR(r, cx)?),
+        278 => Box::new(decode_vkCmdSetFragmentShadingRateKHR(r, cx)?),
+        279 => Box::new(decode_vkCmdBindIndexBuffer2(r, cx)?),
+        280 => Box::new(decode_vkGetRenderingAreaGranularity(r, cx)?),
+        281 => Box::new(decode_vkGetDeviceImageSubresourceLayout(r, cx)?),
+        282 => Box::new(decode_vkGetImageSubresourceLayout2(r, cx)?),
+        283 => Box::new(decode_vkCmdSetSampleLocationsEXT(r, cx)?),
+        284 => Box::new(decode_vkGetPhysicalDeviceMultisamplePropertiesEXT(r, cx)?),
+        286 => Box::new(decode_vkUnmapMemory2(r, cx)?),
+        287 => Box::new(decode_vkCmdSetRenderingAttachmentLocations(r, cx)?),
+        288 => Box::new(decode_vkCmdSetRenderingInputAttachmentIndices(r, cx)?),
+        289 => Box::new(decode_vkCmdBindDescriptorSets2(r, cx)?),
+        290 => Box::new(decode_vkCmdPushConstants2(r, cx)?),
+        291 => Box::new(decode_vkCmdPushDescriptorSet2(r, cx)?),
+        295 => Box::new(decode_vkCopyImageToImage(r, cx)?),
+        296 => Box::new(decode_vkTransitionImageLayout(r, cx)?),
+        299 => Box::new(decode_vkCreateDeferredOperationKHR(r, cx)?),
+        300 => Box::new(decode_vkDestroyDeferredOperationKHR(r, cx)?),
+        301 => Box::new(decode_vkGetDeferredOperationMaxConcurrencyKHR(r, cx)?),
+        302 => Box::new(decode_vkGetDeferredOperationResultKHR(r, cx)?),
+        303 => Box::new(decode_vkDeferredOperationJoinKHR(r, cx)?),
+        304 => Box::new(decode_vkCreateAccelerationStructureKHR(r, cx)?),
+        305 => Box::new(decode_vkDestroyAccelerationStructureKHR(r, cx)?),
+        309 => Box::new(decode_vkCopyAccelerationStructureKHR(r, cx)?),
+        312 => Box::new(decode_vkWriteAccelerationStructuresPropertiesKHR(r, cx)?),
+        313 => Box::new(decode_vkCmdCopyAccelerationStructureKHR(r, cx)?),
+        316 => Box::new(decode_vkGetAccelerationStructureDeviceAddressKHR(r, cx)?),
+        317 => Box::new(decode_vkCmdWriteAccelerationStructuresPropertiesKHR(r, cx)?),
+        320 => Box::new(decode_vkCmdTraceRaysKHR(r, cx)?),
+        322 => Box::new(decode_vkGetRayTracingShaderGroupHandlesNV(r, cx)?),
+        323 => Box::new(decode_vkGetRayTracingCaptureReplayShaderGroupHandlesKHR(r, cx)?),
+        324 => Box::new(decode_vkCmdTraceRaysIndirectKHR(r, cx)?),
+        325 => Box::new(decode_vkGetRayTracingShaderGroupStackSizeKHR(r, cx)?),
+        326 => Box::new(decode_vkCmdSetRayTracingPipelineStackSizeKHR(r, cx)?),
+        327 => Box::new(decode_vkCmdTraceRaysIndirect2KHR(r, cx)?),
+        328 => Box::new(decode_vkCmdSetDepthBias2EXT(r, cx)?),
+        329 => Box::new(decode_vkCmdSetAttachmentFeedbackLoopEnableEXT(r, cx)?),
+        330 => Box::new(decode_vkCmdSetDepthClampRangeEXT(r, cx)?),
+        331 => Box::new(decode_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR(r, cx)?),
+        332 => Box::new(decode_vkCmdDrawMeshTasksEXT(r, cx)?),
+        333 => Box::new(decode_vkCmdDrawMeshTasksIndirectEXT(r, cx)?),
+        334 => Box::new(decode_vkCmdDrawMeshTasksIndirectCountEXT(r, cx)?),
+        _ => return Ok(None),
+    }))
 }
