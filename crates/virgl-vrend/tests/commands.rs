@@ -103,6 +103,14 @@ impl Setup {
 fn caps_match_upstream_rules_on_llvmpipe() {
     let s = setup();
     let caps = s.backend.caps();
+    if !s.backend.host().renderer.contains("llvmpipe") {
+        // The expected values are llvmpipe's (what the project machines and CI run).
+        eprintln!(
+            "skipped: host GL is {}, not llvmpipe",
+            s.backend.host().renderer
+        );
+        return;
+    }
     assert_eq!(caps.host_feature_check_version, 23);
     assert!(caps.renderer().contains("LLVMPIPE"), "{}", caps.renderer());
     assert!(!caps.renderer().contains("llvmpipe"));
@@ -139,7 +147,14 @@ fn clear_through_a_command_stream_reads_back() {
     s.resource(tex2d(1, vf::B8G8R8A8_UNORM, 16, 8));
     let mut ctx = s.context(1, &[1]);
     let mut c = Vec::new();
-    clear_cmds(&mut c, 10, 1, vf::B8G8R8A8_UNORM, [1.0, 0.5, 0.0, 1.0]);
+    // 128/255 converts to 128 on every host (0.5 may round to 127 or 128: NVIDIA gives 127).
+    clear_cmds(
+        &mut c,
+        10,
+        1,
+        vf::B8G8R8A8_UNORM,
+        [1.0, 128.0 / 255.0, 0.0, 1.0],
+    );
     ctx.submit_cmd(&mut s.table, &c).unwrap();
     let px = read_rgba8(&s.backend, 1, 16, 8);
     // B, G, R, A in memory.
@@ -582,7 +597,8 @@ mod encoded {
             cbufs: &[3],
         }))
         .unwrap();
-        let color = [0.25f32, 0.5, 0.75, 1.0].map(f32::to_bits);
+        // Exact unorm8 values, so every host converts them the same way.
+        let color = [64.0f32 / 255.0, 128.0 / 255.0, 191.0 / 255.0, 1.0].map(f32::to_bits);
         enc.push(&Command::Clear(Clear {
             buffers: PIPE_CLEAR_COLOR0,
             color,
