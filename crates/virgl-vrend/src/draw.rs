@@ -741,7 +741,9 @@ pub(crate) fn bind_resources(
                     }
                 }
                 (_, Ok(Object::SamplerView(v))) => {
-                    dc.resource(resources, v.res_id)?;
+                    if v.borrows_resource() {
+                        dc.resource(resources, v.res_id)?;
+                    }
                     v.bind(gl, unit);
                     integer = v.integer;
                 }

@@ -45,6 +45,8 @@ pub struct SamplerViewObj {
 
 #[derive(Debug, Clone, Copy)]
 struct Fallback {
+    /// DEPTH_STENCIL_TEXTURE_MODE of a depth-stencil resource.
+    ds_mode: Option<u32>,
     swizzle: [i32; 4],
     base_level: i32,
     max_level: i32,
@@ -72,11 +74,25 @@ impl SamplerViewObj {
     /// Creates the GL side of a sampler view of `res` (current context).
     pub fn create(host: &HostGl, res: &GlResource, v: &SamplerView) -> VrendResult<Self> {
         let gl = &host.gl;
-        let hf = *host
-            .formats
-            .get(v.format)
-            .ok_or_else(|| invalid(format!("sampler view format {} unsupported", v.format)))?;
-        let integer = hf.entry.is_integer();
+        // A depth or stencil view of a depth-stencil resource samples the resource's own
+        // storage (GL picks the aspect with DEPTH_STENCIL_TEXTURE_MODE); stencil-only formats
+        // such as S8X24_UINT have no host format of their own.
+        let view_info = virgl_protocol::VirglFormat::from_raw(v.format).map(|f| f.info());
+        let view_zs = view_info.is_some_and(|i| i.is_depth() || i.has_stencil());
+        let stencil = view_info.is_some_and(|i| i.has_stencil() && !i.is_depth());
+        let hf = match res.format {
+            Some(rf) if view_zs && rf.entry.is_depth_stencil() => rf,
+            _ => *host
+                .formats
+                .get(v.format)
+                .ok_or_else(|| invalid(format!("sampler view format {} unsupported", v.format)))?,
+        };
+        let ds_mode = (hf.entry.has_depth() && hf.entry.has_stencil()).then_some(if stencil {
+            glow::STENCIL_INDEX
+        } else {
+            glow::DEPTH_COMPONENT
+        });
+        let integer = hf.entry.is_integer() || stencil;
         match res.storage {
             Storage::Buffer(buf) => {
                 let bytes = hf.entry.layout().bytes.max(1);
@@ -154,16 +170,6 @@ impl SamplerViewObj {
                     )));
                 }
                 let swizzle = compose_swizzle(v.swizzle, hf.entry.swizzle);
-                let stencil = hf.entry.has_stencil() && !hf.entry.has_depth();
-                let whole = first_level == 0
-                    && last_level + 1 == levels
-                    && first_layer == 0
-                    && (last_layer + 1 == layers || res.args.target == pipe_target::TEXTURE_3D);
-                let same = view_target == target
-                    && res
-                        .format
-                        .is_some_and(|f| f.entry.internal == hf.entry.internal)
-                    && whole;
                 let mut obj = Self {
                     res_id: res.args.handle,
                     gl_target: view_target,
@@ -173,13 +179,13 @@ impl SamplerViewObj {
                         swizzle,
                         base_level: first_level as i32,
                         max_level: last_level as i32,
+                        ds_mode: ds_mode.filter(|_| host.features.has(Feature::StencilTexturing)),
                     }),
                     integer,
                 };
-                if same && !stencil {
-                    // The resource's texture as is; only swizzle and levels need setting.
-                    return Ok(obj);
-                }
+                // Even a view identical to the resource gets its own texture view: it carries
+                // its own parameters and keeps the storage alive if the guest destroys the
+                // resource while the view is still bound (upstream holds a reference for that).
                 let Some(make_view) = host.extra.texture_view else {
                     if view_target != target {
                         return Err(VrendError::Unsupported(
@@ -242,12 +248,9 @@ impl SamplerViewObj {
                             gl.tex_parameter_i32(view_target, p, swizzle[i]);
                         }
                     }
-                    if hf.entry.is_depth_stencil() && host.features.has(Feature::StencilTexturing) {
-                        let mode = if stencil {
-                            glow::STENCIL_INDEX
-                        } else {
-                            glow::DEPTH_COMPONENT
-                        };
+                    if let Some(mode) =
+                        ds_mode.filter(|_| host.features.has(Feature::StencilTexturing))
+                    {
                         gl.tex_parameter_i32(
                             view_target,
                             glow::DEPTH_STENCIL_TEXTURE_MODE,
@@ -286,8 +289,17 @@ impl SamplerViewObj {
                 gl.tex_parameter_i32(t, glow::TEXTURE_SWIZZLE_G, f.swizzle[1]);
                 gl.tex_parameter_i32(t, glow::TEXTURE_SWIZZLE_B, f.swizzle[2]);
                 gl.tex_parameter_i32(t, glow::TEXTURE_SWIZZLE_A, f.swizzle[3]);
+                if let Some(mode) = f.ds_mode {
+                    gl.tex_parameter_i32(t, glow::DEPTH_STENCIL_TEXTURE_MODE, mode as i32);
+                }
             }
         }
+    }
+
+    /// Whether sampling needs the resource's own texture (a view that owns a texture view or a
+    /// buffer texture keeps its storage alive by itself).
+    pub fn borrows_resource(&self) -> bool {
+        !self.owned
     }
 
     pub fn release(self, gl: &glow::Context) {
