@@ -219,9 +219,23 @@ impl Context for VenusContext {
         flags: BlobFlags,
     ) -> Result<ContextBlob, ContextError> {
         if blob_id != 0 {
-            // Device memory blobs (blob_id = VkDeviceMemory id) need vkAllocateMemory, which
-            // this backend does not serve yet.
-            return Err(ContextError::Unsupported("Venus device-memory blobs"));
+            // Device memory (blob_id = the VkDeviceMemory id): the host allocated it exportable;
+            // lavapipe-style opaque fds are memfds, which the guest can map like any shm.
+            let fd = self
+                .state()
+                .export_memory(blob_id, size)
+                .map_err(|e| ContextError::InvalidCommand(e.to_string()))?;
+            let file = std::fs::File::from(fd);
+            let fd_type = match file.metadata() {
+                Ok(m) if m.is_file() && m.len() >= size => FdType::Shm,
+                _ => FdType::Opaque,
+            };
+            let fd = std::os::fd::OwnedFd::from(file);
+            let memory = FdMemory::from_fd(fd_type, fd, size)?.with_map_info(map_cache::CACHED);
+            return Ok(ContextBlob::Memory {
+                memory,
+                image: None,
+            });
         }
         if !flags.contains(BlobFlags::MAPPABLE) {
             return Err(ContextError::InvalidCommand(
@@ -244,8 +258,9 @@ impl Context for VenusContext {
         ring_idx: u32,
         fence_id: u64,
     ) -> Result<(), ContextError> {
-        // Commands run synchronously in submit_cmd and no queue work exists yet (vkQueueSubmit
-        // is not served), so everything before this fence is complete.
+        // Commands run synchronously in submit_cmd; queue work submitted before this fence is
+        // waited for here (simple and correct; an async fence thread would overlap better).
+        self.state().wait_queues_idle();
         self.fences.push(FenceSignal { ring_idx, fence_id });
         Ok(())
     }

@@ -1,11 +1,15 @@
 //! Executing decoded Venus commands on the host Vulkan driver (through ash).
 //!
-//! Covered: the instance and physical-device commands a Venus guest needs to enumerate and
-//! describe devices (what `vulkaninfo` exercises), plus the reply-stream commands. Everything
-//! else fails with [`VenusError::UnsupportedCommand`], which makes the context fatal (as
-//! upstream does for commands without a handler) rather than pretending to succeed.
+//! Hand-written handlers: the instance and physical-device commands (ids of physical devices,
+//! extension filtering, version caps), device creation and queues, device memory allocation,
+//! and the reply-stream commands. Every other generated command goes through the generic path
+//! ([`generic`]): decoded, handles translated, the host driver's entry point called. Commands
+//! without a decoder fail with [`VenusError::UnsupportedCommand`], which makes the context
+//! fatal (as upstream does for commands without a handler) rather than pretending to succeed.
 
-use std::collections::HashMap;
+mod generic;
+
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ash::vk::{self, Handle};
@@ -76,8 +80,17 @@ pub struct State {
     reply: Option<ReplyStream>,
     /// Devices by guest id.
     devices: HashMap<u64, ash::Device>,
-    /// Device children by guest id: (device id, object type).
-    children: HashMap<u64, (u64, i32)>,
+    /// Device children by guest id.
+    children: HashMap<u64, generic::Child>,
+    child_seq: u64,
+    /// Device memory by guest id.
+    memories: HashMap<u64, generic::Memory>,
+    /// Host entry points by (device guest id or 0 for the instance, command type).
+    entry_points: HashMap<(u64, u32), unsafe extern "system" fn()>,
+    /// The physical device of each device.
+    device_physical: HashMap<u64, vk::PhysicalDevice>,
+    /// Devices created with VK_KHR_external_memory_fd (their memory can become blobs).
+    memory_fd_devices: HashSet<u64>,
     /// Queues by guest id: (host queue, owning device id).
     queues: HashMap<u64, (vk::Queue, u64)>,
     /// Per physical device: the extensions we expose.
@@ -138,6 +151,11 @@ impl State {
             reply: None,
             devices: HashMap::new(),
             children: HashMap::new(),
+            child_seq: 0,
+            memories: HashMap::new(),
+            entry_points: HashMap::new(),
+            device_physical: HashMap::new(),
+            memory_fd_devices: HashSet::new(),
             queues: HashMap::new(),
             device_extensions: HashMap::new(),
             in_execute_streams: false,
@@ -145,15 +163,20 @@ impl State {
     }
 
     fn destroy_device(&mut self, id: u64) {
-        let children: Vec<u64> = self
+        let mut children: Vec<(u64, u64)> = self
             .children
             .iter()
-            .filter(|(_, (dev, _))| *dev == id)
-            .map(|(c, _)| *c)
+            .filter(|(_, c)| c.device == id)
+            .map(|(&c, child)| (child.seq, c))
             .collect();
-        for c in children {
+        // Newest first: what was made from an object goes before it.
+        children.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, c) in children {
             self.destroy_child(c);
         }
+        self.entry_points.retain(|&(dev, _), _| dev != id);
+        self.device_physical.remove(&id);
+        self.memory_fd_devices.remove(&id);
         if let Some(device) = self.devices.remove(&id) {
             // SAFETY: the device is ours; waiting first so no queue work is in flight, and no
             // child objects are created by this backend besides queues (owned by the device).
@@ -255,44 +278,6 @@ impl State {
                     handles: &self.objects,
                 };
                 c::$f(r, &cx)?
-            }};
-        }
-        // Creates a device child: `vkCreateX(device, pCreateInfo, pAllocator, pX)`.
-        macro_rules! create_child {
-            ($decode:ident, $fp:ident, $info:ident, $out:ident, $objtype:expr) => {{
-                let mut a = decode!($decode);
-                let id = a.$out.as_deref().copied().unwrap_or(0);
-                self.check_new_id(id)?;
-                let dev = self.device(a.device)?;
-                let mut handle = 0u64;
-                // SAFETY: valid device; the create info (and chain, restricted to the
-                // structures vk.xml allows) was decoded into the arena; `handle` is a u64, the
-                // layout of every non-dispatchable handle.
-                a.ret = unsafe {
-                    (dev.fp_v1_0().$fp)(
-                        dev.handle(),
-                        in_ptr(a.$info),
-                        std::ptr::null(),
-                        std::ptr::from_mut(&mut handle).cast(),
-                    )
-                }
-                .as_raw();
-                if a.ret == 0 {
-                    self.add_child(a.device, id, $objtype, handle)?;
-                }
-                reply!(a);
-                Ok(())
-            }};
-        }
-        // Destroys a device child: `vkDestroyX(device, x, pAllocator)`.
-        macro_rules! destroy_child {
-            ($decode:ident, $field:ident, $objtype:expr) => {{
-                let a = decode!($decode);
-                if a.$field != 0 {
-                    self.objects.get($objtype, a.$field)?;
-                    self.destroy_child(a.$field);
-                }
-                Ok(())
             }};
         }
         macro_rules! reply {
@@ -696,44 +681,6 @@ impl State {
                 reply!(a);
                 Ok(())
             }
-            cmd::vkCreateCommandPool => create_child!(
-                decode_vkCreateCommandPool,
-                create_command_pool,
-                pCreateInfo,
-                pCommandPool,
-                vk::ObjectType::COMMAND_POOL.as_raw()
-            ),
-            cmd::vkDestroyCommandPool => {
-                destroy_child!(
-                    decode_vkDestroyCommandPool,
-                    commandPool,
-                    vk::ObjectType::COMMAND_POOL.as_raw()
-                )
-            }
-            cmd::vkCreateImage => create_child!(
-                decode_vkCreateImage,
-                create_image,
-                pCreateInfo,
-                pImage,
-                vk::ObjectType::IMAGE.as_raw()
-            ),
-            cmd::vkDestroyImage => {
-                destroy_child!(decode_vkDestroyImage, image, vk::ObjectType::IMAGE.as_raw())
-            }
-            cmd::vkCreateBuffer => create_child!(
-                decode_vkCreateBuffer,
-                create_buffer,
-                pCreateInfo,
-                pBuffer,
-                vk::ObjectType::BUFFER.as_raw()
-            ),
-            cmd::vkDestroyBuffer => {
-                destroy_child!(
-                    decode_vkDestroyBuffer,
-                    buffer,
-                    vk::ObjectType::BUFFER.as_raw()
-                )
-            }
             cmd::vkGetImageMemoryRequirements => {
                 let mut a = decode!(decode_vkGetImageMemoryRequirements);
                 let image = self.objects.get(vk::ObjectType::IMAGE.as_raw(), a.image)?;
@@ -904,10 +851,22 @@ impl State {
                 reply!(a);
                 Ok(())
             }
-            _ => Err(VenusError::UnsupportedCommand(
-                ty,
-                c::command_name(ty).unwrap_or("unknown"),
-            )),
+            cmd::vkAllocateMemory => {
+                let mut a = decode!(decode_vkAllocateMemory);
+                self.allocate_memory(&mut a)?;
+                reply!(a);
+                Ok(())
+            }
+            _ => {
+                if self.execute_generic(ty, r, arena, w)? {
+                    Ok(())
+                } else {
+                    Err(VenusError::UnsupportedCommand(
+                        ty,
+                        c::command_name(ty).unwrap_or("unknown"),
+                    ))
+                }
+            }
         }
     }
 
@@ -970,48 +929,64 @@ impl State {
         Ok(())
     }
 
-    fn add_child(
-        &mut self,
-        device: u64,
-        id: u64,
-        object_type: i32,
-        host: u64,
-    ) -> Result<(), VenusError> {
-        self.objects.insert(id, object_type, host)?;
-        self.children.insert(id, (device, object_type));
-        Ok(())
-    }
-
-    /// Destroys a device child object on the host and forgets it.
+    /// Destroys a device child object on the host (its device is going) and forgets it.
     fn destroy_child(&mut self, id: u64) {
-        let Some((dev_id, object_type)) = self.children.remove(&id) else {
+        let Some(child) = self.children.remove(&id) else {
             return;
         };
         let Some(host) = self.objects.remove(id) else {
             return;
         };
-        let Some(dev) = self.devices.get(&dev_id) else {
+        self.memories.remove(&id);
+        let Some(dev) = self.devices.get(&child.device) else {
             return;
         };
-        let d = dev.handle();
-        // SAFETY: `host` is a live object of `object_type` created on this device by us; the
-        // guest destroys it (or its device goes), so nothing uses it afterwards.
-        unsafe {
-            match vk::ObjectType::from_raw(object_type) {
-                vk::ObjectType::COMMAND_POOL => (dev.fp_v1_0().destroy_command_pool)(
-                    d,
-                    vk::CommandPool::from_raw(host),
-                    std::ptr::null(),
-                ),
-                vk::ObjectType::IMAGE => {
-                    (dev.fp_v1_0().destroy_image)(d, vk::Image::from_raw(host), std::ptr::null())
-                }
-                vk::ObjectType::BUFFER => {
-                    (dev.fp_v1_0().destroy_buffer)(d, vk::Buffer::from_raw(host), std::ptr::null())
-                }
-                other => tracing::warn!(?other, "no destroy for object type"),
+        let ty = vk::ObjectType::from_raw(child.object_type);
+        let name: &std::ffi::CStr = match ty {
+            // Freed with their pool.
+            vk::ObjectType::COMMAND_BUFFER | vk::ObjectType::DESCRIPTOR_SET => return,
+            vk::ObjectType::DEVICE_MEMORY => c"vkFreeMemory",
+            vk::ObjectType::FENCE => c"vkDestroyFence",
+            vk::ObjectType::SEMAPHORE => c"vkDestroySemaphore",
+            vk::ObjectType::EVENT => c"vkDestroyEvent",
+            vk::ObjectType::QUERY_POOL => c"vkDestroyQueryPool",
+            vk::ObjectType::BUFFER => c"vkDestroyBuffer",
+            vk::ObjectType::BUFFER_VIEW => c"vkDestroyBufferView",
+            vk::ObjectType::IMAGE => c"vkDestroyImage",
+            vk::ObjectType::IMAGE_VIEW => c"vkDestroyImageView",
+            vk::ObjectType::SHADER_MODULE => c"vkDestroyShaderModule",
+            vk::ObjectType::PIPELINE_CACHE => c"vkDestroyPipelineCache",
+            vk::ObjectType::PIPELINE_LAYOUT => c"vkDestroyPipelineLayout",
+            vk::ObjectType::RENDER_PASS => c"vkDestroyRenderPass",
+            vk::ObjectType::PIPELINE => c"vkDestroyPipeline",
+            vk::ObjectType::DESCRIPTOR_SET_LAYOUT => c"vkDestroyDescriptorSetLayout",
+            vk::ObjectType::SAMPLER => c"vkDestroySampler",
+            vk::ObjectType::DESCRIPTOR_POOL => c"vkDestroyDescriptorPool",
+            vk::ObjectType::FRAMEBUFFER => c"vkDestroyFramebuffer",
+            vk::ObjectType::COMMAND_POOL => c"vkDestroyCommandPool",
+            vk::ObjectType::SAMPLER_YCBCR_CONVERSION => c"vkDestroySamplerYcbcrConversion",
+            vk::ObjectType::DESCRIPTOR_UPDATE_TEMPLATE => c"vkDestroyDescriptorUpdateTemplate",
+            vk::ObjectType::PRIVATE_DATA_SLOT => c"vkDestroyPrivateDataSlot",
+            other => {
+                tracing::warn!(?other, "no destroy for object type");
+                return;
             }
-        }
+        };
+        let Some(inst) = self.instance.as_ref() else {
+            return;
+        };
+        // SAFETY: valid device, NUL-terminated name.
+        let f = unsafe { (inst.instance.fp_v1_0().get_device_proc_addr)(dev.handle(), name.as_ptr()) };
+        let Some(f) = f else {
+            return;
+        };
+        type Destroy = unsafe extern "system" fn(vk::Device, u64, *const std::ffi::c_void);
+        // SAFETY: every entry point named above has the signature
+        // `void (VkDevice, <non-dispatchable handle>, const VkAllocationCallbacks*)`.
+        let f = unsafe { std::mem::transmute::<unsafe extern "system" fn(), Destroy>(f) };
+        // SAFETY: `host` is a live object of that type made on this device by us; the device
+        // is being destroyed, so nothing uses it afterwards.
+        unsafe { f(dev.handle(), host, std::ptr::null()) };
     }
 
     fn device(&self, id: u64) -> Result<&ash::Device, VenusError> {
@@ -1078,15 +1053,34 @@ impl State {
         if id == 0 || self.devices.contains_key(&id) {
             return Err(VenusError::InvalidObjectId(id));
         }
+        // Device memory reaches the guest as an exported fd (a blob), so the host device needs
+        // VK_KHR_external_memory_fd even when the guest did not ask for it (upstream does the
+        // same).
+        const MEMORY_FD: &std::ffi::CStr = c"VK_KHR_external_memory_fd";
+        let host_has_fd = self
+            .device_extensions(pd)?
+            .iter()
+            .any(|e| e.extension_name_as_c_str() == Ok(MEMORY_FD));
+        let mut ext_names: Vec<*const std::ffi::c_char> = names.to_vec();
+        // SAFETY: NUL-terminated arena strings (checked above).
+        let asked = names
+            .iter()
+            .any(|&n| unsafe { std::ffi::CStr::from_ptr(n) } == MEMORY_FD);
+        if host_has_fd && !asked {
+            ext_names.push(MEMORY_FD.as_ptr());
+        }
+        let mut host_info = *info;
+        host_info.enabledExtensionCount = ext_names.len() as u32;
+        host_info.ppEnabledExtensionNames = ext_names.as_ptr();
         let inst = self.instance()?;
         let mut handle = vk::Device::null();
         // SAFETY: valid physical device; the create info and its chain were decoded into the
         // arena with only the structures vk.xml allows for VkDeviceCreateInfo, names checked
-        // against the extensions we serve.
+        // against the extensions we serve (plus ours, alive in `ext_names`).
         let result = unsafe {
             (inst.instance.fp_v1_0().create_device)(
                 pd,
-                std::ptr::from_ref(info).cast(),
+                std::ptr::from_ref(&host_info).cast(),
                 std::ptr::null(),
                 &mut handle,
             )
@@ -1098,6 +1092,10 @@ impl State {
         let device = unsafe { ash::Device::load(inst.instance.fp_v1_0(), handle) };
         self.objects.insert(id, ot::DEVICE, handle.as_raw())?;
         self.devices.insert(id, device);
+        self.device_physical.insert(id, pd);
+        if host_has_fd {
+            self.memory_fd_devices.insert(id);
+        }
         Ok(vk::Result::SUCCESS.as_raw())
     }
 

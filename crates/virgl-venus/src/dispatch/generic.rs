@@ -1,0 +1,433 @@
+//! The generic command path: every generated command without a hand-written handler is
+//! decoded, its handles translated, and the host driver's own entry point (from
+//! `vkGetDeviceProcAddr` / `vkGetInstanceProcAddr`) called with the arguments. This is how the
+//! device-level commands run: `vkCmd*`, pipelines, descriptors, render passes, queue
+//! submission, fences, semaphores, events, queries.
+//!
+//! Bookkeeping done here, so the guest's ids stay valid: objects a command creates (its out
+//! handle slots) are registered under the guest's new ids as children of their device (and of
+//! their pool for command buffers and descriptor sets); `vkDestroy*` / `vkFree*` forget them;
+//! destroying or resetting a pool forgets what was allocated from it.
+//!
+//! Device memory needs more than a call (host-side export so the guest can map it as a blob):
+//! see [`State::allocate_memory`] and [`State::export_memory`].
+
+use std::os::fd::{FromRawFd, OwnedFd};
+
+use ash::vk::{self, Handle};
+
+use super::State;
+use crate::generated::commands::{self as c, cmd};
+use crate::objects::object_type as ot;
+use crate::wire::{Arena, Cx, Reader, Writer};
+use crate::VenusError;
+
+/// `VkStructureType` values this module looks for in chains.
+mod stype {
+    pub const EXPORT_MEMORY_ALLOCATE_INFO: i32 = 1000072002;
+    pub const IMPORT_MEMORY_FD_INFO_KHR: i32 = 1000074000;
+    pub const IMPORT_MEMORY_RESOURCE_INFO_MESA: i32 = 1000384002;
+}
+
+/// A device memory allocation (for blob export).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Memory {
+    pub device: u64,
+    pub host: vk::DeviceMemory,
+    pub size: u64,
+    /// Handle types the allocation was made exportable with (empty: not exportable).
+    pub export: vk::ExternalMemoryHandleTypeFlags,
+}
+
+/// A device child: its device, object type, pool (command buffers, descriptor sets) and
+/// creation order (children are destroyed newest first with their device).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Child {
+    pub device: u64,
+    pub object_type: i32,
+    pub pool: Option<u64>,
+    pub seq: u64,
+}
+
+/// Walks a decoded `pNext` chain and returns the sTypes in it.
+///
+/// # Safety
+/// `p` must be null or a chain the decoder built (every link starts with sType and pNext).
+unsafe fn chain_stypes(mut p: *const std::ffi::c_void) -> Vec<i32> {
+    let mut out = Vec::new();
+    while !p.is_null() && out.len() < 64 {
+        // SAFETY: per the contract every link is at least a VkBaseInStructure.
+        let base = unsafe { &*p.cast::<vk::BaseInStructure>() };
+        out.push(base.s_type.as_raw());
+        p = base.p_next.cast();
+    }
+    out
+}
+
+impl State {
+    /// Runs command `ty` through the generic path; `Ok(false)` when it has no generated
+    /// decoder (the caller reports it unsupported).
+    pub(super) fn execute_generic(
+        &mut self,
+        ty: u32,
+        r: &mut Reader<'_>,
+        arena: &Arena,
+        w: &mut Writer,
+    ) -> Result<bool, VenusError> {
+        let pool = self.allocation_pool(ty, r, arena)?;
+        let cx = Cx {
+            arena,
+            handles: &self.objects,
+        };
+        let Some(mut command) = c::decode_command(ty, r, &cx)? else {
+            return Ok(false);
+        };
+        let (dispatch_type, dispatch_id) = command.dispatcher();
+        let device = self.owner_device(dispatch_type, dispatch_id)?;
+        let pfn = self.entry_point(device, ty, command.name())?;
+        let new_ids = match command.created() {
+            Some((t, slots)) => {
+                for (i, &id) in slots.iter().enumerate() {
+                    self.check_new_id(id)?;
+                    if slots[..i].contains(&id) {
+                        return Err(VenusError::InvalidObjectId(id));
+                    }
+                }
+                Some((t, slots.to_vec()))
+            }
+            None => None,
+        };
+        let destroyed = command.destroyed();
+        if let Some((t, ids)) = &destroyed {
+            for &id in ids.iter().filter(|&&id| id != 0) {
+                self.objects.get(*t, id)?;
+            }
+        }
+        // SAFETY: `pfn` is the host entry point named after this very command; structures were
+        // decoded with their handles translated through `self.objects`.
+        unsafe { command.invoke(pfn, &self.objects)? };
+        let result = command.result().unwrap_or(0);
+        if let Some((t, ids)) = new_ids {
+            let Some((_, slots)) = command.created() else {
+                return Err(VenusError::Invalid("created handles vanished".into()));
+            };
+            for (slot, id) in slots.iter_mut().zip(ids) {
+                let host = *slot;
+                if result >= 0 && host != 0 {
+                    self.add_child_in(device, id, t, host, pool)?;
+                    *slot = id;
+                } else {
+                    *slot = 0;
+                }
+            }
+        }
+        if let Some((_, ids)) = destroyed {
+            for id in ids.into_iter().filter(|&id| id != 0) {
+                self.forget_child(id);
+            }
+        }
+        if ty == cmd::vkResetDescriptorPool && result == 0 {
+            if let Some(pool) = pool {
+                self.forget_pool_children(pool);
+            }
+        }
+        // SAFETY: output structures are what the decoder built and the driver filled in.
+        unsafe { command.reply(w, &self.objects) };
+        Ok(true)
+    }
+
+    /// For commands that allocate from (or reset) a pool: the pool's guest id.
+    fn allocation_pool(
+        &self,
+        ty: u32,
+        r: &Reader<'_>,
+        arena: &Arena,
+    ) -> Result<Option<u64>, VenusError> {
+        let cx = Cx {
+            arena,
+            handles: &self.objects,
+        };
+        let mut peek = r.clone();
+        Ok(match ty {
+            cmd::vkAllocateCommandBuffers => {
+                let a = c::decode_vkAllocateCommandBuffers(&mut peek, &cx)?;
+                a.pAllocateInfo.and_then(|i| {
+                    self.objects
+                        .guest_id(vk::ObjectType::COMMAND_POOL.as_raw(), i.commandPool)
+                })
+            }
+            cmd::vkAllocateDescriptorSets => {
+                let a = c::decode_vkAllocateDescriptorSets(&mut peek, &cx)?;
+                a.pAllocateInfo.and_then(|i| {
+                    self.objects
+                        .guest_id(vk::ObjectType::DESCRIPTOR_POOL.as_raw(), i.descriptorPool)
+                })
+            }
+            cmd::vkResetDescriptorPool => {
+                let a = c::decode_vkResetDescriptorPool(&mut peek, &cx)?;
+                Some(a.descriptorPool)
+            }
+            _ => None,
+        })
+    }
+
+    /// The guest id of the device a command runs on (0 for instance-level commands).
+    fn owner_device(&self, object_type: i32, id: u64) -> Result<u64, VenusError> {
+        match object_type {
+            ot::PHYSICAL_DEVICE => {
+                self.objects.get(ot::PHYSICAL_DEVICE, id)?;
+                Ok(0)
+            }
+            ot::DEVICE => {
+                self.device(id)?;
+                Ok(id)
+            }
+            ot::QUEUE => self
+                .queues
+                .get(&id)
+                .map(|&(_, dev)| dev)
+                .ok_or(VenusError::UnknownObject { object_type, id }),
+            0 => Err(VenusError::Invalid(
+                "command without a dispatchable handle".into(),
+            )),
+            _ => match self.children.get(&id) {
+                Some(child) if child.object_type == object_type => Ok(child.device),
+                _ => Err(VenusError::UnknownObject { object_type, id }),
+            },
+        }
+    }
+
+    /// The host entry point of command `ty` on `device` (0: instance level), cached.
+    fn entry_point(
+        &mut self,
+        device: u64,
+        ty: u32,
+        name: &'static std::ffi::CStr,
+    ) -> Result<unsafe extern "system" fn(), VenusError> {
+        if let Some(&f) = self.entry_points.get(&(device, ty)) {
+            return Ok(f);
+        }
+        let inst = &self.instance()?.instance;
+        let f = if device == 0 {
+            // SAFETY: valid instance, NUL-terminated name.
+            unsafe { (self.entry.static_fn().get_instance_proc_addr)(inst.handle(), name.as_ptr()) }
+        } else {
+            let dev = self.device(device)?;
+            // SAFETY: valid device, NUL-terminated name.
+            unsafe { (inst.fp_v1_0().get_device_proc_addr)(dev.handle(), name.as_ptr()) }
+        };
+        let f = f.ok_or(VenusError::UnsupportedCommand(
+            ty,
+            c::command_name(ty).unwrap_or("unknown"),
+        ))?;
+        self.entry_points.insert((device, ty), f);
+        Ok(f)
+    }
+
+    pub(super) fn add_child_in(
+        &mut self,
+        device: u64,
+        id: u64,
+        object_type: i32,
+        host: u64,
+        pool: Option<u64>,
+    ) -> Result<(), VenusError> {
+        self.objects.insert(id, object_type, host)?;
+        self.child_seq += 1;
+        self.children.insert(
+            id,
+            Child {
+                device,
+                object_type,
+                pool: pool.filter(|_| {
+                    object_type == vk::ObjectType::COMMAND_BUFFER.as_raw()
+                        || object_type == vk::ObjectType::DESCRIPTOR_SET.as_raw()
+                }),
+                seq: self.child_seq,
+            },
+        );
+        Ok(())
+    }
+
+    /// Forgets a child the guest destroyed (the host object is gone already), and what was
+    /// allocated from it if it is a pool.
+    fn forget_child(&mut self, id: u64) {
+        if self.children.remove(&id).is_some() {
+            self.objects.remove(id);
+            self.memories.remove(&id);
+            self.forget_pool_children(id);
+        }
+    }
+
+    fn forget_pool_children(&mut self, pool: u64) {
+        let ids: Vec<u64> = self
+            .children
+            .iter()
+            .filter(|(_, c)| c.pool == Some(pool))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in ids {
+            self.children.remove(&id);
+            self.objects.remove(id);
+        }
+    }
+
+    /// vkAllocateMemory: host-visible memory is made exportable (opaque fd unless the guest
+    /// asked for a handle type) so that RESOURCE_CREATE_BLOB can hand it to the guest to map.
+    pub(super) fn allocate_memory(
+        &mut self,
+        a: &mut c::vkAllocateMemory_args<'_>,
+    ) -> Result<(), VenusError> {
+        let id = a.pMemory.as_deref().copied().unwrap_or(0);
+        self.check_new_id(id)?;
+        let info = *a.pAllocateInfo.ok_or(VenusError::NullParam("pAllocateInfo"))?;
+        // SAFETY: the decoder built the chain.
+        let stypes = unsafe { chain_stypes(info.pNext) };
+        if stypes.contains(&stype::IMPORT_MEMORY_FD_INFO_KHR) {
+            return Err(VenusError::Invalid(
+                "guest fds cannot be imported (VkImportMemoryFdInfoKHR)".into(),
+            ));
+        }
+        if stypes.contains(&stype::IMPORT_MEMORY_RESOURCE_INFO_MESA) {
+            // Importing a virgl resource's fd (dma-buf from another context, WSI) is not
+            // implemented: refuse rather than allocate unrelated memory.
+            return Err(VenusError::UnsupportedCommand(
+                cmd::vkAllocateMemory,
+                "vkAllocateMemory with VkImportMemoryResourceInfoMESA",
+            ));
+        }
+        let dev_id = a.device;
+        let (host_visible, can_export) = self.memory_type_info(dev_id, info.memoryTypeIndex)?;
+        let mut export = vk::ExportMemoryAllocateInfo::default()
+            .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+        let mut host_info = info;
+        let mut export_types = vk::ExternalMemoryHandleTypeFlags::empty();
+        if stypes.contains(&stype::EXPORT_MEMORY_ALLOCATE_INFO) {
+            let mut p = info.pNext.cast_const();
+            while !p.is_null() {
+                // SAFETY: a decoded chain link (see `chain_stypes`).
+                let base = unsafe { &*p.cast::<vk::BaseInStructure>() };
+                if base.s_type.as_raw() == stype::EXPORT_MEMORY_ALLOCATE_INFO {
+                    // SAFETY: the sType says what the link is.
+                    let e = unsafe { &*p.cast::<vk::ExportMemoryAllocateInfo>() };
+                    export_types = e.handle_types;
+                }
+                p = base.p_next.cast();
+            }
+        } else if host_visible && can_export {
+            export.p_next = info.pNext.cast_const();
+            host_info.pNext = std::ptr::from_mut(&mut export).cast();
+            export_types = vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD;
+        }
+        let dev = self.device(dev_id)?;
+        let mut host = vk::DeviceMemory::null();
+        // SAFETY: valid device; the info and its chain were decoded into the arena (plus our
+        // export link on the stack, alive for the call).
+        let result = unsafe {
+            (dev.fp_v1_0().allocate_memory)(
+                dev.handle(),
+                std::ptr::from_ref(&host_info).cast(),
+                std::ptr::null(),
+                &mut host,
+            )
+        };
+        a.ret = result.as_raw();
+        if result == vk::Result::SUCCESS {
+            self.add_child_in(
+                dev_id,
+                id,
+                vk::ObjectType::DEVICE_MEMORY.as_raw(),
+                host.as_raw(),
+                None,
+            )?;
+            self.memories.insert(
+                id,
+                Memory {
+                    device: dev_id,
+                    host,
+                    size: info.allocationSize,
+                    export: export_types,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether memory type `index` of a device is host-visible, and whether the device can
+    /// export memory as an opaque fd.
+    fn memory_type_info(&self, device: u64, index: u32) -> Result<(bool, bool), VenusError> {
+        let pd = *self
+            .device_physical
+            .get(&device)
+            .ok_or(VenusError::UnknownObject {
+                object_type: ot::DEVICE,
+                id: device,
+            })?;
+        let inst = &self.instance()?.instance;
+        // SAFETY: valid physical device.
+        let props = unsafe { inst.get_physical_device_memory_properties(pd) };
+        let ty = props
+            .memory_types_as_slice()
+            .get(index as usize)
+            .ok_or_else(|| VenusError::Invalid(format!("memory type {index} out of range")))?;
+        let visible = ty
+            .property_flags
+            .contains(vk::MemoryPropertyFlags::HOST_VISIBLE);
+        Ok((visible, self.memory_fd_devices.contains(&device)))
+    }
+
+    /// Exports device memory `id` for a blob of `size` bytes.
+    pub(crate) fn export_memory(&self, id: u64, size: u64) -> Result<OwnedFd, VenusError> {
+        let mem = *self.memories.get(&id).ok_or(VenusError::UnknownObject {
+            object_type: vk::ObjectType::DEVICE_MEMORY.as_raw(),
+            id,
+        })?;
+        if size > mem.size {
+            return Err(VenusError::Invalid(format!(
+                "blob of {size} bytes for {} bytes of memory",
+                mem.size
+            )));
+        }
+        let handle_type = if mem
+            .export
+            .contains(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD)
+        {
+            vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD
+        } else if mem
+            .export
+            .contains(vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT)
+        {
+            vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT
+        } else {
+            return Err(VenusError::Invalid(
+                "device memory was not allocated exportable (not host-visible?)".into(),
+            ));
+        };
+        let inst = &self.instance()?.instance;
+        let dev = self.device(mem.device)?;
+        let fns = ash::khr::external_memory_fd::Device::new(inst, dev);
+        let info = vk::MemoryGetFdInfoKHR::default()
+            .memory(mem.host)
+            .handle_type(handle_type);
+        // SAFETY: valid device and memory, allocated exportable with this handle type.
+        let fd = unsafe { fns.get_memory_fd(&info) }
+            .map_err(|e| VenusError::Host(format!("vkGetMemoryFdKHR: {e}")))?;
+        // SAFETY: vkGetMemoryFdKHR hands us a new fd we own.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
+
+impl State {
+    /// Waits until every queue of every device is idle (a virtio-gpu fence retires only when
+    /// the queue work submitted before it is done).
+    pub(crate) fn wait_queues_idle(&self) {
+        for &(queue, dev) in self.queues.values() {
+            if let Some(d) = self.devices.get(&dev) {
+                // SAFETY: a queue of a live device.
+                if let Err(e) = unsafe { d.queue_wait_idle(queue) } {
+                    tracing::warn!(error = %e, "vkQueueWaitIdle failed");
+                }
+            }
+        }
+    }
+}
