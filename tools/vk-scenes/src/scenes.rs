@@ -1,0 +1,530 @@
+//! The scenes. Each returns the bytes it read back (RGBA8 pixels, or a storage buffer) and
+//! checks a few values it can predict, so a broken run fails on its own and not only when
+//! compared with another driver.
+
+use ash::vk;
+
+use crate::gpu::{bytes_of, Gpu, Result};
+use crate::spirv;
+
+pub const SIZE: (u32, u32) = (64, 64);
+const COLOR: vk::Format = vk::Format::R8G8B8A8_UNORM;
+const CLEAR: [f32; 4] = [0.1, 0.1, 0.1, 1.0];
+
+/// Names, for `--list` and the tests.
+pub const SCENES: &[&str] = &["triangle", "compute", "textured", "depth", "push-constants"];
+
+pub fn run(gpu: &Gpu, name: &str) -> Result<Vec<u8>> {
+    match name {
+        "triangle" => triangle(gpu),
+        "compute" => compute(gpu),
+        "textured" => textured(gpu),
+        "depth" => depth(gpu),
+        "push-constants" => push_constants(gpu),
+        _ => Err(format!("unknown scene {name:?} (scenes: {})", SCENES.join(", "))),
+    }
+}
+
+fn pixel(px: &[u8], x: u32, y: u32) -> [u8; 4] {
+    let i = ((y * SIZE.0 + x) * 4) as usize;
+    [px[i], px[i + 1], px[i + 2], px[i + 3]]
+}
+
+fn expect(what: &str, got: [u8; 4], want: [u8; 4]) -> Result<()> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: got {got:?}, expected {want:?}"))
+    }
+}
+
+/// A color target plus the buffer it is copied into.
+struct Target {
+    color: crate::gpu::Image,
+    depth: Option<crate::gpu::Image>,
+    render_pass: vk::RenderPass,
+    framebuffer: vk::Framebuffer,
+    readback: crate::gpu::Buffer,
+}
+
+fn target(gpu: &Gpu, depth: bool, v2: bool) -> Result<Target> {
+    let color = gpu.image(
+        SIZE,
+        COLOR,
+        vk::ImageUsageFlags::COLOR_ATTACHMENT | vk::ImageUsageFlags::TRANSFER_SRC,
+        vk::ImageAspectFlags::COLOR,
+    )?;
+    let depth = if depth {
+        Some(gpu.image(
+            SIZE,
+            vk::Format::D32_SFLOAT,
+            vk::ImageUsageFlags::DEPTH_STENCIL_ATTACHMENT,
+            vk::ImageAspectFlags::DEPTH,
+        )?)
+    } else {
+        None
+    };
+    let render_pass = gpu.render_pass(COLOR, depth.as_ref().map(|_| vk::Format::D32_SFLOAT), v2)?;
+    let mut views = vec![color.view];
+    views.extend(depth.as_ref().map(|d| d.view));
+    let framebuffer = gpu.framebuffer(render_pass, &views, SIZE)?;
+    let readback = gpu.buffer(
+        u64::from(SIZE.0 * SIZE.1 * 4),
+        vk::BufferUsageFlags::TRANSFER_DST,
+    )?;
+    Ok(Target {
+        color,
+        depth,
+        render_pass,
+        framebuffer,
+        readback,
+    })
+}
+
+/// Begins the render pass (clear), runs `draw`, ends it and copies the color image out.
+fn render(gpu: &Gpu, t: &Target, draw: impl FnOnce(vk::CommandBuffer)) -> Result<Vec<u8>> {
+    gpu.run(|cb| {
+        let mut clears = vec![vk::ClearValue {
+            color: vk::ClearColorValue { float32: CLEAR },
+        }];
+        if t.depth.is_some() {
+            clears.push(vk::ClearValue {
+                depth_stencil: vk::ClearDepthStencilValue {
+                    depth: 1.0,
+                    stencil: 0,
+                },
+            });
+        }
+        let begin = vk::RenderPassBeginInfo::default()
+            .render_pass(t.render_pass)
+            .framebuffer(t.framebuffer)
+            .render_area(vk::Rect2D {
+                offset: vk::Offset2D { x: 0, y: 0 },
+                extent: vk::Extent2D {
+                    width: SIZE.0,
+                    height: SIZE.1,
+                },
+            })
+            .clear_values(&clears);
+        // SAFETY: recording command buffer; render pass and framebuffer match.
+        unsafe {
+            gpu.device
+                .cmd_begin_render_pass(cb, &begin, vk::SubpassContents::INLINE)
+        };
+        draw(cb);
+        // SAFETY: inside the render pass begun above.
+        unsafe { gpu.device.cmd_end_render_pass(cb) };
+        // The render pass left the image in TRANSFER_SRC_OPTIMAL (its final layout).
+        gpu.copy_to_buffer(cb, t.color.image, SIZE, &t.readback);
+        let to_host = [vk::MemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+            .dst_access_mask(vk::AccessFlags::HOST_READ)];
+        // SAFETY: recording command buffer.
+        unsafe {
+            gpu.device.cmd_pipeline_barrier(
+                cb,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::PipelineStageFlags::HOST,
+                vk::DependencyFlags::empty(),
+                &to_host,
+                &[],
+                &[],
+            )
+        };
+    })?;
+    gpu.read(&t.readback)
+}
+
+/// Scene 1: a triangle from a vertex buffer (position + color per vertex).
+fn triangle(gpu: &Gpu) -> Result<Vec<u8>> {
+    let t = target(gpu, false, false)?;
+    #[rustfmt::skip]
+    let vertices: [f32; 15] = [
+        -0.8,  0.8,   1.0, 0.0, 0.0,
+         0.8,  0.8,   0.0, 1.0, 0.0,
+         0.0, -0.8,   0.0, 0.0, 1.0,
+    ];
+    let vb = gpu.buffer_with(&bytes_of(&vertices), vk::BufferUsageFlags::VERTEX_BUFFER)?;
+    let layout = gpu.pipeline_layout(&[], &[])?;
+    let vs = gpu.shader(spirv::TRIANGLE_VERT)?;
+    let fs = gpu.shader(spirv::COLOR_FRAG)?;
+    let pipeline = gpu.graphics_pipeline(
+        layout,
+        t.render_pass,
+        vs,
+        fs,
+        20,
+        &[(vk::Format::R32G32_SFLOAT, 0), (vk::Format::R32G32B32_SFLOAT, 8)],
+        vk::PrimitiveTopology::TRIANGLE_LIST,
+        false,
+        SIZE,
+    )?;
+    let px = render(gpu, &t, |cb| {
+        // SAFETY: recording inside the render pass; pipeline and buffer are live.
+        unsafe {
+            gpu.device
+                .cmd_bind_pipeline(cb, vk::PipelineBindPoint::GRAPHICS, pipeline);
+            gpu.device.cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
+            gpu.device.cmd_draw(cb, 3, 1, 0, 0);
+        }
+    })?;
+    expect("corner (clear)", pixel(&px, 0, 0), [26, 26, 26, 255])?;
+    let center = pixel(&px, 32, 40);
+    if center[..3] == [26, 26, 26] || center[3] != 255 {
+        return Err(format!("triangle center not drawn: {center:?}"));
+    }
+    Ok(px)
+}
+
+/// Scene 2: a compute shader writes `i * i + 7` into a storage buffer.
+fn compute(gpu: &Gpu) -> Result<Vec<u8>> {
+    const N: u32 = 256;
+    let buffer = gpu.buffer(u64::from(N * 4), vk::BufferUsageFlags::STORAGE_BUFFER)?;
+    gpu.write(&buffer, &vec![0xee; (N * 4) as usize])?;
+    let d = &gpu.device;
+    let bindings = [vk::DescriptorSetLayoutBinding::default()
+        .binding(0)
+        .descriptor_type(vk::DescriptorType::STORAGE_BUFFER)
+        .descriptor_count(1)
+        .stage_flags(vk::ShaderStageFlags::COMPUTE)];
+    let info = vk::DescriptorSetLayoutCreateInfo::default().bindings(&bindings);
+    // SAFETY: valid device and info (all calls below likewise).
+    let set_layout = unsafe { d.create_descriptor_set_layout(&info, None) }
+        .map_err(|e| format!("vkCreateDescriptorSetLayout: {e}"))?;
+    let sizes = [vk::DescriptorPoolSize {
+        ty: vk::DescriptorType::STORAGE_BUFFER,
+        descriptor_count: 1,
+    }];
+    let info = vk::DescriptorPoolCreateInfo::default()
+        .max_sets(1)
+        .pool_sizes(&sizes);
+    // SAFETY: as above.
+    let pool = unsafe { d.create_descriptor_pool(&info, None) }
+        .map_err(|e| format!("vkCreateDescriptorPool: {e}"))?;
+    let layouts = [set_layout];
+    let info = vk::DescriptorSetAllocateInfo::default()
+        .descriptor_pool(pool)
+        .set_layouts(&layouts);
+    // SAFETY: as above.
+    let set = unsafe { d.allocate_descriptor_sets(&info) }
+        .map_err(|e| format!("vkAllocateDescriptorSets: {e}"))?[0];
+    let buffer_info = [vk::DescriptorBufferInfo {
+        buffer: buffer.buffer,
+        offset: 0,
+        range: vk::WHOLE_SIZE,
+    }];
+    let write = [vk::WriteDescriptorSet::default()
+        .dst_set(set)
+        .dst_binding(0)
+        .descriptor_type(vk::DescriptorType::STORAGE_BUFFER)
+        .buffer_info(&buffer_info)];
+    // SAFETY: as above.
+    unsafe { d.update_descriptor_sets(&write, &[]) };
+    let layout = gpu.pipeline_layout(&layouts, &[])?;
+    let module = gpu.shader(spirv::FILL_COMP)?;
+    let info = [vk::ComputePipelineCreateInfo::default()
+        .stage(
+            vk::PipelineShaderStageCreateInfo::default()
+                .stage(vk::ShaderStageFlags::COMPUTE)
+                .module(module)
+                .name(c"main"),
+        )
+        .layout(layout)];
+    // SAFETY: as above.
+    let pipeline = unsafe { d.create_compute_pipelines(vk::PipelineCache::null(), &info, None) }
+        .map_err(|(_, e)| format!("vkCreateComputePipelines: {e}"))?[0];
+    gpu.run(|cb| {
+        // SAFETY: recording command buffer; all objects live.
+        unsafe {
+            d.cmd_bind_pipeline(cb, vk::PipelineBindPoint::COMPUTE, pipeline);
+            d.cmd_bind_descriptor_sets(cb, vk::PipelineBindPoint::COMPUTE, layout, 0, &[set], &[]);
+            d.cmd_dispatch(cb, N / 64, 1, 1);
+            let to_host = [vk::MemoryBarrier::default()
+                .src_access_mask(vk::AccessFlags::SHADER_WRITE)
+                .dst_access_mask(vk::AccessFlags::HOST_READ)];
+            d.cmd_pipeline_barrier(
+                cb,
+                vk::PipelineStageFlags::COMPUTE_SHADER,
+                vk::PipelineStageFlags::HOST,
+                vk::DependencyFlags::empty(),
+                &to_host,
+                &[],
+                &[],
+            );
+        }
+    })?;
+    let out = gpu.read(&buffer)?;
+    for i in 0..N {
+        let o = (i * 4) as usize;
+        let v = u32::from_le_bytes([out[o], out[o + 1], out[o + 2], out[o + 3]]);
+        if v != i * i + 7 {
+            return Err(format!("data[{i}] = {v}, expected {}", i * i + 7));
+        }
+    }
+    Ok(out)
+}
+
+/// The 8x8 texture of scene 3: a checkerboard of two colors with a red first texel.
+fn texel(x: u32, y: u32) -> [u8; 4] {
+    if x == 0 && y == 0 {
+        [255, 0, 0, 255]
+    } else if (x + y) % 2 == 0 {
+        [240, 200, 40, 255]
+    } else {
+        [20, 60, 200, 255]
+    }
+}
+
+/// Scene 3: a textured quad; the texture is uploaded through a staging buffer and sampled
+/// with a nearest-filtering sampler.
+fn textured(gpu: &Gpu) -> Result<Vec<u8>> {
+    let t = target(gpu, false, false)?;
+    let d = &gpu.device;
+    let texels: Vec<u8> = (0..64).flat_map(|i| texel(i % 8, i / 8)).collect();
+    let staging = gpu.buffer_with(&texels, vk::BufferUsageFlags::TRANSFER_SRC)?;
+    let tex = gpu.image(
+        (8, 8),
+        COLOR,
+        vk::ImageUsageFlags::SAMPLED | vk::ImageUsageFlags::TRANSFER_DST,
+        vk::ImageAspectFlags::COLOR,
+    )?;
+    gpu.run(|cb| {
+        gpu.barrier(
+            cb,
+            tex.image,
+            vk::ImageAspectFlags::COLOR,
+            (vk::ImageLayout::UNDEFINED, vk::ImageLayout::TRANSFER_DST_OPTIMAL),
+            (vk::AccessFlags::empty(), vk::AccessFlags::TRANSFER_WRITE),
+            (vk::PipelineStageFlags::TOP_OF_PIPE, vk::PipelineStageFlags::TRANSFER),
+        );
+        let region = [vk::BufferImageCopy::default()
+            .image_subresource(crate::gpu::layers(vk::ImageAspectFlags::COLOR))
+            .image_extent(vk::Extent3D {
+                width: 8,
+                height: 8,
+                depth: 1,
+            })];
+        // SAFETY: recording; staging holds 8x8 texels.
+        unsafe {
+            d.cmd_copy_buffer_to_image(
+                cb,
+                staging.buffer,
+                tex.image,
+                vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+                &region,
+            )
+        };
+        gpu.barrier(
+            cb,
+            tex.image,
+            vk::ImageAspectFlags::COLOR,
+            (
+                vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+                vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
+            ),
+            (vk::AccessFlags::TRANSFER_WRITE, vk::AccessFlags::SHADER_READ),
+            (
+                vk::PipelineStageFlags::TRANSFER,
+                vk::PipelineStageFlags::FRAGMENT_SHADER,
+            ),
+        );
+    })?;
+    let info = vk::SamplerCreateInfo::default()
+        .mag_filter(vk::Filter::NEAREST)
+        .min_filter(vk::Filter::NEAREST)
+        .mipmap_mode(vk::SamplerMipmapMode::NEAREST)
+        .address_mode_u(vk::SamplerAddressMode::CLAMP_TO_EDGE)
+        .address_mode_v(vk::SamplerAddressMode::CLAMP_TO_EDGE)
+        .address_mode_w(vk::SamplerAddressMode::CLAMP_TO_EDGE)
+        .max_lod(0.0);
+    // SAFETY: valid device and info (all calls below likewise).
+    let sampler =
+        unsafe { d.create_sampler(&info, None) }.map_err(|e| format!("vkCreateSampler: {e}"))?;
+    let bindings = [vk::DescriptorSetLayoutBinding::default()
+        .binding(0)
+        .descriptor_type(vk::DescriptorType::COMBINED_IMAGE_SAMPLER)
+        .descriptor_count(1)
+        .stage_flags(vk::ShaderStageFlags::FRAGMENT)];
+    let info = vk::DescriptorSetLayoutCreateInfo::default().bindings(&bindings);
+    // SAFETY: as above.
+    let set_layout = unsafe { d.create_descriptor_set_layout(&info, None) }
+        .map_err(|e| format!("vkCreateDescriptorSetLayout: {e}"))?;
+    let sizes = [vk::DescriptorPoolSize {
+        ty: vk::DescriptorType::COMBINED_IMAGE_SAMPLER,
+        descriptor_count: 1,
+    }];
+    let info = vk::DescriptorPoolCreateInfo::default()
+        .max_sets(1)
+        .pool_sizes(&sizes);
+    // SAFETY: as above.
+    let pool = unsafe { d.create_descriptor_pool(&info, None) }
+        .map_err(|e| format!("vkCreateDescriptorPool: {e}"))?;
+    let layouts = [set_layout];
+    let info = vk::DescriptorSetAllocateInfo::default()
+        .descriptor_pool(pool)
+        .set_layouts(&layouts);
+    // SAFETY: as above.
+    let set = unsafe { d.allocate_descriptor_sets(&info) }
+        .map_err(|e| format!("vkAllocateDescriptorSets: {e}"))?[0];
+    let image_info = [vk::DescriptorImageInfo {
+        sampler,
+        image_view: tex.view,
+        image_layout: vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
+    }];
+    let write = [vk::WriteDescriptorSet::default()
+        .dst_set(set)
+        .dst_binding(0)
+        .descriptor_type(vk::DescriptorType::COMBINED_IMAGE_SAMPLER)
+        .image_info(&image_info)];
+    // SAFETY: as above.
+    unsafe { d.update_descriptor_sets(&write, &[]) };
+    #[rustfmt::skip]
+    let vertices: [f32; 16] = [
+        -1.0, -1.0,   0.0, 0.0,
+         1.0, -1.0,   1.0, 0.0,
+        -1.0,  1.0,   0.0, 1.0,
+         1.0,  1.0,   1.0, 1.0,
+    ];
+    let vb = gpu.buffer_with(&bytes_of(&vertices), vk::BufferUsageFlags::VERTEX_BUFFER)?;
+    let layout = gpu.pipeline_layout(&layouts, &[])?;
+    let vs = gpu.shader(spirv::TEXTURED_VERT)?;
+    let fs = gpu.shader(spirv::TEXTURED_FRAG)?;
+    let pipeline = gpu.graphics_pipeline(
+        layout,
+        t.render_pass,
+        vs,
+        fs,
+        16,
+        &[(vk::Format::R32G32_SFLOAT, 0), (vk::Format::R32G32_SFLOAT, 8)],
+        vk::PrimitiveTopology::TRIANGLE_STRIP,
+        false,
+        SIZE,
+    )?;
+    let px = render(gpu, &t, |cb| {
+        // SAFETY: recording inside the render pass; all objects live.
+        unsafe {
+            d.cmd_bind_pipeline(cb, vk::PipelineBindPoint::GRAPHICS, pipeline);
+            d.cmd_bind_descriptor_sets(cb, vk::PipelineBindPoint::GRAPHICS, layout, 0, &[set], &[]);
+            d.cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
+            d.cmd_draw(cb, 4, 1, 0, 0);
+        }
+    })?;
+    // 64 pixels over 8 texels: texel (x, y) covers pixels [8x, 8x+8) x [8y, 8y+8).
+    for (x, y) in [(0, 0), (1, 0), (0, 1), (5, 3), (7, 7)] {
+        expect(
+            &format!("texel ({x}, {y})"),
+            pixel(&px, x * 8 + 4, y * 8 + 4),
+            texel(x, y),
+        )?;
+    }
+    Ok(px)
+}
+
+/// Scene 4: depth testing (render pass made with vkCreateRenderPass2, D32 depth): a near
+/// green triangle drawn first stays in front of a far red one drawn after it.
+fn depth(gpu: &Gpu) -> Result<Vec<u8>> {
+    let t = target(gpu, true, true)?;
+    #[rustfmt::skip]
+    let vertices: [f32; 36] = [
+        // near, green
+        -0.6,  0.6, 0.25,   0.0, 1.0, 0.0,
+         0.6,  0.6, 0.25,   0.0, 1.0, 0.0,
+         0.0, -0.6, 0.25,   0.0, 1.0, 0.0,
+        // far, red, larger
+        -0.9,  0.9, 0.75,   1.0, 0.0, 0.0,
+         0.9,  0.9, 0.75,   1.0, 0.0, 0.0,
+         0.0, -0.9, 0.75,   1.0, 0.0, 0.0,
+    ];
+    let vb = gpu.buffer_with(&bytes_of(&vertices), vk::BufferUsageFlags::VERTEX_BUFFER)?;
+    let layout = gpu.pipeline_layout(&[], &[])?;
+    let vs = gpu.shader(spirv::DEPTH_VERT)?;
+    let fs = gpu.shader(spirv::COLOR_FRAG)?;
+    let pipeline = gpu.graphics_pipeline(
+        layout,
+        t.render_pass,
+        vs,
+        fs,
+        24,
+        &[(vk::Format::R32G32B32_SFLOAT, 0), (vk::Format::R32G32B32_SFLOAT, 12)],
+        vk::PrimitiveTopology::TRIANGLE_LIST,
+        true,
+        SIZE,
+    )?;
+    let px = render(gpu, &t, |cb| {
+        // SAFETY: recording inside the render pass; all objects live.
+        unsafe {
+            gpu.device
+                .cmd_bind_pipeline(cb, vk::PipelineBindPoint::GRAPHICS, pipeline);
+            gpu.device.cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
+            gpu.device.cmd_draw(cb, 6, 1, 0, 0);
+        }
+    })?;
+    expect("center (near triangle)", pixel(&px, 32, 40), [0, 255, 0, 255])?;
+    expect("edge (far triangle)", pixel(&px, 32, 58), [255, 0, 0, 255])?;
+    expect("corner (clear)", pixel(&px, 0, 63), [26, 26, 26, 255])?;
+    Ok(px)
+}
+
+/// Scene 5: one quad drawn four times, placed and colored by push constants.
+fn push_constants(gpu: &Gpu) -> Result<Vec<u8>> {
+    let t = target(gpu, false, false)?;
+    #[rustfmt::skip]
+    let vertices: [f32; 8] = [
+        -1.0, -1.0,
+         1.0, -1.0,
+        -1.0,  1.0,
+         1.0,  1.0,
+    ];
+    let vb = gpu.buffer_with(&bytes_of(&vertices), vk::BufferUsageFlags::VERTEX_BUFFER)?;
+    let push = [vk::PushConstantRange {
+        stage_flags: vk::ShaderStageFlags::VERTEX,
+        offset: 0,
+        size: 32,
+    }];
+    let layout = gpu.pipeline_layout(&[], &push)?;
+    let vs = gpu.shader(spirv::PUSH_VERT)?;
+    let fs = gpu.shader(spirv::COLOR_FRAG)?;
+    let pipeline = gpu.graphics_pipeline(
+        layout,
+        t.render_pass,
+        vs,
+        fs,
+        8,
+        &[(vk::Format::R32G32_SFLOAT, 0)],
+        vk::PrimitiveTopology::TRIANGLE_STRIP,
+        false,
+        SIZE,
+    )?;
+    let quads: [([f32; 4], [f32; 4]); 4] = [
+        ([-0.5, -0.5, 0.4, 0.4], [1.0, 0.0, 0.0, 1.0]),
+        ([0.5, -0.5, 0.4, 0.4], [0.0, 1.0, 0.0, 1.0]),
+        ([-0.5, 0.5, 0.4, 0.4], [0.0, 0.0, 1.0, 1.0]),
+        ([0.5, 0.5, 0.4, 0.4], [1.0, 1.0, 1.0, 1.0]),
+    ];
+    let px = render(gpu, &t, |cb| {
+        // SAFETY: recording inside the render pass; all objects live; 32 bytes of constants.
+        unsafe {
+            gpu.device
+                .cmd_bind_pipeline(cb, vk::PipelineBindPoint::GRAPHICS, pipeline);
+            gpu.device.cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
+            for (offset_scale, color) in &quads {
+                let mut constants = bytes_of(offset_scale);
+                constants.extend(bytes_of(color));
+                gpu.device.cmd_push_constants(
+                    cb,
+                    layout,
+                    vk::ShaderStageFlags::VERTEX,
+                    0,
+                    &constants,
+                );
+                gpu.device.cmd_draw(cb, 4, 1, 0, 0);
+            }
+        }
+    })?;
+    expect("top left", pixel(&px, 16, 16), [255, 0, 0, 255])?;
+    expect("top right", pixel(&px, 48, 16), [0, 255, 0, 255])?;
+    expect("bottom left", pixel(&px, 16, 48), [0, 0, 255, 255])?;
+    expect("bottom right", pixel(&px, 48, 48), [255, 255, 255, 255])?;
+    expect("middle (clear)", pixel(&px, 32, 32), [26, 26, 26, 255])?;
+    Ok(px)
+}
