@@ -418,6 +418,11 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
                 // way) unless the draw is Y-flipped.
                 let gallium_upper_left = !f.contains(RasterizerFlags::SPRITE_COORD_MODE);
                 key.sprite_coord_upper_left = gallium_upper_left == flip_y;
+                // Gallium's window y = 0 is the first row in memory, which is GL's window
+                // y = 0 of a normal FBO: GL's default (lower-left) gl_FragCoord is Gallium's
+                // upper-left one, unless the framebuffer is a Y_0_TOP resource (stored
+                // bottom-up). Upstream's `lower_left_origin` key does the same.
+                key.fragcoord_origin_flip = !upper_left;
                 key.cbuf_signed_int = sint;
                 key.cbuf_unsigned_int = uint;
                 key.nr_cbufs = sub.fb.cbufs.len() as u8;
@@ -435,7 +440,6 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
             host,
             target,
             &key,
-            upper_left,
             &sub.programs.next_variant_id,
             &mut dropped,
         )?;
@@ -869,7 +873,6 @@ pub(crate) fn launch_grid(
         host,
         sub.programs.target(host),
         &key,
-        false,
         &sub.programs.next_variant_id,
         &mut dropped,
     )?;

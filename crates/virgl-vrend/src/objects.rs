@@ -62,6 +62,10 @@ pub struct Surface {
     pub first_layer: u32,
     pub last_layer: u32,
     pub samples: u32,
+    /// A texture view `(texture, GL target)` covering exactly the surface's level and layers,
+    /// made when the surface's format differs from the resource's (rendering "as" another
+    /// format); attachments then use the view's level 0 and relative layers.
+    pub view: Option<(glow::Texture, u32)>,
 }
 
 /// One object of a sub-context, decoded (and, where it has one, with its GL object).
@@ -104,6 +108,13 @@ impl Object {
             // The sampler cache deletes GL samplers (see `SamplerCache::release`).
             Object::SamplerState(_) => {}
             Object::Query(q) => q.release(gl),
+            Object::Surface(Surface {
+                view: Some((tex, _)),
+                ..
+            }) => {
+                // SAFETY: the view was created for this surface and is referenced nowhere else.
+                unsafe { glow::HasContext::delete_texture(gl, tex) }
+            }
             // Shader GL objects are owned by the program cache, which drops them with the
             // last program using them.
             _ => {}

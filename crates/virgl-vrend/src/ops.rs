@@ -125,6 +125,23 @@ fn attach_surface(
     res: &GlResource,
     s: &Surface,
 ) -> VrendResult<()> {
+    if let Some((view, target)) = s.view {
+        let single = s.first_layer == s.last_layer;
+        // SAFETY: a current context with a framebuffer bound to `fb_target`; the view is live
+        // and covers exactly the surface (level 0, layers relative to the first).
+        unsafe {
+            match target {
+                glow::TEXTURE_2D | glow::TEXTURE_RECTANGLE | glow::TEXTURE_2D_MULTISAMPLE => {
+                    gl.framebuffer_texture_2d(fb_target, attachment, target, Some(view), 0)
+                }
+                _ if single => {
+                    gl.framebuffer_texture_layer(fb_target, attachment, Some(view), 0, 0)
+                }
+                _ => gl.framebuffer_texture(fb_target, attachment, Some(view), 0),
+            }
+        }
+        return Ok(());
+    }
     let layer = (s.first_layer == s.last_layer).then_some(s.first_layer);
     let layer = if res.args.target == crate::resource::pipe_target::TEXTURE_2D
         || res.args.target == crate::resource::pipe_target::TEXTURE_RECT

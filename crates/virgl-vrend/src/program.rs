@@ -31,8 +31,6 @@ const MAX_PROGRAMS: usize = 1024;
 #[derive(Debug)]
 pub struct Variant {
     pub key: ShaderKey,
-    /// Fragment shaders: the framebuffer is a `Y_0_TOP` resource (see [`fix_frag_coord`]).
-    pub fb_y_0_top: bool,
     pub shader: glow::Shader,
     pub iface: Rc<ShaderInterface>,
     /// Unique per sub-context (program cache key).
@@ -99,23 +97,13 @@ impl ShaderObj {
         host: &HostGl,
         target: &GlslTarget,
         key: &ShaderKey,
-        fb_y_0_top: bool,
         next_id: &Cell<u64>,
         dropped: &mut Vec<u64>,
     ) -> VrendResult<(u64, Rc<ShaderInterface>)> {
-        let fb_y_0_top = fb_y_0_top && self.stage == ShaderType::Fragment;
-        if let Some(v) = self
-            .variants
-            .borrow()
-            .iter()
-            .find(|v| &v.key == key && v.fb_y_0_top == fb_y_0_top)
-        {
+        if let Some(v) = self.variants.borrow().iter().find(|v| &v.key == key) {
             return Ok((v.id, v.iface.clone()));
         }
-        let mut glsl = tgsi::translate(&self.tgsi, key, target)?;
-        if self.stage == ShaderType::Fragment {
-            glsl.source = fix_frag_coord(&self.tgsi, &glsl.source, fb_y_0_top);
-        }
+        let glsl = tgsi::translate(&self.tgsi, key, target)?;
         tracing::trace!(stage = ?self.stage, ?key, "generated GLSL:\n{}", glsl.source);
         let shader = compile(host, gl_shader_type(glsl.stage), &glsl.source)?;
         let id = next_id.get() + 1;
@@ -131,7 +119,6 @@ impl ShaderObj {
         }
         variants.push(Variant {
             key: key.clone(),
-            fb_y_0_top,
             shader,
             iface: iface.clone(),
             id,
@@ -160,57 +147,6 @@ impl ShaderObj {
             })
             .collect()
     }
-}
-
-/// Re-declares `gl_FragCoord` for virgl's framebuffer orientation.
-///
-/// Gallium's window y = 0 is the first row in memory, which is GL's window y = 0 of a normal
-/// framebuffer object, so GL's default (lower-left) `gl_FragCoord` is Gallium's *upper-left*
-/// one; a `Y_0_TOP` resource is stored bottom-up and flips that. The TGSI `FS_COORD_ORIGIN`
-/// property therefore maps to `origin_upper_left` exactly when it disagrees with the
-/// framebuffer's orientation (upstream's `lower_left_origin` key does the same).
-///
-/// Stopgap: the translator's [`ShaderKey`] has no framebuffer-orientation field yet, so the
-/// generated declaration is rewritten here; it belongs in the translator (reported).
-pub fn fix_frag_coord(prog: &tgsi::Program, source: &str, fb_y_0_top: bool) -> String {
-    use tgsi::ir::PropertyName;
-    if !source.contains("gl_FragCoord") {
-        return source.to_string();
-    }
-    let lower_left = prog.property(PropertyName::FsCoordOrigin).unwrap_or(0) == 1;
-    let integer_center = prog.property(PropertyName::FsCoordPixelCenter).unwrap_or(0) == 1;
-    let mut quals = Vec::new();
-    if lower_left != fb_y_0_top {
-        quals.push("origin_upper_left");
-    }
-    if integer_center {
-        quals.push("pixel_center_integer");
-    }
-    let decl =
-        (!quals.is_empty()).then(|| format!("layout({}) in vec4 gl_FragCoord;", quals.join(", ")));
-    let mut out = String::with_capacity(source.len() + 64);
-    let mut inserted = decl.is_none();
-    let mut lines = source.lines().peekable();
-    while let Some(line) = lines.next() {
-        let t = line.trim_start();
-        if t.starts_with("layout(") && t.ends_with("in vec4 gl_FragCoord;") {
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-        let directive = t.starts_with("#version") || t.starts_with("#extension");
-        let next_is_directive = lines
-            .peek()
-            .is_some_and(|n| n.trim_start().starts_with("#extension"));
-        if !inserted && directive && !next_is_directive {
-            if let Some(d) = &decl {
-                out.push_str(d);
-                out.push('\n');
-            }
-            inserted = true;
-        }
-    }
-    out
 }
 
 fn compile(host: &HostGl, ty: u32, source: &str) -> VrendResult<glow::Shader> {

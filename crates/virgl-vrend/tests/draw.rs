@@ -470,6 +470,44 @@ fn vertex_colours_interpolate() {
     assert!(l < 20 && r > 235, "left {l} right {r}");
 }
 
+/// `gl_FragCoord.y / 32` in red, with the given `FS_COORD_ORIGIN`.
+fn fs_fragcoord(origin: &str) -> String {
+    format!(
+        "FRAG
+PROPERTY FS_COORD_ORIGIN {origin}
+PROPERTY FS_COORD_PIXEL_CENTER HALF_INTEGER
+DCL IN[0], POSITION, LINEAR
+DCL OUT[0], COLOR
+IMM[0] FLT32 {{ 0.03125, 0.0000, 1.0000, 0.0000}}
+  0: MUL OUT[0].x, IN[0].yyyy, IMM[0].xxxx
+  1: MOV OUT[0].yzw, IMM[0].wwwz
+  2: END
+"
+    )
+}
+
+#[test]
+fn frag_coord_origin_follows_gallium_rows() {
+    for (origin, top_dark) in [("UPPER_LEFT", true), ("LOWER_LEFT", false)] {
+        let mut s = Scene::new();
+        s.fs(&fs_fragcoord(origin));
+        s.vertices(&quad(RED, 0.5));
+        s.draw(TRIANGLES, 6);
+        let px = s.pixels();
+        // Memory row 0 is Gallium's top row.
+        let (top, bottom) = (at(&px, 5, 0)[0], at(&px, 5, 31)[0]);
+        assert_eq!(
+            top < bottom,
+            top_dark,
+            "{origin}: top {top} bottom {bottom}"
+        );
+        assert!(
+            top.min(bottom) <= 5 && top.max(bottom) >= 245,
+            "{top} {bottom}"
+        );
+    }
+}
+
 #[test]
 fn blend_mixes_with_the_framebuffer() {
     let mut s = Scene::new();
