@@ -23,7 +23,18 @@ pub const TARGETS: &[&str] = &[
     "command_stream",
     "render_server",
     "video_desc",
+    "tgsi",
+    "venus_decode",
 ];
+
+/// Extra read-only seed directories of a target, relative to the workspace root.
+fn extra_seeds(target: &str) -> &'static [&'static str] {
+    match target {
+        // The shaders captured from real clients for the TGSI tests and bench.
+        "tgsi" => &["crates/virgl-vrend/tests/tgsi_corpus"],
+        _ => &[],
+    }
+}
 
 const USAGE: &str = "usage: cargo xtask fuzz [--seconds N] [target...]";
 
@@ -151,6 +162,7 @@ fn run_target(
         .args(["+nightly", "fuzz", "run", "-O", target])
         .arg(&corpus)
         .arg(&seeds)
+        .args(extra_seeds(target).iter().map(|d| workspace_root().join(d)))
         .arg("--")
         .arg(format!("-max_total_time={seconds}"))
         // Mesa (llvmpipe) is not built with LeakSanitizer in mind and keeps process-lifetime
