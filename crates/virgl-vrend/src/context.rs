@@ -109,72 +109,6 @@ fn invalid(msg: impl Into<String>) -> VrendError {
     VrendError::Invalid(msg.into())
 }
 
-/// A texture view of one level and a layer range of `res` in another format, for a surface
-/// that renders "as" that format. `None` where GL cannot make one (mutable storage, 3D
-/// textures, no ARB_texture_view): the surface then renders in the resource's own format.
-fn surface_view(
-    host: &crate::host::HostGl,
-    res: &crate::resource::GlResource,
-    format: u32,
-    level: u32,
-    first: u32,
-    last: u32,
-) -> VrendResult<Option<(glow::Texture, u32)>> {
-    use crate::resource::Storage;
-    let (Some(make_view), Storage::Texture { tex, target }) =
-        (host.extra.texture_view, &res.storage)
-    else {
-        return Ok(None);
-    };
-    let Some(f) = host.formats.get(format) else {
-        return Ok(None);
-    };
-    let view_target = match *target {
-        glow::TEXTURE_3D => return Ok(None),
-        glow::TEXTURE_CUBE_MAP => glow::TEXTURE_2D_ARRAY,
-        t => t,
-    };
-    let gl = &host.gl;
-    // SAFETY: current context; the resource's texture is live; GL checks view compatibility
-    // and reports an error, after which the view is deleted and the surface falls back.
-    unsafe {
-        gl.bind_texture(*target, Some(*tex));
-        let immutable = gl.get_tex_parameter_i32(*target, glow::TEXTURE_IMMUTABLE_FORMAT);
-        gl.bind_texture(*target, None);
-        if immutable == 0 {
-            return Ok(None);
-        }
-        host.take_error();
-        let view = gl.create_texture().map_err(VrendError::HostGlMissing)?;
-        let layered = !matches!(
-            view_target,
-            glow::TEXTURE_2D
-                | glow::TEXTURE_RECTANGLE
-                | glow::TEXTURE_1D
-                | glow::TEXTURE_2D_MULTISAMPLE
-        );
-        make_view(
-            view.0.get(),
-            view_target,
-            tex.0.get(),
-            f.entry.internal,
-            level,
-            1,
-            if layered { first } else { 0 },
-            if layered { last - first + 1 } else { 1 },
-        );
-        if host.take_error() != glow::NO_ERROR {
-            gl.delete_texture(view);
-            tracing::debug!(
-                format,
-                "surface view refused by GL; rendering in the resource's format"
-            );
-            return Ok(None);
-        }
-        Ok(Some((view, view_target)))
-    }
-}
-
 /// GL barrier bits of `PIPE_BARRIER_*` flags.
 fn gl_barrier_bits(flags: u32) -> u32 {
     use virgl_protocol::pipe::barrier as b;
@@ -961,13 +895,18 @@ impl VrendContext {
                 return Err(invalid(format!("surface format {} unsupported", s.format)));
             }
         }
+        // A view when the surface renders "as" another format, or covers a partial layer
+        // range (a layered attachment of the whole texture would also touch other layers).
+        let other_format = |rf: &crate::formats::HostFormat| {
+            self.shared.host.formats.get(s.format).is_some_and(|f| {
+                f.entry.internal != rf.entry.internal && !f.entry.is_depth_stencil()
+            })
+        };
+        let (_, _, layers) = res.level_size(level);
+        let partial_layers = first != last && (first != 0 || last + 1 != layers);
         let view = match res.format {
-            Some(rf)
-                if self.shared.host.formats.get(s.format).is_some_and(|f| {
-                    f.entry.internal != rf.entry.internal && !f.entry.is_depth_stencil()
-                }) =>
-            {
-                surface_view(&self.shared.host, res, s.format, level, first, last)?
+            Some(rf) if other_format(&rf) || partial_layers => {
+                ops::format_view(&self.shared.host, res, s.format, level, first, last)?
             }
             _ => None,
         };

@@ -153,6 +153,110 @@ fn attach_surface(
     attach(gl, fb_target, attachment, res, s.level, layer)
 }
 
+/// A texture view of one level and a layer range of `res` in another format, for a surface
+/// or blit that reads or renders "as" that format. `None` where GL cannot make one (mutable storage, 3D
+/// textures, no ARB_texture_view): the surface then renders in the resource's own format.
+pub(crate) fn format_view(
+    host: &HostGl,
+    res: &GlResource,
+    format: u32,
+    level: u32,
+    first: u32,
+    last: u32,
+) -> VrendResult<Option<(glow::Texture, u32)>> {
+    let (Some(make_view), Storage::Texture { tex, target }) =
+        (host.extra.texture_view, &res.storage)
+    else {
+        return Ok(None);
+    };
+    let Some(f) = host.formats.get(format) else {
+        return Ok(None);
+    };
+    let view_target = match *target {
+        glow::TEXTURE_3D => return Ok(None),
+        glow::TEXTURE_CUBE_MAP => glow::TEXTURE_2D_ARRAY,
+        t => t,
+    };
+    let gl = &host.gl;
+    // SAFETY: current context; the resource's texture is live; GL checks view compatibility
+    // and reports an error, after which the view is deleted and the surface falls back.
+    unsafe {
+        gl.bind_texture(*target, Some(*tex));
+        let immutable = gl.get_tex_parameter_i32(*target, glow::TEXTURE_IMMUTABLE_FORMAT);
+        gl.bind_texture(*target, None);
+        if immutable == 0 {
+            return Ok(None);
+        }
+        host.take_error();
+        let view = gl.create_texture().map_err(VrendError::HostGlMissing)?;
+        let layered = !matches!(
+            view_target,
+            glow::TEXTURE_2D
+                | glow::TEXTURE_RECTANGLE
+                | glow::TEXTURE_1D
+                | glow::TEXTURE_2D_MULTISAMPLE
+        );
+        make_view(
+            view.0.get(),
+            view_target,
+            tex.0.get(),
+            f.entry.internal,
+            level,
+            1,
+            if layered { first } else { 0 },
+            if layered { last - first + 1 } else { 1 },
+        );
+        if host.take_error() != glow::NO_ERROR {
+            gl.delete_texture(view);
+            tracing::debug!(
+                format,
+                "surface view refused by GL; rendering in the resource's format"
+            );
+            return Ok(None);
+        }
+        Ok(Some((view, view_target)))
+    }
+}
+
+/// Attaches layer `layer` (or all layers) of a view made by [`format_view`] covering every
+/// layer of one level.
+fn attach_view(
+    gl: &glow::Context,
+    fb_target: u32,
+    attachment: u32,
+    (view, target): (glow::Texture, u32),
+    layer: Option<u32>,
+) {
+    // SAFETY: a current context with a framebuffer bound to `fb_target`; the view is live and
+    // its level 0 is the level being attached; `layer` was checked against the level.
+    unsafe {
+        match (target, layer) {
+            (glow::TEXTURE_2D | glow::TEXTURE_RECTANGLE | glow::TEXTURE_2D_MULTISAMPLE, _) => {
+                gl.framebuffer_texture_2d(fb_target, attachment, target, Some(view), 0)
+            }
+            (_, Some(l)) => {
+                gl.framebuffer_texture_layer(fb_target, attachment, Some(view), 0, l as i32)
+            }
+            (_, None) => gl.framebuffer_texture(fb_target, attachment, Some(view), 0),
+        }
+    }
+}
+
+/// A texture deleted on drop (temporary views).
+struct TempTex<'a> {
+    gl: &'a glow::Context,
+    tex: Option<(glow::Texture, u32)>,
+}
+
+impl Drop for TempTex<'_> {
+    fn drop(&mut self) {
+        if let Some((t, _)) = self.tex {
+            // SAFETY: the view was created by this blit and is referenced nowhere else.
+            unsafe { self.gl.delete_texture(t) };
+        }
+    }
+}
+
 /// Binds the sub-context's framebuffer with its current attachments.
 pub(crate) fn bind_framebuffer(
     host: &HostGl,
@@ -563,6 +667,31 @@ pub(crate) fn blit(
         }
     }
     set_srgb(host, is_srgb(info.dst.format));
+    // A colour side whose format differs from its resource's reads or writes "as" that
+    // format through a texture view (e.g. mipmap generation of an SNORM view of UNORM data).
+    let side_view = |res: &GlResource, side: &BlitSide, f: &HostFormat| -> VrendResult<_> {
+        let differs = res
+            .format
+            .is_some_and(|rf| rf.entry.internal != f.entry.internal);
+        if mask != glow::COLOR_BUFFER_BIT || !differs {
+            return Ok(None);
+        }
+        let (_, _, n) = res.level_size(side.level);
+        let n = if res.args.target == crate::resource::pipe_target::TEXTURE_3D {
+            1
+        } else {
+            n
+        };
+        format_view(host, res, side.format, side.level, 0, n - 1)
+    };
+    let src_view = TempTex {
+        gl,
+        tex: side_view(src, &info.src, &sf)?,
+    };
+    let dst_view = TempTex {
+        gl,
+        tex: side_view(dst, &info.dst, &df)?,
+    };
     for i in 0..layers {
         let dz = info.dst.z as u32 + i;
         let sz = info.src.z as u32 + if src_n == layers { i } else { 0 };
@@ -577,22 +706,40 @@ pub(crate) fn blit(
             gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, Some(draw.fbo));
         }
         if mask & glow::COLOR_BUFFER_BIT != 0 {
-            attach(
-                gl,
-                glow::READ_FRAMEBUFFER,
-                glow::COLOR_ATTACHMENT0,
-                src,
-                info.src.level,
-                single(src, sz),
-            )?;
-            attach(
-                gl,
-                glow::DRAW_FRAMEBUFFER,
-                glow::COLOR_ATTACHMENT0,
-                dst,
-                info.dst.level,
-                single(dst, dz),
-            )?;
+            match src_view.tex {
+                Some(v) => attach_view(
+                    gl,
+                    glow::READ_FRAMEBUFFER,
+                    glow::COLOR_ATTACHMENT0,
+                    v,
+                    single(src, sz),
+                ),
+                None => attach(
+                    gl,
+                    glow::READ_FRAMEBUFFER,
+                    glow::COLOR_ATTACHMENT0,
+                    src,
+                    info.src.level,
+                    single(src, sz),
+                )?,
+            }
+            match dst_view.tex {
+                Some(v) => attach_view(
+                    gl,
+                    glow::DRAW_FRAMEBUFFER,
+                    glow::COLOR_ATTACHMENT0,
+                    v,
+                    single(dst, dz),
+                ),
+                None => attach(
+                    gl,
+                    glow::DRAW_FRAMEBUFFER,
+                    glow::COLOR_ATTACHMENT0,
+                    dst,
+                    info.dst.level,
+                    single(dst, dz),
+                )?,
+            }
         } else {
             attach(
                 gl,
@@ -631,7 +778,7 @@ pub(crate) fn blit(
         gl.bind_framebuffer(glow::READ_FRAMEBUFFER, None);
         gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, None);
     }
-    drop((read, draw));
+    drop((read, draw, src_view, dst_view));
     host.check("blit")
 }
 

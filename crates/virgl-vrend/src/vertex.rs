@@ -28,8 +28,6 @@ pub(crate) enum AttribKind {
     /// Pure signed integer (`glVertexAttribIFormat`).
     SignedInt,
     UnsignedInt,
-    /// 64-bit float (`glVertexAttribLFormat`).
-    Double,
 }
 
 fn invalid(msg: impl Into<String>) -> VrendError {
@@ -112,7 +110,8 @@ pub(crate) fn attrib_format(format: u32) -> VrendResult<AttribFormat> {
     let kind = match first.ty {
         ChannelType::Uint => AttribKind::UnsignedInt,
         ChannelType::Sint => AttribKind::SignedInt,
-        ChannelType::Float if first.bits == 64 => AttribKind::Double,
+        // 64-bit floats are converted to float like every other non-integer format: Gallium's
+        // R64* vertex formats feed float inputs (Mesa splits dvec inputs into 32-bit pairs).
         _ => AttribKind::Float,
     };
     if bgra && kind != AttribKind::Float {
@@ -181,7 +180,6 @@ impl VertexElementsObj {
                     AttribKind::SignedInt | AttribKind::UnsignedInt => {
                         gl.vertex_attrib_format_i32(i, f.size, f.ty, 0)
                     }
-                    AttribKind::Double => gl.vertex_attrib_format_f64(i, f.size, f.ty, 0),
                 }
                 gl.vertex_attrib_binding(i, i);
                 gl.vertex_binding_divisor(i, e.instance_divisor);
@@ -224,7 +222,7 @@ mod tests {
             (glow::SHORT, false, AttribKind::Float)
         );
         let f = attrib_format(fmt("R64G64_FLOAT")).unwrap();
-        assert_eq!(f.kind, AttribKind::Double);
+        assert_eq!((f.ty, f.kind), (glow::DOUBLE, AttribKind::Float));
         assert!(attrib_format(fmt("DXT1_RGB")).is_err());
         assert!(attrib_format(fmt("Z24_UNORM_S8_UINT")).is_err());
         assert!(attrib_format(100_000).is_err());
