@@ -91,6 +91,8 @@ pub struct State {
     device_physical: HashMap<u64, vk::PhysicalDevice>,
     /// Devices created with VK_KHR_external_memory_fd (their memory can become blobs).
     memory_fd_devices: HashSet<u64>,
+    /// Devices created with VK_EXT_external_memory_host (memory can be our memfds).
+    host_memory_devices: HashSet<u64>,
     /// Queues by guest id: (host queue, owning device id).
     queues: HashMap<u64, (vk::Queue, u64)>,
     /// Per physical device: the extensions we expose.
@@ -156,6 +158,7 @@ impl State {
             entry_points: HashMap::new(),
             device_physical: HashMap::new(),
             memory_fd_devices: HashSet::new(),
+            host_memory_devices: HashSet::new(),
             queues: HashMap::new(),
             device_extensions: HashMap::new(),
             in_execute_streams: false,
@@ -177,6 +180,7 @@ impl State {
         self.entry_points.retain(|&(dev, _), _| dev != id);
         self.device_physical.remove(&id);
         self.memory_fd_devices.remove(&id);
+        self.host_memory_devices.remove(&id);
         if let Some(device) = self.devices.remove(&id) {
             // SAFETY: the device is ours; waiting first so no queue work is in flight, and no
             // child objects are created by this backend besides queues (owned by the device).
@@ -937,7 +941,8 @@ impl State {
         let Some(host) = self.objects.remove(id) else {
             return;
         };
-        self.memories.remove(&id);
+        // Our memfd (if any) goes only after vkFreeMemory below.
+        let _memory = self.memories.remove(&id);
         let Some(dev) = self.devices.get(&child.device) else {
             return;
         };
@@ -1053,22 +1058,26 @@ impl State {
         if id == 0 || self.devices.contains_key(&id) {
             return Err(VenusError::InvalidObjectId(id));
         }
-        // Device memory reaches the guest as an exported fd (a blob), so the host device needs
-        // VK_KHR_external_memory_fd even when the guest did not ask for it (upstream does the
-        // same).
+        // Device memory reaches the guest as a blob fd, so the host device needs
+        // VK_EXT_external_memory_host (memory in our memfds) or VK_KHR_external_memory_fd
+        // (exported memory) even when the guest did not ask for them (upstream likewise adds
+        // what its memory export needs).
         const MEMORY_FD: &std::ffi::CStr = c"VK_KHR_external_memory_fd";
-        let host_has_fd = self
-            .device_extensions(pd)?
-            .iter()
-            .any(|e| e.extension_name_as_c_str() == Ok(MEMORY_FD));
+        const MEMORY_HOST: &std::ffi::CStr = c"VK_EXT_external_memory_host";
         let mut ext_names: Vec<*const std::ffi::c_char> = names.to_vec();
-        // SAFETY: NUL-terminated arena strings (checked above).
-        let asked = names
-            .iter()
-            .any(|&n| unsafe { std::ffi::CStr::from_ptr(n) } == MEMORY_FD);
-        if host_has_fd && !asked {
-            ext_names.push(MEMORY_FD.as_ptr());
+        let mut enabled = [false; 2];
+        for (i, ext) in [MEMORY_FD, MEMORY_HOST].into_iter().enumerate() {
+            let host_has = self.host_device_has(pd, ext)?;
+            // SAFETY: NUL-terminated arena strings (checked above).
+            let asked = names
+                .iter()
+                .any(|&n| unsafe { std::ffi::CStr::from_ptr(n) } == ext);
+            if host_has && !asked {
+                ext_names.push(ext.as_ptr());
+            }
+            enabled[i] = host_has || asked;
         }
+        let [host_has_fd, host_has_host_memory] = enabled;
         let mut host_info = *info;
         host_info.enabledExtensionCount = ext_names.len() as u32;
         host_info.ppEnabledExtensionNames = ext_names.as_ptr();
@@ -1096,7 +1105,23 @@ impl State {
         if host_has_fd {
             self.memory_fd_devices.insert(id);
         }
+        if host_has_host_memory {
+            self.host_memory_devices.insert(id);
+        }
         Ok(vk::Result::SUCCESS.as_raw())
+    }
+
+    /// Whether the host driver has a device extension (whether or not the protocol serves it).
+    fn host_device_has(
+        &self,
+        pd: vk::PhysicalDevice,
+        name: &std::ffi::CStr,
+    ) -> Result<bool, VenusError> {
+        let i = &self.instance()?.instance;
+        // SAFETY: valid physical device.
+        let all = unsafe { i.enumerate_device_extension_properties(pd) }
+            .map_err(|e| VenusError::Host(format!("vkEnumerateDeviceExtensionProperties: {e}")))?;
+        Ok(all.iter().any(|e| e.extension_name_as_c_str() == Ok(name)))
     }
 
     fn device_extensions(

@@ -9,8 +9,15 @@
 //! their pool for command buffers and descriptor sets); `vkDestroy*` / `vkFree*` forget them;
 //! destroying or resetting a pool forgets what was allocated from it.
 //!
-//! Device memory needs more than a call (host-side export so the guest can map it as a blob):
-//! see [`State::allocate_memory`] and [`State::export_memory`].
+//! Device memory needs more than a call: the guest maps host-visible memory through a blob
+//! (RESOURCE_CREATE_BLOB with the memory's id), so the host must be able to hand out an fd
+//! whose bytes *are* the memory from offset 0. Where the driver has
+//! VK_EXT_external_memory_host we allocate a memfd ourselves and import it as host memory
+//! (works with lavapipe, whose own OPAQUE_FD export puts a private header before the data);
+//! otherwise the allocation is made exportable as an opaque fd / dma-buf and that is exported.
+//! See [`State::allocate_memory`] and [`State::export_memory`].
+
+use std::sync::Arc;
 
 use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -21,6 +28,7 @@ use crate::generated::commands::{self as c, cmd};
 use crate::objects::object_type as ot;
 use crate::wire::{Arena, Cx, Reader, Writer};
 use crate::VenusError;
+use virgl_resource::SharedMemory;
 
 /// `VkStructureType` values this module looks for in chains.
 mod stype {
@@ -30,13 +38,16 @@ mod stype {
 }
 
 /// A device memory allocation (for blob export).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub(crate) struct Memory {
     pub device: u64,
     pub host: vk::DeviceMemory,
     pub size: u64,
     /// Handle types the allocation was made exportable with (empty: not exportable).
     pub export: vk::ExternalMemoryHandleTypeFlags,
+    /// Our memfd imported as host memory: it must outlive the VkDeviceMemory (dropped only
+    /// after vkFreeMemory).
+    pub shm: Option<Arc<SharedMemory>>,
 }
 
 /// A device child: its device, object type, pool (command buffers, descriptor sets) and
@@ -107,6 +118,9 @@ impl State {
         // decoded with their handles translated through `self.objects`.
         unsafe { command.invoke(pfn, &self.objects)? };
         let result = command.result().unwrap_or(0);
+        if result < 0 {
+            tracing::debug!(ty, name = ?command.name(), result, "host command failed");
+        }
         if let Some((t, ids)) = new_ids {
             let Some((_, slots)) = command.created() else {
                 return Err(VenusError::Invalid("created handles vanished".into()));
@@ -298,6 +312,12 @@ impl State {
         }
         let dev_id = a.device;
         let (host_visible, can_export) = self.memory_type_info(dev_id, info.memoryTypeIndex)?;
+        if host_visible && self.host_memory_devices.contains(&dev_id) {
+            if let Some(result) = self.allocate_host_memory(dev_id, id, &info)? {
+                a.ret = result.as_raw();
+                return Ok(());
+            }
+        }
         let mut export = vk::ExportMemoryAllocateInfo::default()
             .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
         let mut host_info = info;
@@ -347,10 +367,128 @@ impl State {
                     host,
                     size: info.allocationSize,
                     export: export_types,
+                    shm: None,
                 },
             );
         }
         Ok(())
+    }
+
+    /// Host-visible memory backed by a memfd of ours, imported with
+    /// VK_EXT_external_memory_host. `Ok(None)` when the driver cannot import it for this memory
+    /// type (the caller then allocates normally). Export requests in the guest's chain are
+    /// dropped: the blob is the only way the memory leaves the host, and it uses our memfd.
+    fn allocate_host_memory(
+        &mut self,
+        dev_id: u64,
+        id: u64,
+        info: &crate::generated::types::VkMemoryAllocateInfo,
+    ) -> Result<Option<vk::Result>, VenusError> {
+        let align = self.host_pointer_alignment(dev_id)?.max(4096);
+        let size = info
+            .allocationSize
+            .checked_add(align - 1)
+            .ok_or(VenusError::TooLarge("allocationSize"))?
+            / align
+            * align;
+        let shm = match SharedMemory::new("venus-device-memory", size) {
+            Ok(m) => Arc::new(m),
+            Err(e) => {
+                tracing::debug!(error = %e, size, "cannot allocate device memory as a memfd");
+                return Ok(Some(vk::Result::ERROR_OUT_OF_HOST_MEMORY));
+            }
+        };
+        let ptr = shm.mapping().as_ptr().cast::<std::ffi::c_void>();
+        let inst = &self.instance()?.instance;
+        let dev = self.device(dev_id)?;
+        let host_fns = ash::ext::external_memory_host::Device::new(inst, dev);
+        let mut props = vk::MemoryHostPointerPropertiesEXT::default();
+        // SAFETY: valid device; `ptr` is our page-aligned mapping of `size` bytes.
+        let r = unsafe {
+            (host_fns.fp().get_memory_host_pointer_properties_ext)(
+                dev.handle(),
+                vk::ExternalMemoryHandleTypeFlags::HOST_ALLOCATION_EXT,
+                ptr,
+                &mut props,
+            )
+        };
+        if r != vk::Result::SUCCESS
+            || props.memory_type_bits & (1 << info.memoryTypeIndex.min(31)) == 0
+        {
+            return Ok(None);
+        }
+        let mut import = vk::ImportMemoryHostPointerInfoEXT::default()
+            .handle_type(vk::ExternalMemoryHandleTypeFlags::HOST_ALLOCATION_EXT)
+            .host_pointer(ptr);
+        // Keep the guest's chain (dedicated allocation, flags, priority...) minus any export or
+        // import requests, which cannot be combined with a host pointer import.
+        let mut kept: Vec<*mut vk::BaseOutStructure> = Vec::new();
+        let mut p = info.pNext.cast::<vk::BaseOutStructure>();
+        while !p.is_null() && kept.len() < 64 {
+            // SAFETY: a link of the decoded chain (arena memory, ours to relink).
+            let base = unsafe { &mut *p };
+            let st = base.s_type.as_raw();
+            if st != stype::EXPORT_MEMORY_ALLOCATE_INFO {
+                kept.push(p);
+            }
+            p = base.p_next;
+        }
+        let mut next: *mut vk::BaseOutStructure = std::ptr::null_mut();
+        for &link in kept.iter().rev() {
+            // SAFETY: as above.
+            unsafe { (*link).p_next = next };
+            next = link;
+        }
+        import.p_next = next.cast_const().cast();
+        let host_info = vk::MemoryAllocateInfo {
+            p_next: std::ptr::from_ref(&import).cast(),
+            allocation_size: size,
+            memory_type_index: info.memoryTypeIndex,
+            ..Default::default()
+        };
+        let mut host = vk::DeviceMemory::null();
+        // SAFETY: valid device; the import points at our mapping, kept alive in `memories`
+        // until after vkFreeMemory; the rest of the chain was decoded into the arena.
+        let result = unsafe {
+            (dev.fp_v1_0().allocate_memory)(dev.handle(), &host_info, std::ptr::null(), &mut host)
+        };
+        if result == vk::Result::SUCCESS {
+            self.add_child_in(
+                dev_id,
+                id,
+                vk::ObjectType::DEVICE_MEMORY.as_raw(),
+                host.as_raw(),
+                None,
+            )?;
+            self.memories.insert(
+                id,
+                Memory {
+                    device: dev_id,
+                    host,
+                    size,
+                    export: vk::ExternalMemoryHandleTypeFlags::empty(),
+                    shm: Some(shm),
+                },
+            );
+        }
+        Ok(Some(result))
+    }
+
+    /// `minImportedHostPointerAlignment` of a device's physical device.
+    fn host_pointer_alignment(&self, device: u64) -> Result<u64, VenusError> {
+        let pd = *self
+            .device_physical
+            .get(&device)
+            .ok_or(VenusError::UnknownObject {
+                object_type: ot::DEVICE,
+                id: device,
+            })?;
+        let inst = &self.instance()?.instance;
+        let mut host_props = vk::PhysicalDeviceExternalMemoryHostPropertiesEXT::default();
+        let mut props = vk::PhysicalDeviceProperties2::default().push_next(&mut host_props);
+        // SAFETY: valid physical device; the chain is ours.
+        unsafe { inst.get_physical_device_properties2(pd, &mut props) };
+        Ok(host_props.min_imported_host_pointer_alignment)
     }
 
     /// Whether memory type `index` of a device is host-visible, and whether the device can
@@ -378,7 +516,7 @@ impl State {
 
     /// Exports device memory `id` for a blob of `size` bytes.
     pub(crate) fn export_memory(&self, id: u64, size: u64) -> Result<OwnedFd, VenusError> {
-        let mem = *self.memories.get(&id).ok_or(VenusError::UnknownObject {
+        let mem = self.memories.get(&id).ok_or(VenusError::UnknownObject {
             object_type: vk::ObjectType::DEVICE_MEMORY.as_raw(),
             id,
         })?;
@@ -387,6 +525,11 @@ impl State {
                 "blob of {size} bytes for {} bytes of memory",
                 mem.size
             )));
+        }
+        if let Some(shm) = &mem.shm {
+            return shm
+                .try_clone_fd()
+                .map_err(|e| VenusError::Host(format!("dup of a device memory memfd: {e}")));
         }
         let handle_type = if mem
             .export
@@ -412,6 +555,7 @@ impl State {
         // SAFETY: valid device and memory, allocated exportable with this handle type.
         let fd = unsafe { fns.get_memory_fd(&info) }
             .map_err(|e| VenusError::Host(format!("vkGetMemoryFdKHR: {e}")))?;
+        tracing::debug!(id, size, ?handle_type, "device memory exported for a blob");
         // SAFETY: vkGetMemoryFdKHR hands us a new fd we own.
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
