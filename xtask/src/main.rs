@@ -4,6 +4,7 @@
 //! which it installs, so that `cargo xtask demo` and `cargo xtask test` work on a fresh Debian 12.
 
 mod codegen;
+mod compare;
 mod demo;
 mod fuzz;
 mod install;
@@ -18,6 +19,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   qemu-e2e    boot a guest in Debian's QEMU (virtio-gpu-gl) on our libvirglrenderer.so.1
+  compare     [--reference 'CMD'] [--rounds N] ...: real clients against virgl-vtest and a reference server
   demo        start virgl-vtest and render with a real Mesa client (prints a summary, saves a PNG)
   test        everything CI runs: packages, fmt, clippy, unit/integration tests, bench smoke, qemu-e2e
   fuzz        [--seconds N] [target...]: long libFuzzer runs (nightly, cargo-fuzz)
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     let rest = &args[1..];
     let result = match task.as_str() {
         "demo" => demo::demo(rest),
+        "compare" => compare::compare(rest),
         "qemu-e2e" => qemu_e2e::qemu_e2e(rest),
         "test" => tasks::test(rest),
         "install" => install::install(rest),

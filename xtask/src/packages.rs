@@ -52,6 +52,10 @@ pub const ALL: &[Package] = &[
     main("pkg-config"),
 ];
 
+/// What `cargo xtask compare` adds: Debian's upstream vtest server (virglrenderer 0.10.4) as the
+/// default reference, and perf for profiling a server under load.
+pub const COMPARE: &[Package] = &[main("virgl-server"), main("linux-perf")];
+
 /// What `cargo xtask qemu-e2e` adds: Debian's QEMU 10 with its OpenGL and SDL modules (the
 /// virtio-gpu-gl device), and the tools that build the guest. The guest kernel is downloaded with
 /// `apt-get download`, never installed on the host.
