@@ -1,0 +1,182 @@
+//! Venus frame tests: each `vk-scenes` scene (tools/vk-scenes: triangle with a vertex buffer,
+//! compute into a storage buffer, textured quad with staging upload and sampler, depth test
+//! with a vkCreateRenderPass2 render pass, push constants) runs once directly on lavapipe and
+//! once through Mesa's venus driver against `virgl-vtest --venus` (whose Venus backend runs on
+//! lavapipe); the read-back bytes must be identical. Each scene also checks a few values it
+//! can predict, so a run that draws nothing fails on its own.
+//!
+//! Needs Mesa >= 25 with the venus ICD (`virtio_icd.json`) and lavapipe (`lvp_icd.json`); CI
+//! installs them (`cargo xtask packages`). Without them the test prints why and passes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const VENUS_ICD: &str = "/usr/share/vulkan/icd.d/virtio_icd.json";
+const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
+const SCENES: &[&str] = &["triangle", "compute", "textured", "depth", "push-constants"];
+
+struct Server {
+    child: Child,
+    dir: PathBuf,
+    socket: PathBuf,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("virgl-venus-frames-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let socket = dir.join("vtest.sock");
+        let log = dir.join("server.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_virgl-vtest"))
+            .arg("--venus")
+            .arg(format!("--socket-path={}", socket.display()))
+            .env("VK_DRIVER_FILES", LVP_ICD)
+            .env("RUST_LOG", "virgl_venus=info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start virgl-vtest");
+        let start = Instant::now();
+        while !socket.exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "server did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            child,
+            dir,
+            socket,
+            log,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `target/<profile>`: the test binary lives in its `deps/`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// The vk-scenes binary of this workspace, built with the same cargo and target directory
+/// when `cargo test` did not already build it (it does with `--workspace`).
+fn vk_scenes() -> PathBuf {
+    let profile = profile_dir();
+    let bin = profile.join("vk-scenes");
+    if !bin.is_file() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .args(["build", "-p", "vk-scenes"])
+            .env("CARGO_TARGET_DIR", profile.parent().unwrap())
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if profile.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo build -p vk-scenes");
+        assert!(status.success(), "building vk-scenes failed");
+    }
+    bin
+}
+
+/// Runs one scene; returns the read-back bytes or the program's output on failure.
+fn run_scene(bin: &Path, scene: &str, via: Option<&Server>, out: &Path) -> Result<Vec<u8>, String> {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("120")
+        .arg(bin)
+        .args(["--scene", scene, "--out"])
+        .arg(out)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
+    match via {
+        Some(server) => {
+            cmd.env("VK_DRIVER_FILES", VENUS_ICD)
+                .env("VN_DEBUG", "vtest")
+                .env("VTEST_SOCKET_NAME", &server.socket)
+                .env("XDG_RUNTIME_DIR", &server.dir);
+        }
+        None => {
+            cmd.env("VK_DRIVER_FILES", LVP_ICD);
+        }
+    }
+    let output = cmd.output().map_err(|e| format!("run vk-scenes: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!("exit {:?}:\n{text}", output.status.code()));
+    }
+    std::fs::read(out).map_err(|e| format!("{}: {e}\n{text}", out.display()))
+}
+
+fn first_difference(a: &[u8], b: &[u8]) -> String {
+    if a.len() != b.len() {
+        return format!("{} bytes vs {} bytes", a.len(), b.len());
+    }
+    let i = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(0);
+    let differing = a.iter().zip(b).filter(|(x, y)| x != y).count();
+    format!(
+        "{differing} bytes differ; first at byte {i} (pixel {} if RGBA 64 wide: x {}, y {}): {:#04x} vs {:#04x}",
+        i / 4,
+        (i / 4) % 64,
+        (i / 4) / 64,
+        a[i],
+        b[i]
+    )
+}
+
+#[test]
+fn venus_frames_match_lavapipe() {
+    for f in [VENUS_ICD, LVP_ICD] {
+        if !Path::new(f).exists() {
+            eprintln!("SKIP venus_frames: {f} is not installed (install mesa-vulkan-drivers >= 25)");
+            return;
+        }
+    }
+    let bin = vk_scenes();
+    let server = Server::start();
+    let log = || std::fs::read_to_string(&server.log).unwrap_or_default();
+    let mut failures = Vec::new();
+    for scene in SCENES {
+        let direct = run_scene(&bin, scene, None, &server.dir.join(format!("{scene}.lvp")));
+        let direct = match direct {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                failures.push(format!("{scene} on lavapipe: {e}"));
+                continue;
+            }
+        };
+        let venus = run_scene(
+            &bin,
+            scene,
+            Some(&server),
+            &server.dir.join(format!("{scene}.venus")),
+        );
+        match venus {
+            Ok(bytes) if bytes == direct => {
+                eprintln!("{scene}: {} bytes identical through venus", bytes.len());
+            }
+            Ok(bytes) => failures.push(format!(
+                "{scene}: venus read-back differs from lavapipe: {}",
+                first_difference(&bytes, &direct)
+            )),
+            Err(e) => failures.push(format!("{scene} through venus: {e}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\nserver log:\n{}",
+        failures.join("\n"),
+        log()
+    );
+}
