@@ -27,6 +27,8 @@ pub(crate) struct Shared {
     pub host: HostGl,
     pub resources: RefCell<HashMap<u32, GlResource>>,
     pub caps: CapsV2,
+    /// Memory imported from other contexts (`import.rs`).
+    pub imports: crate::import::ImportState,
 }
 
 impl Shared {
@@ -40,6 +42,8 @@ impl Shared {
 impl Drop for Shared {
     fn drop(&mut self) {
         if self.host.make_root_current().is_ok() {
+            self.imports
+                .collect(&self.host, &mut self.resources.borrow_mut());
             for (_, res) in self.resources.borrow_mut().drain() {
                 res.destroy(&self.host);
             }
@@ -94,6 +98,7 @@ impl VrendBackend {
                 host,
                 resources: RefCell::new(HashMap::new()),
                 caps,
+                imports: Default::default(),
             }),
             signalled_ctx0_fences: Vec::new(),
         })
@@ -264,9 +269,11 @@ impl Backend for VrendBackend {
 
     fn destroy_resource(&mut self, res_id: u32) {
         let Ok(host) = self.shared.root() else { return };
-        if let Some(res) = self.shared.resources.borrow_mut().remove(&res_id) {
+        let mut resources = self.shared.resources.borrow_mut();
+        if let Some(res) = resources.remove(&res_id) {
             res.destroy(host);
         }
+        self.shared.imports.collect(host, &mut resources);
     }
 
     fn transfer(

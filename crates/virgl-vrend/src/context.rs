@@ -151,6 +151,12 @@ fn tex_box(b: &Box3) -> TexBox {
 pub trait BackingLookup {
     /// The guest backing of `res_id`, if it has one.
     fn backing(&mut self, res_id: u32) -> Option<&mut dyn GuestMemory>;
+
+    /// The renderer's resource table, where there is one (PIPE_RESOURCE_SET_TYPE imports
+    /// other contexts' memory through it).
+    fn table(&mut self) -> Option<&mut ResourceTable> {
+        None
+    }
 }
 
 /// Backings of virgl-resource's table (made CPU-accessible on demand).
@@ -158,6 +164,10 @@ impl BackingLookup for ResourceTable {
     fn backing(&mut self, res_id: u32) -> Option<&mut dyn GuestMemory> {
         let backing = self.get_mut(res_id)?.backing_for_cpu().ok()?;
         Some(backing)
+    }
+
+    fn table(&mut self) -> Option<&mut ResourceTable> {
+        Some(self)
     }
 }
 
@@ -647,11 +657,18 @@ impl VrendContext {
             Command::EndQuery { handle } => Ok(self.with_query(handle, |host, q| q.end(host))?),
             Command::GetQueryResult { handle, .. } => self.get_query_result(handle, backings),
             Command::GetQueryResultQbo(q) => Ok(self.get_query_result_qbo(&q)?),
-            Command::PipeResourceCreate(_)
-            | Command::PipeResourceSetType(_)
-            | Command::GetPipeResourceLayout(_) => Err(ContextError::Unsupported(
-                "PIPE_RESOURCE_CREATE/SET_TYPE/GET_LAYOUT (blob resources, not implemented)",
-            )),
+            Command::PipeResourceSetType(st) => crate::import::set_type(
+                &self.shared,
+                self.ctx_id,
+                &self.attached,
+                &st,
+                backings.table(),
+            ),
+            Command::PipeResourceCreate(_) | Command::GetPipeResourceLayout(_) => {
+                Err(ContextError::Unsupported(
+                    "PIPE_RESOURCE_CREATE/GET_LAYOUT (blob resources, not implemented)",
+                ))
+            }
             Command::CreateVideoCodec(_)
             | Command::DestroyVideoCodec { .. }
             | Command::CreateVideoBuffer(_)

@@ -425,6 +425,15 @@ impl HostGl {
         v
     }
 
+    /// The address of a GL entry point (null if the provider has none), for loaders of entry
+    /// points outside [`ExtraGl`] (the memory-object import in `import.rs`).
+    pub(crate) fn proc_address(&self, name: &str) -> *const c_void {
+        match CString::new(name) {
+            Ok(name) => self.provider.get_proc_address(&name),
+            Err(_) => std::ptr::null(),
+        }
+    }
+
     /// Makes the renderer-wide context current.
     pub fn make_root_current(&self) -> VrendResult<()> {
         self.provider.make_current(Some(self.root))

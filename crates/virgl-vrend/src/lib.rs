@@ -25,6 +25,7 @@ mod features;
 pub mod formats;
 mod glenum;
 mod host;
+mod import;
 mod objects;
 mod ops;
 mod program;
@@ -43,6 +44,7 @@ pub use egl::{
 pub use error::{VrendError, VrendResult};
 pub use features::{Feature, Features};
 pub use host::{HostGl, Limits};
+pub use import::GlImport;
 pub use objects::{ObjectType, Surface};
 pub use resource::{
     gl_target, pipe_target, virgl_bind, GlResource, GuestLayout, GuestMemory, Storage, TexBox,

@@ -104,6 +104,9 @@ pub struct GlResource {
     pub storage: Storage,
     /// The host format (textures only; buffers carry none).
     pub format: Option<HostFormat>,
+    /// The texture is another context's memory imported by `import.rs`: the import owns the
+    /// GL names (not [`Self::destroy`]), and BGRA formats sit in it with red and blue swapped.
+    pub imported: bool,
 }
 
 /// The GL target for a pipe target and sample count; `None` if invalid.
@@ -279,6 +282,7 @@ impl GlResource {
                     args: *args,
                     storage: Storage::GuestOnly,
                     format: None,
+                    imported: false,
                 });
             }
             // SAFETY: current context; the buffer is bound to COPY_WRITE_BUFFER only for the
@@ -303,6 +307,7 @@ impl GlResource {
                 args: *args,
                 storage: Storage::Buffer(buf),
                 format: None,
+                imported: false,
             });
         }
         let format = *host
@@ -351,11 +356,15 @@ impl GlResource {
             args: *args,
             storage: Storage::Texture { tex, target },
             format: Some(format),
+            imported: false,
         })
     }
 
     /// Deletes the GL objects (on whatever context sharing them is current).
     pub fn destroy(&self, host: &HostGl) {
+        if self.imported {
+            return;
+        }
         // SAFETY: the objects belong to this resource, which is being dropped.
         unsafe {
             match self.storage {
@@ -636,7 +645,7 @@ impl GlResource {
                 px.copy_from_slice(&v.to_ne_bytes());
             }
         }
-        if host.is_gles() && is_bgra8(virgl) {
+        if host.is_gles() && is_bgra8(virgl) && !self.imported {
             swap_red_blue(data);
         }
         if self.y_0_top() {
@@ -653,7 +662,7 @@ impl GlResource {
                 px.copy_from_slice(&v.to_ne_bytes());
             }
         }
-        if host.is_gles() && is_bgra8(virgl) {
+        if host.is_gles() && is_bgra8(virgl) && !self.imported {
             swap_red_blue(data);
         }
         if self.y_0_top() {

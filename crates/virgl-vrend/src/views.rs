@@ -80,7 +80,17 @@ impl SamplerViewObj {
         let view_info = virgl_protocol::VirglFormat::from_raw(v.format).map(|f| f.info());
         let view_zs = view_info.is_some_and(|i| i.is_depth() || i.has_stencil());
         let stencil = view_info.is_some_and(|i| i.has_stencil() && !i.is_depth());
+        // Imported BGRA memory (Venus window images) sits in an RGBA texture: views swap red and
+        // blue and sample it without sRGB decoding, as upstream's `is_imported` rule does.
+        let imported_bgra = res.imported && crate::import::is_bgra(res.args.format);
         let hf = match res.format {
+            Some(rf)
+                if imported_bgra
+                    && virgl_protocol::VirglFormat::from_raw(v.format)
+                        .is_some_and(|f| f.is_srgb()) =>
+            {
+                rf
+            }
             Some(rf) if view_zs && rf.entry.is_depth_stencil() => rf,
             _ => *host
                 .formats
@@ -169,7 +179,10 @@ impl SamplerViewObj {
                         "view layers {first_layer}..={last_layer} of {layers}"
                     )));
                 }
-                let swizzle = compose_swizzle(v.swizzle, hf.entry.swizzle);
+                let mut swizzle = compose_swizzle(v.swizzle, hf.entry.swizzle);
+                if imported_bgra {
+                    swizzle.swap(0, 2);
+                }
                 let mut obj = Self {
                     res_id: res.args.handle,
                     gl_target: view_target,

@@ -1,0 +1,492 @@
+//! The GL side of cross-context imports: another context's memory (a Venus image exported from
+//! `VkDeviceMemory`) shown by GL contexts (issue 9).
+//!
+//! A guest that wants GL to use such a blob attaches it to its GL context and types it with
+//! `VIRGL_CCMD_PIPE_RESOURCE_SET_TYPE` (format, size, plane layout). [`set_type`] records that
+//! [`ImageDesc`] on the resource and asks virgl-resource's wide lookup for a [`GlImport`]; the
+//! first lookup runs [`GlImporter`], which imports the fd through `GL_EXT_memory_object_fd`
+//! (a dedicated memory object, a linear-tiled `glTexStorageMem2DEXT` texture, one level), and
+//! the table caches the result per resource. The GL backend then gets a [`GlResource`] marked
+//! `imported` over that texture, so transfers, blits, views, `resource_info` and `get_rect`
+//! work on it like on any texture.
+//!
+//! Ownership: the [`GlImport`] in the table's import cache owns the memory object and texture.
+//! When the source resource leaves the table the import is dropped; GL names cannot be deleted
+//! from `Drop` (no context is guaranteed current, the table may sit on another thread), so they
+//! go to a queue that the backend drains on its thread ([`ImportState::collect`]), which also
+//! drops the [`GlResource`] that referred to them so that no stale name is ever used.
+//!
+//! BGRA: Venus window images are BGRA in memory while GL has no BGRA internal format; the
+//! texture is created with the RGBA counterpart, transfers move the bytes as they are, and
+//! sampler views swap red and blue (`views.rs`), as upstream does for `is_imported` resources.
+//!
+//! Not done here: dma-buf import (EGL images; only opaque fds and lavapipe's memfds go through
+//! `glImportMemoryFdEXT`), multi-planar images, row pitches GL cannot be told (the GL driver
+//! chooses the linear layout, we only check the size fits), and the render server's
+//! `GET_RESOURCE` (which would fill the resource's `image` before the lookup: the importer
+//! already takes an [`ImageDesc`], whichever source it came from).
+
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+use std::ffi::c_void;
+use std::num::NonZeroU32;
+use std::os::fd::{IntoRawFd, RawFd};
+use std::sync::{Arc, Mutex};
+
+use virgl_protocol::command::PipeResourceSetType;
+use virgl_resource::{
+    ContextError, FdType, ImageDesc, ImportRequest, Importer, ResourceCreateArgs, ResourceTable,
+};
+
+use crate::backend::Shared;
+use crate::formats::vf;
+use crate::host::HostGl;
+use crate::resource::{pipe_target, GlResource, Storage};
+
+const GL_TEXTURE_TILING_EXT: u32 = 0x9580;
+const GL_DEDICATED_MEMORY_OBJECT_EXT: u32 = 0x9581;
+const GL_LINEAR_TILING_EXT: u32 = 0x9585;
+const GL_HANDLE_TYPE_OPAQUE_FD_EXT: u32 = 0x9586;
+const GL_TEXTURE_2D: u32 = 0x0DE1;
+const GL_NO_ERROR: u32 = 0;
+
+type CreateMemoryObjectsFn = unsafe extern "system" fn(i32, *mut u32);
+type DeleteMemoryObjectsFn = unsafe extern "system" fn(i32, *const u32);
+type MemoryObjectParameterivFn = unsafe extern "system" fn(u32, u32, *const i32);
+type ImportMemoryFdFn = unsafe extern "system" fn(u32, u64, u32, i32);
+type TexStorageMem2dFn = unsafe extern "system" fn(u32, i32, u32, i32, i32, u32, u64);
+type GenTexturesFn = unsafe extern "system" fn(i32, *mut u32);
+type DeleteTexturesFn = unsafe extern "system" fn(i32, *const u32);
+type BindTextureFn = unsafe extern "system" fn(u32, u32);
+type TexParameteriFn = unsafe extern "system" fn(u32, u32, i32);
+type GetErrorFn = unsafe extern "system" fn() -> u32;
+
+/// The entry points an import needs, loaded by hand: glow wraps neither the memory-object
+/// extension nor anything usable away from the `glow::Context` (which the importer, owned by
+/// the resource table, cannot hold). Plain function pointers, so the importer is `Send`.
+#[derive(Clone, Copy)]
+struct MemObjFns {
+    create_memory_objects: CreateMemoryObjectsFn,
+    delete_memory_objects: DeleteMemoryObjectsFn,
+    memory_object_parameteriv: MemoryObjectParameterivFn,
+    import_memory_fd: ImportMemoryFdFn,
+    tex_storage_mem_2d: TexStorageMem2dFn,
+    gen_textures: GenTexturesFn,
+    delete_textures: DeleteTexturesFn,
+    bind_texture: BindTextureFn,
+    tex_parameteri: TexParameteriFn,
+    get_error: GetErrorFn,
+}
+
+impl MemObjFns {
+    /// Loads the entry points; `None` without GL_EXT_memory_object(_fd) or any entry point.
+    fn load(host: &HostGl) -> Option<Self> {
+        if !host.has_extension("GL_EXT_memory_object")
+            || !host.has_extension("GL_EXT_memory_object_fd")
+        {
+            return None;
+        }
+        fn load<T: Copy>(host: &HostGl, name: &str) -> Option<T> {
+            let ptr = host.proc_address(name);
+            if ptr.is_null() {
+                return None;
+            }
+            debug_assert_eq!(
+                std::mem::size_of::<T>(),
+                std::mem::size_of::<*const c_void>()
+            );
+            // SAFETY: every `T` used below is an `unsafe extern "system" fn` type (pointer
+            // sized) whose signature matches the GL entry point `name` in the Khronos registry;
+            // the provider returned a non-null address for it.
+            Some(unsafe { std::mem::transmute_copy::<*const c_void, T>(&ptr) })
+        }
+        Some(Self {
+            create_memory_objects: load(host, "glCreateMemoryObjectsEXT")?,
+            delete_memory_objects: load(host, "glDeleteMemoryObjectsEXT")?,
+            memory_object_parameteriv: load(host, "glMemoryObjectParameterivEXT")?,
+            import_memory_fd: load(host, "glImportMemoryFdEXT")?,
+            tex_storage_mem_2d: load(host, "glTexStorageMem2DEXT")?,
+            gen_textures: load(host, "glGenTextures")?,
+            delete_textures: load(host, "glDeleteTextures")?,
+            bind_texture: load(host, "glBindTexture")?,
+            tex_parameteri: load(host, "glTexParameteri")?,
+            get_error: load(host, "glGetError")?,
+        })
+    }
+
+    /// Drains GL errors (current context), returning the first.
+    fn take_error(&self) -> u32 {
+        let mut first = GL_NO_ERROR;
+        for _ in 0..16 {
+            // SAFETY: glGetError on the current context, no preconditions.
+            let e = unsafe { (self.get_error)() };
+            if e == GL_NO_ERROR {
+                break;
+            }
+            if first == GL_NO_ERROR {
+                first = e;
+            }
+        }
+        first
+    }
+
+    /// Deletes a texture and a memory object (current context of the share group; 0 = none).
+    fn delete(&self, texture: u32, memobj: u32) {
+        // SAFETY: the names were made by this importer and are referenced by nothing we still
+        // use (their GlResource is gone or being dropped); deleting 0 is skipped.
+        unsafe {
+            if texture != 0 {
+                (self.delete_textures)(1, &texture);
+            }
+            if memobj != 0 {
+                (self.delete_memory_objects)(1, &memobj);
+            }
+        }
+    }
+}
+
+/// GL names of a dropped import, waiting for the backend's thread.
+#[derive(Debug, Clone, Copy)]
+struct Released {
+    res_id: u32,
+    texture: u32,
+    memobj: u32,
+}
+
+type ReleaseQueue = Arc<Mutex<Vec<Released>>>;
+
+/// Import bookkeeping the backend shares with its contexts.
+#[derive(Default)]
+pub(crate) struct ImportState {
+    fns: OnceCell<Option<MemObjFns>>,
+    released: ReleaseQueue,
+}
+
+impl ImportState {
+    fn fns(&self, host: &HostGl) -> Option<MemObjFns> {
+        *self.fns.get_or_init(|| MemObjFns::load(host))
+    }
+
+    /// Deletes the GL names of imports dropped since the last call, and the [`GlResource`]s
+    /// that pointed at them. Needs a current context of the share group.
+    pub(crate) fn collect(&self, host: &HostGl, resources: &mut HashMap<u32, GlResource>) {
+        let released = match self.released.lock() {
+            Ok(mut queue) if !queue.is_empty() => std::mem::take(&mut *queue),
+            _ => return,
+        };
+        let Some(fns) = self.fns(host) else { return };
+        for r in released {
+            let stale = resources.get(&r.res_id).is_some_and(|res| {
+                res.imported && res.texture_name().map(NonZeroU32::get) == Some(r.texture)
+            });
+            if stale {
+                resources.remove(&r.res_id);
+            }
+            fns.delete(r.texture, r.memobj);
+        }
+    }
+}
+
+/// A GL texture over imported memory, as the resource table caches it (see the module docs
+/// for who owns what).
+#[derive(Debug)]
+pub struct GlImport {
+    res_id: u32,
+    texture: NonZeroU32,
+    memobj: u32,
+    /// The image as imported: width, height, format (the guest's `enum virgl_formats`).
+    pub desc: ImageDesc,
+    released: ReleaseQueue,
+}
+
+impl Drop for GlImport {
+    fn drop(&mut self) {
+        let released = Released {
+            res_id: self.res_id,
+            texture: self.texture.get(),
+            memobj: self.memobj,
+        };
+        // A poisoned queue only means another thread panicked mid-push; the names still go.
+        match self.released.lock() {
+            Ok(mut queue) => queue.push(released),
+            Err(poisoned) => poisoned.into_inner().push(released),
+        }
+    }
+}
+
+/// Imports fd memory as a GL texture; registered in the resource table for [`GlImport`].
+struct GlImporter {
+    fns: MemObjFns,
+    /// Internal format of every virgl format an import may use (the host's format table is
+    /// not `Send`; this snapshot is).
+    internal: HashMap<u32, u32>,
+    released: ReleaseQueue,
+}
+
+/// The RGBA format whose texture stores a BGRA image's bytes unchanged.
+fn storage_format(format: u32) -> u32 {
+    match format {
+        vf::B8G8R8A8_UNORM => vf::R8G8B8A8_UNORM,
+        vf::B8G8R8X8_UNORM => vf::R8G8B8X8_UNORM,
+        vf::B8G8R8A8_SRGB => vf::R8G8B8A8_SRGB,
+        vf::B8G8R8X8_SRGB => vf::R8G8B8X8_SRGB,
+        other => other,
+    }
+}
+
+/// Whether `format` is one of the 8-bit BGRA formats imported images swap red and blue for.
+pub(crate) fn is_bgra(format: u32) -> bool {
+    storage_format(format) != format
+}
+
+impl Importer for GlImporter {
+    type Storage = GlImport;
+
+    fn import(&mut self, request: &ImportRequest<'_>) -> Result<GlImport, String> {
+        // lavapipe's opaque fds are memfds, which Venus hands over as shm so the guest can map
+        // them; the GL driver checks what it is given and fails the import otherwise.
+        if !matches!(request.fd_type, FdType::Opaque | FdType::Shm) {
+            return Err(format!(
+                "{:?} memory cannot be imported through GL_EXT_memory_object_fd \
+                 (dma-buf import is not implemented)",
+                request.fd_type
+            ));
+        }
+        let desc = request
+            .image
+            .ok_or_else(|| "no image description for the memory".to_string())?;
+        let internal = *self
+            .internal
+            .get(&storage_format(desc.format))
+            .ok_or_else(|| format!("format {} cannot be imported", desc.format))?;
+        let bytes = virgl_protocol::VirglFormat::from_raw(desc.format)
+            .filter(|f| !f.is_compressed() && !f.is_yuv())
+            .map(|f| u64::from(f.block_bytes()))
+            .ok_or_else(|| format!("format {} cannot be imported", desc.format))?;
+        let needed = u64::from(desc.width)
+            .checked_mul(u64::from(desc.height))
+            .and_then(|px| px.checked_mul(bytes))
+            .and_then(|b| b.checked_add(u64::from(desc.offset)));
+        if needed.is_none_or(|n| n > request.size) {
+            return Err(format!(
+                "{}x{} image at offset {} does not fit {} bytes of memory",
+                desc.width, desc.height, desc.offset, request.size
+            ));
+        }
+        let width = i32::try_from(desc.width).map_err(|_| "width too large".to_string())?;
+        let height = i32::try_from(desc.height).map_err(|_| "height too large".to_string())?;
+        let fd: RawFd = request
+            .fd
+            .try_clone_to_owned()
+            .map_err(|e| format!("dup of the memory fd: {e}"))?
+            .into_raw_fd();
+        let f = &self.fns;
+        f.take_error();
+        let mut memobj = 0u32;
+        // SAFETY: a context of the backend's share group is current (the caller's); `memobj`
+        // is a valid out pointer for one name.
+        unsafe {
+            (f.create_memory_objects)(1, &mut memobj);
+            let dedicated = 1i32;
+            (f.memory_object_parameteriv)(memobj, GL_DEDICATED_MEMORY_OBJECT_EXT, &dedicated);
+            (f.import_memory_fd)(memobj, request.size, GL_HANDLE_TYPE_OPAQUE_FD_EXT, fd);
+        }
+        if memobj == 0 || f.take_error() != GL_NO_ERROR {
+            // A failed import leaves the fd with us (the extension takes it only on success).
+            // SAFETY: `fd` is our own dup, not owned by GL after a failed import.
+            unsafe { libc::close(fd) };
+            f.delete(0, memobj);
+            return Err("glImportMemoryFdEXT refused the memory".into());
+        }
+        let mut texture = 0u32;
+        // SAFETY: as above; the texture is bound to TEXTURE_2D only while its storage is made
+        // and unbound again; sizes were checked to fit i32 and the memory.
+        let error = unsafe {
+            (f.gen_textures)(1, &mut texture);
+            (f.bind_texture)(GL_TEXTURE_2D, texture);
+            (f.tex_parameteri)(
+                GL_TEXTURE_2D,
+                GL_TEXTURE_TILING_EXT,
+                GL_LINEAR_TILING_EXT as i32,
+            );
+            (f.tex_storage_mem_2d)(
+                GL_TEXTURE_2D,
+                1,
+                internal,
+                width,
+                height,
+                memobj,
+                u64::from(desc.offset),
+            );
+            (f.bind_texture)(GL_TEXTURE_2D, 0);
+            f.take_error()
+        };
+        let Some(texture) = NonZeroU32::new(texture).filter(|_| error == GL_NO_ERROR) else {
+            f.delete(texture, memobj);
+            return Err(format!(
+                "glTexStorageMem2DEXT of {}x{} format {} failed (GL error {error:#x})",
+                desc.width, desc.height, desc.format
+            ));
+        };
+        tracing::debug!(
+            res_id = request.res_id,
+            texture = texture.get(),
+            memobj,
+            ?desc,
+            "imported memory as a GL texture"
+        );
+        Ok(GlImport {
+            res_id: request.res_id,
+            texture,
+            memobj,
+            desc,
+            released: self.released.clone(),
+        })
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> ContextError {
+    ContextError::InvalidCommand(msg.into())
+}
+
+/// `VIRGL_CCMD_PIPE_RESOURCE_SET_TYPE`: types an attached resource that has no GL storage yet by
+/// importing its memory (see the module docs). A resource that already has GL storage is left
+/// as it is, as upstream does. `table` is the renderer's resource table (`None` when the
+/// embedder runs the context without one: an explicit error).
+pub(crate) fn set_type(
+    shared: &Shared,
+    ctx_id: u32,
+    attached: &HashSet<u32>,
+    st: &PipeResourceSetType<'_>,
+    table: Option<&mut ResourceTable>,
+) -> Result<(), ContextError> {
+    let res_id = st.handle;
+    if !attached.contains(&res_id) {
+        return Err(invalid(format!(
+            "PIPE_RESOURCE_SET_TYPE of resource {res_id}, not attached to this context"
+        )));
+    }
+    let host = &shared.host;
+    shared
+        .imports
+        .collect(host, &mut shared.resources.borrow_mut());
+    if shared.resources.borrow().contains_key(&res_id) {
+        return Ok(());
+    }
+    let planes: Vec<_> = st.planes.iter().collect();
+    let [plane] = planes[..] else {
+        return Err(ContextError::Unsupported(
+            "PIPE_RESOURCE_SET_TYPE with several planes (multi-planar imports)",
+        ));
+    };
+    let (max_w, max_h) = (
+        host.limits.max_texture_2d_size,
+        host.limits.max_texture_2d_size,
+    );
+    if st.width == 0 || st.height == 0 || st.width > max_w || st.height > max_h {
+        return Err(invalid(format!(
+            "PIPE_RESOURCE_SET_TYPE size {}x{}",
+            st.width, st.height
+        )));
+    }
+    let storage_hf = *host
+        .formats
+        .get(storage_format(st.format))
+        .filter(|hf| !hf.entry.layout().compressed)
+        .ok_or_else(|| invalid(format!("PIPE_RESOURCE_SET_TYPE format {}", st.format)))?;
+    let fns = shared.imports.fns(host).ok_or(ContextError::Unsupported(
+        "importing memory into GL (the host lacks GL_EXT_memory_object_fd)",
+    ))?;
+    let table = table.ok_or(ContextError::Unsupported(
+        "PIPE_RESOURCE_SET_TYPE without the renderer's resource table",
+    ))?;
+    let desc = ImageDesc {
+        width: st.width,
+        height: st.height,
+        format: st.format,
+        stride: plane.stride,
+        offset: plane.offset,
+        modifier: st.modifier,
+    };
+    let resource = table.require_mut(res_id)?;
+    match resource.image {
+        // What the memory's creator said (a render server's GET_RESOURCE) wins over the guest;
+        // a guest describing another size is refused rather than reading beyond the image.
+        Some(known) if (known.width, known.height) != (desc.width, desc.height) => {
+            return Err(invalid(format!(
+                "PIPE_RESOURCE_SET_TYPE {}x{} of a {}x{} image",
+                desc.width, desc.height, known.width, known.height
+            )));
+        }
+        Some(_) => {}
+        None => resource.image = Some(desc),
+    }
+    if !table.has_import::<GlImport>(res_id) {
+        // The table belongs to the embedder; registering at the point of use means every
+        // embedder (the C API, vtest, tests) imports without a set-up step of its own.
+        let mut internal = HashMap::new();
+        for format in 0..vf::MAX {
+            if let Some(hf) = host.formats.get(format) {
+                internal.insert(format, hf.entry.internal);
+            }
+        }
+        table.register_importer(GlImporter {
+            fns,
+            internal,
+            released: shared.imports.released.clone(),
+        });
+    }
+    let wide = table.lookup_wide::<GlImport>(ctx_id, res_id)?;
+    let import = wide.storage;
+    if (import.desc.width, import.desc.height) != (desc.width, desc.height)
+        || storage_format(import.desc.format) != storage_format(desc.format)
+    {
+        return Err(invalid(format!(
+            "PIPE_RESOURCE_SET_TYPE {}x{} format {} of memory imported as {}x{} format {}",
+            desc.width,
+            desc.height,
+            desc.format,
+            import.desc.width,
+            import.desc.height,
+            import.desc.format
+        )));
+    }
+    let res = GlResource {
+        args: ResourceCreateArgs {
+            handle: res_id,
+            target: pipe_target::TEXTURE_2D,
+            format: desc.format,
+            bind: st.bind,
+            width: desc.width,
+            height: desc.height,
+            depth: 1,
+            array_size: 1,
+            last_level: 0,
+            nr_samples: 0,
+            flags: 0,
+        },
+        storage: Storage::Texture {
+            tex: glow::NativeTexture(import.texture),
+            target: GL_TEXTURE_2D,
+        },
+        // The bytes sit in the texture as they are in memory: transfers use the RGBA layout.
+        format: Some(storage_hf),
+        imported: true,
+    };
+    shared.resources.borrow_mut().insert(res_id, res);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bgra_formats_are_stored_as_their_rgba_counterparts() {
+        assert_eq!(storage_format(vf::B8G8R8A8_UNORM), vf::R8G8B8A8_UNORM);
+        assert_eq!(storage_format(vf::B8G8R8X8_SRGB), vf::R8G8B8X8_SRGB);
+        assert_eq!(storage_format(vf::R8G8B8A8_UNORM), vf::R8G8B8A8_UNORM);
+        assert!(is_bgra(vf::B8G8R8A8_UNORM));
+        assert!(!is_bgra(vf::R8G8B8A8_UNORM));
+    }
+}
