@@ -981,7 +981,8 @@ impl State {
             return;
         };
         // SAFETY: valid device, NUL-terminated name.
-        let f = unsafe { (inst.instance.fp_v1_0().get_device_proc_addr)(dev.handle(), name.as_ptr()) };
+        let f =
+            unsafe { (inst.instance.fp_v1_0().get_device_proc_addr)(dev.handle(), name.as_ptr()) };
         let Some(f) = f else {
             return;
         };

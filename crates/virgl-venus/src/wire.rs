@@ -279,7 +279,11 @@ pub trait Command {
     /// # Safety
     /// `pfn` must be the host driver's entry point for exactly this command, and the handles
     /// inside decoded structures must name live host objects (the decoder translated them).
-    unsafe fn invoke(&mut self, pfn: unsafe extern "system" fn(), h: &dyn Handles) -> WireResult<()>;
+    unsafe fn invoke(
+        &mut self,
+        pfn: unsafe extern "system" fn(),
+        h: &dyn Handles,
+    ) -> WireResult<()>;
     /// Encodes the reply.
     ///
     /// # Safety

@@ -139,7 +139,9 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
 fn venus_frames_match_lavapipe() {
     for f in [VENUS_ICD, LVP_ICD] {
         if !Path::new(f).exists() {
-            eprintln!("SKIP venus_frames: {f} is not installed (install mesa-vulkan-drivers >= 25)");
+            eprintln!(
+                "SKIP venus_frames: {f} is not installed (install mesa-vulkan-drivers >= 25)"
+            );
             return;
         }
     }

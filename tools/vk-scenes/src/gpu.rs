@@ -107,19 +107,27 @@ impl Gpu {
             .ok_or_else(|| format!("no memory type {want:?} in {bits:#x}"))
     }
 
-    fn allocate(&self, req: vk::MemoryRequirements, want: vk::MemoryPropertyFlags) -> Result<vk::DeviceMemory> {
+    fn allocate(
+        &self,
+        req: vk::MemoryRequirements,
+        want: vk::MemoryPropertyFlags,
+    ) -> Result<vk::DeviceMemory> {
         let info = vk::MemoryAllocateInfo::default()
             .allocation_size(req.size)
             .memory_type_index(self.memory_type(req.memory_type_bits, want)?);
         // SAFETY: valid device and info.
-        vkr("vkAllocateMemory", unsafe { self.device.allocate_memory(&info, None) })
+        vkr("vkAllocateMemory", unsafe {
+            self.device.allocate_memory(&info, None)
+        })
     }
 
     /// A host-visible, coherent buffer.
     pub fn buffer(&self, size: u64, usage: vk::BufferUsageFlags) -> Result<Buffer> {
         let info = vk::BufferCreateInfo::default().size(size).usage(usage);
         // SAFETY: valid device and info.
-        let buffer = vkr("vkCreateBuffer", unsafe { self.device.create_buffer(&info, None) })?;
+        let buffer = vkr("vkCreateBuffer", unsafe {
+            self.device.create_buffer(&info, None)
+        })?;
         // SAFETY: valid buffer.
         let req = unsafe { self.device.get_buffer_memory_requirements(buffer) };
         let memory = self.allocate(
@@ -152,7 +160,11 @@ impl Gpu {
                 self.device
                     .map_memory(b.memory, 0, b.size, vk::MemoryMapFlags::empty()),
             )?;
-            std::ptr::copy_nonoverlapping(data.as_ptr(), p.cast::<u8>(), data.len().min(b.size as usize));
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                p.cast::<u8>(),
+                data.len().min(b.size as usize),
+            );
             self.device.unmap_memory(b.memory);
         }
         Ok(())
@@ -196,7 +208,9 @@ impl Gpu {
             .usage(usage)
             .initial_layout(vk::ImageLayout::UNDEFINED);
         // SAFETY: valid device and info.
-        let image = vkr("vkCreateImage", unsafe { self.device.create_image(&info, None) })?;
+        let image = vkr("vkCreateImage", unsafe {
+            self.device.create_image(&info, None)
+        })?;
         // SAFETY: valid image.
         let req = unsafe { self.device.get_image_memory_requirements(image) };
         let memory = self.allocate(req, vk::MemoryPropertyFlags::DEVICE_LOCAL)?;
@@ -246,7 +260,9 @@ impl Gpu {
         })?;
         record(cb);
         // SAFETY: recording.
-        vkr("vkEndCommandBuffer", unsafe { self.device.end_command_buffer(cb) })?;
+        vkr("vkEndCommandBuffer", unsafe {
+            self.device.end_command_buffer(cb)
+        })?;
         // SAFETY: valid device.
         let fence = vkr("vkCreateFence", unsafe {
             self.device
@@ -256,8 +272,14 @@ impl Gpu {
         let submit = [vk::SubmitInfo::default().command_buffers(&cbs)];
         // SAFETY: executable command buffer, unsignaled fence.
         unsafe {
-            vkr("vkQueueSubmit", self.device.queue_submit(self.queue, &submit, fence))?;
-            vkr("vkWaitForFences", self.device.wait_for_fences(&[fence], true, 10_000_000_000))?;
+            vkr(
+                "vkQueueSubmit",
+                self.device.queue_submit(self.queue, &submit, fence),
+            )?;
+            vkr(
+                "vkWaitForFences",
+                self.device.wait_for_fences(&[fence], true, 10_000_000_000),
+            )?;
             self.device.destroy_fence(fence, None);
             self.device.free_command_buffers(self.pool, &cbs);
         }
@@ -298,7 +320,13 @@ impl Gpu {
     }
 
     /// Copies a color image (in TRANSFER_SRC_OPTIMAL) into a buffer, tightly packed.
-    pub fn copy_to_buffer(&self, cb: vk::CommandBuffer, image: vk::Image, (w, h): (u32, u32), dst: &Buffer) {
+    pub fn copy_to_buffer(
+        &self,
+        cb: vk::CommandBuffer,
+        image: vk::Image,
+        (w, h): (u32, u32),
+        dst: &Buffer,
+    ) {
         let region = [vk::BufferImageCopy::default()
             .image_subresource(layers(vk::ImageAspectFlags::COLOR))
             .image_extent(vk::Extent3D {
@@ -392,7 +420,8 @@ impl Gpu {
             .depth_compare_op(vk::CompareOp::LESS);
         let blend_attachments = [vk::PipelineColorBlendAttachmentState::default()
             .color_write_mask(vk::ColorComponentFlags::RGBA)];
-        let blend = vk::PipelineColorBlendStateCreateInfo::default().attachments(&blend_attachments);
+        let blend =
+            vk::PipelineColorBlendStateCreateInfo::default().attachments(&blend_attachments);
         let info = [vk::GraphicsPipelineCreateInfo::default()
             .stages(&stages)
             .vertex_input_state(&vertex_input)
@@ -416,7 +445,12 @@ impl Gpu {
 
     /// A single-subpass render pass: one color attachment (cleared, then TRANSFER_SRC), and
     /// optionally a depth attachment; made with vkCreateRenderPass2 when `v2`.
-    pub fn render_pass(&self, color: vk::Format, depth: Option<vk::Format>, v2: bool) -> Result<vk::RenderPass> {
+    pub fn render_pass(
+        &self,
+        color: vk::Format,
+        depth: Option<vk::Format>,
+        v2: bool,
+    ) -> Result<vk::RenderPass> {
         if v2 {
             let mut attachments = vec![vk::AttachmentDescription2::default()
                 .format(color)
@@ -501,7 +535,12 @@ impl Gpu {
         })
     }
 
-    pub fn framebuffer(&self, rp: vk::RenderPass, views: &[vk::ImageView], (w, h): (u32, u32)) -> Result<vk::Framebuffer> {
+    pub fn framebuffer(
+        &self,
+        rp: vk::RenderPass,
+        views: &[vk::ImageView],
+        (w, h): (u32, u32),
+    ) -> Result<vk::Framebuffer> {
         let info = vk::FramebufferCreateInfo::default()
             .render_pass(rp)
             .attachments(views)

@@ -21,7 +21,10 @@ pub fn run(gpu: &Gpu, name: &str) -> Result<Vec<u8>> {
         "textured" => textured(gpu),
         "depth" => depth(gpu),
         "push-constants" => push_constants(gpu),
-        _ => Err(format!("unknown scene {name:?} (scenes: {})", SCENES.join(", "))),
+        _ => Err(format!(
+            "unknown scene {name:?} (scenes: {})",
+            SCENES.join(", ")
+        )),
     }
 }
 
@@ -154,7 +157,10 @@ fn triangle(gpu: &Gpu) -> Result<Vec<u8>> {
         vs,
         fs,
         20,
-        &[(vk::Format::R32G32_SFLOAT, 0), (vk::Format::R32G32B32_SFLOAT, 8)],
+        &[
+            (vk::Format::R32G32_SFLOAT, 0),
+            (vk::Format::R32G32B32_SFLOAT, 8),
+        ],
         vk::PrimitiveTopology::TRIANGLE_LIST,
         false,
         SIZE,
@@ -164,7 +170,8 @@ fn triangle(gpu: &Gpu) -> Result<Vec<u8>> {
         unsafe {
             gpu.device
                 .cmd_bind_pipeline(cb, vk::PipelineBindPoint::GRAPHICS, pipeline);
-            gpu.device.cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
+            gpu.device
+                .cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
             gpu.device.cmd_draw(cb, 3, 1, 0, 0);
         }
     })?;
@@ -268,7 +275,7 @@ fn compute(gpu: &Gpu) -> Result<Vec<u8>> {
 fn texel(x: u32, y: u32) -> [u8; 4] {
     if x == 0 && y == 0 {
         [255, 0, 0, 255]
-    } else if (x + y) % 2 == 0 {
+    } else if (x + y).is_multiple_of(2) {
         [240, 200, 40, 255]
     } else {
         [20, 60, 200, 255]
@@ -293,9 +300,15 @@ fn textured(gpu: &Gpu) -> Result<Vec<u8>> {
             cb,
             tex.image,
             vk::ImageAspectFlags::COLOR,
-            (vk::ImageLayout::UNDEFINED, vk::ImageLayout::TRANSFER_DST_OPTIMAL),
+            (
+                vk::ImageLayout::UNDEFINED,
+                vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+            ),
             (vk::AccessFlags::empty(), vk::AccessFlags::TRANSFER_WRITE),
-            (vk::PipelineStageFlags::TOP_OF_PIPE, vk::PipelineStageFlags::TRANSFER),
+            (
+                vk::PipelineStageFlags::TOP_OF_PIPE,
+                vk::PipelineStageFlags::TRANSFER,
+            ),
         );
         let region = [vk::BufferImageCopy::default()
             .image_subresource(crate::gpu::layers(vk::ImageAspectFlags::COLOR))
@@ -322,7 +335,10 @@ fn textured(gpu: &Gpu) -> Result<Vec<u8>> {
                 vk::ImageLayout::TRANSFER_DST_OPTIMAL,
                 vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
             ),
-            (vk::AccessFlags::TRANSFER_WRITE, vk::AccessFlags::SHADER_READ),
+            (
+                vk::AccessFlags::TRANSFER_WRITE,
+                vk::AccessFlags::SHADER_READ,
+            ),
             (
                 vk::PipelineStageFlags::TRANSFER,
                 vk::PipelineStageFlags::FRAGMENT_SHADER,
@@ -395,7 +411,10 @@ fn textured(gpu: &Gpu) -> Result<Vec<u8>> {
         vs,
         fs,
         16,
-        &[(vk::Format::R32G32_SFLOAT, 0), (vk::Format::R32G32_SFLOAT, 8)],
+        &[
+            (vk::Format::R32G32_SFLOAT, 0),
+            (vk::Format::R32G32_SFLOAT, 8),
+        ],
         vk::PrimitiveTopology::TRIANGLE_STRIP,
         false,
         SIZE,
@@ -445,7 +464,10 @@ fn depth(gpu: &Gpu) -> Result<Vec<u8>> {
         vs,
         fs,
         24,
-        &[(vk::Format::R32G32B32_SFLOAT, 0), (vk::Format::R32G32B32_SFLOAT, 12)],
+        &[
+            (vk::Format::R32G32B32_SFLOAT, 0),
+            (vk::Format::R32G32B32_SFLOAT, 12),
+        ],
         vk::PrimitiveTopology::TRIANGLE_LIST,
         true,
         SIZE,
@@ -455,11 +477,16 @@ fn depth(gpu: &Gpu) -> Result<Vec<u8>> {
         unsafe {
             gpu.device
                 .cmd_bind_pipeline(cb, vk::PipelineBindPoint::GRAPHICS, pipeline);
-            gpu.device.cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
+            gpu.device
+                .cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
             gpu.device.cmd_draw(cb, 6, 1, 0, 0);
         }
     })?;
-    expect("center (near triangle)", pixel(&px, 32, 40), [0, 255, 0, 255])?;
+    expect(
+        "center (near triangle)",
+        pixel(&px, 32, 40),
+        [0, 255, 0, 255],
+    )?;
     expect("edge (far triangle)", pixel(&px, 32, 58), [255, 0, 0, 255])?;
     expect("corner (clear)", pixel(&px, 0, 63), [26, 26, 26, 255])?;
     Ok(px)
@@ -506,7 +533,8 @@ fn push_constants(gpu: &Gpu) -> Result<Vec<u8>> {
         unsafe {
             gpu.device
                 .cmd_bind_pipeline(cb, vk::PipelineBindPoint::GRAPHICS, pipeline);
-            gpu.device.cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
+            gpu.device
+                .cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
             for (offset_scale, color) in &quads {
                 let mut constants = bytes_of(offset_scale);
                 constants.extend(bytes_of(color));

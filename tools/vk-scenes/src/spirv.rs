@@ -4,7 +4,6 @@
 //! 12, Debian bookworm's glslang-tools), stripped with `spirv-opt --strip-debug` and checked
 //! with `spirv-val`. To change a shader: edit the GLSL, recompile, paste the words.
 
-
 /// ```glsl
 /// #version 450
 /// layout(location = 0) in vec2 pos;

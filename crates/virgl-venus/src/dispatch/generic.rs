@@ -294,7 +294,9 @@ impl State {
     ) -> Result<(), VenusError> {
         let id = a.pMemory.as_deref().copied().unwrap_or(0);
         self.check_new_id(id)?;
-        let info = *a.pAllocateInfo.ok_or(VenusError::NullParam("pAllocateInfo"))?;
+        let info = *a
+            .pAllocateInfo
+            .ok_or(VenusError::NullParam("pAllocateInfo"))?;
         // SAFETY: the decoder built the chain.
         let stypes = unsafe { chain_stypes(info.pNext) };
         if stypes.contains(&stype::IMPORT_MEMORY_FD_INFO_KHR) {
