@@ -1,6 +1,7 @@
 //! Venus frame tests: each `vk-scenes` scene (tools/vk-scenes: triangle with a vertex buffer,
 //! compute into a storage buffer, textured quad with staging upload and sampler, depth test
-//! with a vkCreateRenderPass2 render pass, push constants) runs once directly on lavapipe and
+//! with a vkCreateRenderPass2 render pass, push constants, and a sync scene: timeline semaphore,
+//! occlusion query and event around a draw) runs once directly on lavapipe and
 //! once through Mesa's venus driver against `virgl-vtest --venus` (whose Venus backend runs on
 //! lavapipe); the read-back bytes must be identical. Each scene also checks a few values it
 //! can predict, so a run that draws nothing fails on its own.
@@ -14,7 +15,14 @@ use std::time::{Duration, Instant};
 
 const VENUS_ICD: &str = "/usr/share/vulkan/icd.d/virtio_icd.json";
 const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
-const SCENES: &[&str] = &["triangle", "compute", "textured", "depth", "push-constants"];
+const SCENES: &[&str] = &[
+    "triangle",
+    "compute",
+    "textured",
+    "depth",
+    "push-constants",
+    "sync",
+];
 
 struct Server {
     child: Child,

@@ -19,6 +19,8 @@ pub struct Gpu {
     pub pool: vk::CommandPool,
     pub mem_props: vk::PhysicalDeviceMemoryProperties,
     pub device_name: String,
+    /// Whether timeline semaphores are enabled.
+    pub has_timeline: bool,
 }
 
 pub struct Buffer {
@@ -70,7 +72,17 @@ impl Gpu {
         let queues = [vk::DeviceQueueCreateInfo::default()
             .queue_family_index(family)
             .queue_priorities(&prio)];
-        let info = vk::DeviceCreateInfo::default().queue_create_infos(&queues);
+        // Timeline semaphores (the sync scene) when the driver has them.
+        let mut timeline = vk::PhysicalDeviceTimelineSemaphoreFeatures::default();
+        let mut features = vk::PhysicalDeviceFeatures2::default().push_next(&mut timeline);
+        // SAFETY: valid physical device; the chain is ours.
+        unsafe { instance.get_physical_device_features2(pd, &mut features) };
+        let has_timeline = timeline.timeline_semaphore == vk::TRUE;
+        let mut enable_timeline =
+            vk::PhysicalDeviceTimelineSemaphoreFeatures::default().timeline_semaphore(has_timeline);
+        let info = vk::DeviceCreateInfo::default()
+            .queue_create_infos(&queues)
+            .push_next(&mut enable_timeline);
         // SAFETY: valid physical device and create info.
         let device = vkr("vkCreateDevice", unsafe {
             instance.create_device(pd, &info, None)
@@ -94,6 +106,7 @@ impl Gpu {
             pool,
             mem_props,
             device_name,
+            has_timeline,
         })
     }
 

@@ -12,7 +12,14 @@ const COLOR: vk::Format = vk::Format::R8G8B8A8_UNORM;
 const CLEAR: [f32; 4] = [0.1, 0.1, 0.1, 1.0];
 
 /// Names, for `--list` and the tests.
-pub const SCENES: &[&str] = &["triangle", "compute", "textured", "depth", "push-constants"];
+pub const SCENES: &[&str] = &[
+    "triangle",
+    "compute",
+    "textured",
+    "depth",
+    "push-constants",
+    "sync",
+];
 
 pub fn run(gpu: &Gpu, name: &str) -> Result<Vec<u8>> {
     match name {
@@ -21,6 +28,7 @@ pub fn run(gpu: &Gpu, name: &str) -> Result<Vec<u8>> {
         "textured" => textured(gpu),
         "depth" => depth(gpu),
         "push-constants" => push_constants(gpu),
+        "sync" => sync(gpu),
         _ => Err(format!(
             "unknown scene {name:?} (scenes: {})",
             SCENES.join(", ")
@@ -555,4 +563,153 @@ fn push_constants(gpu: &Gpu) -> Result<Vec<u8>> {
     expect("bottom right", pixel(&px, 48, 48), [255, 255, 255, 255])?;
     expect("middle (clear)", pixel(&px, 32, 32), [26, 26, 26, 255])?;
     Ok(px)
+}
+
+/// Scene 6: synchronisation and queries. One submission draws the scene-1 triangle inside an
+/// occlusion query, sets an event and signals a timeline semaphore to 1; the host waits on the
+/// semaphore (vkWaitSemaphores), reads the query (vkGetQueryPoolResults with WAIT) and the
+/// event status. Returns the semaphore value, the sample count and the event status (u64 each)
+/// followed by the pixels.
+fn sync(gpu: &Gpu) -> Result<Vec<u8>> {
+    if !gpu.has_timeline {
+        return Err("timeline semaphores are not supported".into());
+    }
+    let d = &gpu.device;
+    let t = target(gpu, false, false)?;
+    #[rustfmt::skip]
+    let vertices: [f32; 15] = [
+        -0.5,  0.5,   1.0, 1.0, 0.0,
+         0.5,  0.5,   0.0, 1.0, 1.0,
+         0.0, -0.5,   1.0, 0.0, 1.0,
+    ];
+    let vb = gpu.buffer_with(&bytes_of(&vertices), vk::BufferUsageFlags::VERTEX_BUFFER)?;
+    let layout = gpu.pipeline_layout(&[], &[])?;
+    let vs = gpu.shader(spirv::TRIANGLE_VERT)?;
+    let fs = gpu.shader(spirv::COLOR_FRAG)?;
+    let pipeline = gpu.graphics_pipeline(
+        layout,
+        t.render_pass,
+        vs,
+        fs,
+        20,
+        &[
+            (vk::Format::R32G32_SFLOAT, 0),
+            (vk::Format::R32G32B32_SFLOAT, 8),
+        ],
+        vk::PrimitiveTopology::TRIANGLE_LIST,
+        false,
+        SIZE,
+    )?;
+    let info = vk::QueryPoolCreateInfo::default()
+        .query_type(vk::QueryType::OCCLUSION)
+        .query_count(1);
+    // SAFETY: valid device and create infos (all calls below likewise).
+    let queries = unsafe { d.create_query_pool(&info, None) }
+        .map_err(|e| format!("vkCreateQueryPool: {e}"))?;
+    // SAFETY: as above.
+    let event = unsafe { d.create_event(&vk::EventCreateInfo::default(), None) }
+        .map_err(|e| format!("vkCreateEvent: {e}"))?;
+    let mut type_info = vk::SemaphoreTypeCreateInfo::default()
+        .semaphore_type(vk::SemaphoreType::TIMELINE)
+        .initial_value(0);
+    let info = vk::SemaphoreCreateInfo::default().push_next(&mut type_info);
+    // SAFETY: as above.
+    let semaphore = unsafe { d.create_semaphore(&info, None) }
+        .map_err(|e| format!("vkCreateSemaphore: {e}"))?;
+
+    let info = vk::CommandBufferAllocateInfo::default()
+        .command_pool(gpu.pool)
+        .level(vk::CommandBufferLevel::PRIMARY)
+        .command_buffer_count(1);
+    // SAFETY: as above.
+    let cb = unsafe { d.allocate_command_buffers(&info) }
+        .map_err(|e| format!("vkAllocateCommandBuffers: {e}"))?[0];
+    let begin = vk::CommandBufferBeginInfo::default();
+    // SAFETY: a fresh command buffer; everything recorded below is live.
+    unsafe {
+        d.begin_command_buffer(cb, &begin)
+            .map_err(|e| format!("vkBeginCommandBuffer: {e}"))?;
+        d.cmd_reset_query_pool(cb, queries, 0, 1);
+        let clears = [vk::ClearValue {
+            color: vk::ClearColorValue { float32: CLEAR },
+        }];
+        let rp_begin = vk::RenderPassBeginInfo::default()
+            .render_pass(t.render_pass)
+            .framebuffer(t.framebuffer)
+            .render_area(vk::Rect2D {
+                offset: vk::Offset2D { x: 0, y: 0 },
+                extent: vk::Extent2D {
+                    width: SIZE.0,
+                    height: SIZE.1,
+                },
+            })
+            .clear_values(&clears);
+        d.cmd_begin_render_pass(cb, &rp_begin, vk::SubpassContents::INLINE);
+        d.cmd_begin_query(cb, queries, 0, vk::QueryControlFlags::PRECISE);
+        d.cmd_bind_pipeline(cb, vk::PipelineBindPoint::GRAPHICS, pipeline);
+        d.cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
+        d.cmd_draw(cb, 3, 1, 0, 0);
+        d.cmd_end_query(cb, queries, 0);
+        d.cmd_end_render_pass(cb);
+        gpu.copy_to_buffer(cb, t.color.image, SIZE, &t.readback);
+        d.cmd_set_event(cb, event, vk::PipelineStageFlags::TRANSFER);
+        d.end_command_buffer(cb)
+            .map_err(|e| format!("vkEndCommandBuffer: {e}"))?;
+        let signal = [1u64];
+        let mut timeline_info =
+            vk::TimelineSemaphoreSubmitInfo::default().signal_semaphore_values(&signal);
+        let cbs = [cb];
+        let semaphores = [semaphore];
+        let submit = [vk::SubmitInfo::default()
+            .command_buffers(&cbs)
+            .signal_semaphores(&semaphores)
+            .push_next(&mut timeline_info)];
+        d.queue_submit(gpu.queue, &submit, vk::Fence::null())
+            .map_err(|e| format!("vkQueueSubmit: {e}"))?;
+        let values = [1u64];
+        let wait = vk::SemaphoreWaitInfo::default()
+            .semaphores(&semaphores)
+            .values(&values);
+        d.wait_semaphores(&wait, 10_000_000_000)
+            .map_err(|e| format!("vkWaitSemaphores: {e}"))?;
+    }
+    // SAFETY: as above.
+    let value = unsafe { d.get_semaphore_counter_value(semaphore) }
+        .map_err(|e| format!("vkGetSemaphoreCounterValue: {e}"))?;
+    let mut samples = [0u64];
+    // SAFETY: as above; one 64-bit result.
+    unsafe {
+        d.get_query_pool_results(
+            queries,
+            0,
+            &mut samples,
+            vk::QueryResultFlags::TYPE_64 | vk::QueryResultFlags::WAIT,
+        )
+    }
+    .map_err(|e| format!("vkGetQueryPoolResults: {e}"))?;
+    // SAFETY: as above.
+    let event_set =
+        unsafe { d.get_event_status(event) }.map_err(|e| format!("vkGetEventStatus: {e}"))?;
+    // SAFETY: the queue is done with everything (semaphore reached 1 after the last command).
+    unsafe { d.queue_wait_idle(gpu.queue) }.map_err(|e| format!("vkQueueWaitIdle: {e}"))?;
+    let px = gpu.read(&t.readback)?;
+    if value != 1 {
+        return Err(format!("timeline semaphore at {value}, expected 1"));
+    }
+    if !event_set {
+        return Err("event not set".into());
+    }
+    let covered = px
+        .chunks_exact(4)
+        .filter(|p| p[..3] != [26, 26, 26])
+        .count() as u64;
+    if samples[0] != covered {
+        return Err(format!(
+            "occlusion query counted {} samples, {covered} pixels were drawn",
+            samples[0]
+        ));
+    }
+    let mut out = bytes_of(&[value, samples[0], u64::from(event_set)]);
+    out.extend(px);
+    Ok(out)
 }
