@@ -5,7 +5,23 @@
 //! - `generated`: structures, argument decoders and reply encoders generated from vk.xml by
 //!   `cargo xtask codegen` (see `xtask/src/venus_codegen` for what is generated and why);
 //! - the runtime (backend, contexts, object tables, rings, reply streams) dispatching through ash
-//!   on the host's Vulkan driver.
+//!   on the host's Vulkan driver: hand-written handlers for the instance, physical devices,
+//!   devices, queues and device memory; every other generated command (all `vkCmd*`, resources,
+//!   pipelines, descriptors, render passes, submission, fences, semaphores, events, queries)
+//!   through one generic path that translates the guest's ids and calls the driver's entry
+//!   point, keeping the id tables (children of devices and pools) in step.
+//!
+//! Device memory reaches the guest as blobs (RESOURCE_CREATE_BLOB with the memory's id):
+//! host-visible memory is a memfd of ours imported with VK_EXT_external_memory_host, so the
+//! guest's mapping is the memory itself.
+//!
+//! Not done: importing virgl resources as memory (VkImportMemoryResourceInfoMESA,
+//! vkGetMemoryResourcePropertiesMESA) and the sync-fd resource commands
+//! (vkResetFenceResourceMESA, vkWaitSemaphoreResourceMESA, vkImportSemaphoreResourceMESA): they
+//! fail explicitly (the context goes fatal), and the extensions that lead guests to them are
+//! withheld. The driver is trusted with the guest's command buffers as upstream does (no
+//! state tracking of recording/pending command buffers). Virtio-gpu fences retire after the
+//! context's queues go idle (blocking, simple).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 #[rustfmt::skip]
