@@ -18,8 +18,8 @@
 //! Not done: importing virgl resources as memory (VkImportMemoryResourceInfoMESA,
 //! vkGetMemoryResourcePropertiesMESA) and the sync-fd resource commands
 //! (vkResetFenceResourceMESA, vkWaitSemaphoreResourceMESA, vkImportSemaphoreResourceMESA): they
-//! fail explicitly (the context goes fatal), and the extensions that lead guests to them are
-//! withheld. The driver is trusted with the guest's command buffers as upstream does (no
+//! fail explicitly (the context goes fatal); the sync-fd extensions that lead guests to the
+//! latter are withheld, while a guest importing a memory fd still hits the former. The driver is trusted with the guest's command buffers as upstream does (no
 //! state tracking of recording/pending command buffers). Virtio-gpu fences retire after the
 //! context's queues go idle (blocking, simple).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
