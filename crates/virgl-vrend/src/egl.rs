@@ -257,12 +257,27 @@ impl GlContextProvider for EglProvider {
                 egl::CONTEXT_OPENGL_CORE_PROFILE_BIT
             });
         }
+        // Robust buffer access first: the guest's draws may index vertex, index or uniform
+        // buffers out of bounds, and only a robust context makes GL keep such reads inside the
+        // buffer (or return zeros) instead of reading host memory. Drivers without it get a
+        // plain context.
+        let mut robust = attribs.clone();
+        robust.extend([
+            egl::CONTEXT_OPENGL_ROBUST_ACCESS,
+            egl::TRUE as egl::Int,
+            egl::NONE,
+        ]);
         attribs.push(egl::NONE);
-        let ctx = self
-            .global
-            .instance
-            .create_context(self.global.display, config, share, &attribs)
-            .map_err(|e| egl_err("eglCreateContext", e))?;
+        let instance = &self.global.instance;
+        let ctx = match instance.create_context(self.global.display, config, share, &robust) {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                tracing::debug!("robust GL context refused ({e}); creating a plain one");
+                instance
+                    .create_context(self.global.display, config, share, &attribs)
+                    .map_err(|e| egl_err("eglCreateContext", e))?
+            }
+        };
         GlContextHandle::from_raw(ctx.as_ptr())
             .ok_or_else(|| VrendError::Provider("eglCreateContext returned EGL_NO_CONTEXT".into()))
     }

@@ -384,11 +384,15 @@ impl HostGl {
                 "ARB_uniform_buffer_object".into(),
             ));
         }
+        // SAFETY: a plain state query on the current root context.
+        let flags = unsafe { gl.get_parameter_i32(glow::CONTEXT_FLAGS) } as u32;
+        let robust_access = flags & glow::CONTEXT_FLAG_ROBUST_ACCESS_BIT != 0;
         tracing::info!(
             renderer,
             gl_ver,
             gles_ver,
             core_profile,
+            robust_access,
             "host GL initialised"
         );
         Ok(Self {

@@ -834,6 +834,26 @@ fn hostile_draw_state_is_an_error_not_a_crash() {
 }
 
 #[test]
+fn draws_past_the_vertex_buffer_stay_inside_it() {
+    // 4 KiB of vertices, a draw of a million: the robust context keeps the fetches inside the
+    // buffer (or returns zeros); nothing crashes and the context keeps working.
+    let mut s = Scene::new();
+    s.fs(FS_COLOR);
+    s.vertices(&half(RED, 0.5));
+    s.push(Command::DrawVbo(DrawVbo {
+        mode: TRIANGLES,
+        start: 1000,
+        count: 999_999,
+        instance_count: 1,
+        max_index: 1_000_998,
+        ..Default::default()
+    }));
+    s.flush();
+    s.draw(TRIANGLES, 3);
+    assert_eq!(at(&s.pixels(), 2, 2), [255, 0, 0, 255]);
+}
+
+#[test]
 fn bad_primitive_and_unknown_shader_are_refused() {
     for bad in [
         vec![Command::DrawVbo(DrawVbo {
