@@ -420,6 +420,10 @@ impl Renderer {
             gl.destroy_resource(res_id);
         }
         self.resources.remove(res_id);
+        // GL imports of the resource's memory were dropped with it; free their GL objects now.
+        if let Some(gl) = &self.gl {
+            gl.release_dropped_imports();
+        }
     }
 
     /// Makes a resource visible to a context; unknown ids are ignored, as upstream does.

@@ -114,6 +114,18 @@ impl VrendBackend {
         &self.shared.host
     }
 
+    /// Deletes the GL objects of imports the resource table has dropped (their source resource
+    /// was removed from it). The backend also does this on its own at its next resource
+    /// create/destroy or PIPE_RESOURCE_SET_TYPE; an embedder that removes resources from the
+    /// table calls this right after, so the imported memory (and the fd GL holds) goes at once.
+    pub fn release_dropped_imports(&self) {
+        if let Ok(host) = self.shared.root() {
+            self.shared
+                .imports
+                .collect(host, &mut self.shared.resources.borrow_mut());
+        }
+    }
+
     /// Scanout information of a resource.
     pub fn resource_info(&self, res_id: u32) -> Option<ResourceInfo> {
         let resources = self.shared.resources.borrow();
@@ -244,6 +256,7 @@ impl Backend for VrendBackend {
     ) -> Result<(), ContextError> {
         let host = self.shared.root()?;
         let mut resources = self.shared.resources.borrow_mut();
+        self.shared.imports.collect(host, &mut resources);
         if resources.contains_key(&args.handle) {
             return Err(ContextError::Resource(
                 virgl_resource::ResourceError::DuplicateId(args.handle),

@@ -234,6 +234,16 @@ fn storage_format(format: u32) -> u32 {
     }
 }
 
+/// The format views of an imported BGRA image sample it as: the linear RGBA counterpart, so
+/// that the bytes come out raw (upstream sets GL_SKIP_DECODE_EXT for the same effect).
+pub(crate) fn sampled_format(format: u32) -> u32 {
+    match format {
+        vf::B8G8R8A8_UNORM | vf::B8G8R8A8_SRGB => vf::R8G8B8A8_UNORM,
+        vf::B8G8R8X8_UNORM | vf::B8G8R8X8_SRGB => vf::R8G8B8X8_UNORM,
+        other => other,
+    }
+}
+
 /// Whether `format` is one of the 8-bit BGRA formats imported images swap red and blue for.
 pub(crate) fn is_bgra(format: u32) -> bool {
     storage_format(format) != format

@@ -84,13 +84,10 @@ impl SamplerViewObj {
         // blue and sample it without sRGB decoding, as upstream's `is_imported` rule does.
         let imported_bgra = res.imported && crate::import::is_bgra(res.args.format);
         let hf = match res.format {
-            Some(rf)
-                if imported_bgra
-                    && virgl_protocol::VirglFormat::from_raw(v.format)
-                        .is_some_and(|f| f.is_srgb()) =>
-            {
-                rf
-            }
+            _ if imported_bgra => *host
+                .formats
+                .get(crate::import::sampled_format(v.format))
+                .ok_or_else(|| invalid(format!("sampler view format {} unsupported", v.format)))?,
             Some(rf) if view_zs && rf.entry.is_depth_stencil() => rf,
             _ => *host
                 .formats
