@@ -264,6 +264,9 @@ pub trait Command {
     fn ty(&self) -> u32;
     /// The Vulkan entry point name.
     fn name(&self) -> &'static std::ffi::CStr;
+    /// Other names of the entry point (extension names of a promoted command), for drivers
+    /// or API versions that only know those.
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr];
     /// The first parameter when it is a handle: `(VkObjectType, guest id)`; `(0, 0)` otherwise.
     fn dispatcher(&self) -> (i32, u64);
     /// The handles the command creates: object type and the out slots, which hold the guest's

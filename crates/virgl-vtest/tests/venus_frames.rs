@@ -1,7 +1,8 @@
 //! Venus frame tests: each `vk-scenes` scene (tools/vk-scenes: triangle with a vertex buffer,
 //! compute into a storage buffer, textured quad with staging upload and sampler, depth test
 //! with a vkCreateRenderPass2 render pass, push constants, and a sync scene: timeline semaphore,
-//! occlusion query and event around a draw) runs once directly on lavapipe and
+//! occlusion query and event around a draw, and VK_KHR_dynamic_rendering with dynamic
+//! viewport/scissor and an indexed draw) runs once directly on lavapipe and
 //! once through Mesa's venus driver against `virgl-vtest --venus` (whose Venus backend runs on
 //! lavapipe); the read-back bytes must be identical. Each scene also checks a few values it
 //! can predict, so a run that draws nothing fails on its own.
@@ -22,6 +23,7 @@ const SCENES: &[&str] = &[
     "depth",
     "push-constants",
     "sync",
+    "dynamic-rendering",
 ];
 
 struct Server {

@@ -21,6 +21,8 @@ pub struct Gpu {
     pub device_name: String,
     /// Whether timeline semaphores are enabled.
     pub has_timeline: bool,
+    /// VK_KHR_dynamic_rendering entry points, when enabled.
+    pub dynamic_rendering: Option<ash::khr::dynamic_rendering::Device>,
 }
 
 pub struct Buffer {
@@ -80,9 +82,24 @@ impl Gpu {
         let has_timeline = timeline.timeline_semaphore == vk::TRUE;
         let mut enable_timeline =
             vk::PhysicalDeviceTimelineSemaphoreFeatures::default().timeline_semaphore(has_timeline);
-        let info = vk::DeviceCreateInfo::default()
+        // VK_KHR_dynamic_rendering (the dynamic-rendering scene) when the driver has it.
+        // SAFETY: valid physical device.
+        let exts = unsafe { instance.enumerate_device_extension_properties(pd) }
+            .map_err(|e| format!("vkEnumerateDeviceExtensionProperties: {e}"))?;
+        let has_dynamic_rendering = exts
+            .iter()
+            .any(|e| e.extension_name_as_c_str() == Ok(ash::khr::dynamic_rendering::NAME));
+        let mut enable_dynamic_rendering =
+            vk::PhysicalDeviceDynamicRenderingFeatures::default().dynamic_rendering(true);
+        let ext_names = [ash::khr::dynamic_rendering::NAME.as_ptr()];
+        let mut info = vk::DeviceCreateInfo::default()
             .queue_create_infos(&queues)
             .push_next(&mut enable_timeline);
+        if has_dynamic_rendering {
+            info = info
+                .enabled_extension_names(&ext_names)
+                .push_next(&mut enable_dynamic_rendering);
+        }
         // SAFETY: valid physical device and create info.
         let device = vkr("vkCreateDevice", unsafe {
             instance.create_device(pd, &info, None)
@@ -92,6 +109,8 @@ impl Gpu {
         let info = vk::CommandPoolCreateInfo::default()
             .queue_family_index(family)
             .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER);
+        let dynamic_rendering = has_dynamic_rendering
+            .then(|| ash::khr::dynamic_rendering::Device::new(&instance, &device));
         // SAFETY: valid device.
         let pool = vkr("vkCreateCommandPool", unsafe {
             device.create_command_pool(&info, None)
@@ -107,6 +126,7 @@ impl Gpu {
             mem_props,
             device_name,
             has_timeline,
+            dynamic_rendering,
         })
     }
 
@@ -359,12 +379,14 @@ impl Gpu {
         };
     }
 
-    /// A graphics pipeline with one vertex binding, triangle list/strip, no blending.
+    /// A graphics pipeline with one vertex binding, triangle list/strip, no blending. Without a
+    /// render pass it is made for dynamic rendering into one RGBA8 attachment, with viewport
+    /// and scissor as dynamic state.
     #[allow(clippy::too_many_arguments)]
     pub fn graphics_pipeline(
         &self,
         layout: vk::PipelineLayout,
-        render_pass: vk::RenderPass,
+        render_pass: Option<vk::RenderPass>,
         vs: vk::ShaderModule,
         fs: vk::ShaderModule,
         stride: u32,
@@ -435,7 +457,12 @@ impl Gpu {
             .color_write_mask(vk::ColorComponentFlags::RGBA)];
         let blend =
             vk::PipelineColorBlendStateCreateInfo::default().attachments(&blend_attachments);
-        let info = [vk::GraphicsPipelineCreateInfo::default()
+        let formats = [vk::Format::R8G8B8A8_UNORM];
+        let mut rendering =
+            vk::PipelineRenderingCreateInfo::default().color_attachment_formats(&formats);
+        let dynamic_states = [vk::DynamicState::VIEWPORT, vk::DynamicState::SCISSOR];
+        let dynamic = vk::PipelineDynamicStateCreateInfo::default().dynamic_states(&dynamic_states);
+        let mut info = [vk::GraphicsPipelineCreateInfo::default()
             .stages(&stages)
             .vertex_input_state(&vertex_input)
             .input_assembly_state(&assembly)
@@ -445,8 +472,11 @@ impl Gpu {
             .depth_stencil_state(&depth_state)
             .color_blend_state(&blend)
             .layout(layout)
-            .render_pass(render_pass)
+            .render_pass(render_pass.unwrap_or_default())
             .subpass(0)];
+        if render_pass.is_none() {
+            info[0] = info[0].dynamic_state(&dynamic).push_next(&mut rendering);
+        }
         // SAFETY: valid device and create info.
         let pipelines = unsafe {
             self.device

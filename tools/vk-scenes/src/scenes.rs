@@ -19,6 +19,7 @@ pub const SCENES: &[&str] = &[
     "depth",
     "push-constants",
     "sync",
+    "dynamic-rendering",
 ];
 
 pub fn run(gpu: &Gpu, name: &str) -> Result<Vec<u8>> {
@@ -29,6 +30,7 @@ pub fn run(gpu: &Gpu, name: &str) -> Result<Vec<u8>> {
         "depth" => depth(gpu),
         "push-constants" => push_constants(gpu),
         "sync" => sync(gpu),
+        "dynamic-rendering" => dynamic_rendering(gpu),
         _ => Err(format!(
             "unknown scene {name:?} (scenes: {})",
             SCENES.join(", ")
@@ -161,7 +163,7 @@ fn triangle(gpu: &Gpu) -> Result<Vec<u8>> {
     let fs = gpu.shader(spirv::COLOR_FRAG)?;
     let pipeline = gpu.graphics_pipeline(
         layout,
-        t.render_pass,
+        Some(t.render_pass),
         vs,
         fs,
         20,
@@ -415,7 +417,7 @@ fn textured(gpu: &Gpu) -> Result<Vec<u8>> {
     let fs = gpu.shader(spirv::TEXTURED_FRAG)?;
     let pipeline = gpu.graphics_pipeline(
         layout,
-        t.render_pass,
+        Some(t.render_pass),
         vs,
         fs,
         16,
@@ -468,7 +470,7 @@ fn depth(gpu: &Gpu) -> Result<Vec<u8>> {
     let fs = gpu.shader(spirv::COLOR_FRAG)?;
     let pipeline = gpu.graphics_pipeline(
         layout,
-        t.render_pass,
+        Some(t.render_pass),
         vs,
         fs,
         24,
@@ -521,7 +523,7 @@ fn push_constants(gpu: &Gpu) -> Result<Vec<u8>> {
     let fs = gpu.shader(spirv::COLOR_FRAG)?;
     let pipeline = gpu.graphics_pipeline(
         layout,
-        t.render_pass,
+        Some(t.render_pass),
         vs,
         fs,
         8,
@@ -588,7 +590,7 @@ fn sync(gpu: &Gpu) -> Result<Vec<u8>> {
     let fs = gpu.shader(spirv::COLOR_FRAG)?;
     let pipeline = gpu.graphics_pipeline(
         layout,
-        t.render_pass,
+        Some(t.render_pass),
         vs,
         fs,
         20,
@@ -712,4 +714,167 @@ fn sync(gpu: &Gpu) -> Result<Vec<u8>> {
     let mut out = bytes_of(&[value, samples[0], u64::from(event_set)]);
     out.extend(px);
     Ok(out)
+}
+
+/// Scene 7: VK_KHR_dynamic_rendering (no render pass or framebuffer), explicit layout
+/// transitions, viewport and scissor as dynamic state (the scissor keeps the left half), and
+/// an indexed draw of a quad.
+fn dynamic_rendering(gpu: &Gpu) -> Result<Vec<u8>> {
+    let dr = gpu
+        .dynamic_rendering
+        .as_ref()
+        .ok_or("VK_KHR_dynamic_rendering is not supported")?;
+    let d = &gpu.device;
+    let color = gpu.image(
+        SIZE,
+        COLOR,
+        vk::ImageUsageFlags::COLOR_ATTACHMENT | vk::ImageUsageFlags::TRANSFER_SRC,
+        vk::ImageAspectFlags::COLOR,
+    )?;
+    let readback = gpu.buffer(
+        u64::from(SIZE.0 * SIZE.1 * 4),
+        vk::BufferUsageFlags::TRANSFER_DST,
+    )?;
+    #[rustfmt::skip]
+    let vertices: [f32; 20] = [
+        -0.75, -0.75,   1.0, 0.5, 0.0,
+         0.75, -0.75,   0.0, 1.0, 0.5,
+        -0.75,  0.75,   0.5, 0.0, 1.0,
+         0.75,  0.75,   1.0, 1.0, 1.0,
+    ];
+    let indices: [u16; 6] = [0, 1, 2, 2, 1, 3];
+    let vb = gpu.buffer_with(&bytes_of(&vertices), vk::BufferUsageFlags::VERTEX_BUFFER)?;
+    let ib = gpu.buffer_with(&bytes_of(&indices), vk::BufferUsageFlags::INDEX_BUFFER)?;
+    let layout = gpu.pipeline_layout(&[], &[])?;
+    let vs = gpu.shader(spirv::TRIANGLE_VERT)?;
+    let fs = gpu.shader(spirv::COLOR_FRAG)?;
+    let pipeline = gpu.graphics_pipeline(
+        layout,
+        None,
+        vs,
+        fs,
+        20,
+        &[
+            (vk::Format::R32G32_SFLOAT, 0),
+            (vk::Format::R32G32B32_SFLOAT, 8),
+        ],
+        vk::PrimitiveTopology::TRIANGLE_LIST,
+        false,
+        SIZE,
+    )?;
+    gpu.run(|cb| {
+        gpu.barrier(
+            cb,
+            color.image,
+            vk::ImageAspectFlags::COLOR,
+            (
+                vk::ImageLayout::UNDEFINED,
+                vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL,
+            ),
+            (
+                vk::AccessFlags::empty(),
+                vk::AccessFlags::COLOR_ATTACHMENT_WRITE,
+            ),
+            (
+                vk::PipelineStageFlags::TOP_OF_PIPE,
+                vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT,
+            ),
+        );
+        let attachments = [vk::RenderingAttachmentInfo::default()
+            .image_view(color.view)
+            .image_layout(vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL)
+            .load_op(vk::AttachmentLoadOp::CLEAR)
+            .store_op(vk::AttachmentStoreOp::STORE)
+            .clear_value(vk::ClearValue {
+                color: vk::ClearColorValue { float32: CLEAR },
+            })];
+        let area = vk::Rect2D {
+            offset: vk::Offset2D { x: 0, y: 0 },
+            extent: vk::Extent2D {
+                width: SIZE.0,
+                height: SIZE.1,
+            },
+        };
+        let info = vk::RenderingInfo::default()
+            .render_area(area)
+            .layer_count(1)
+            .color_attachments(&attachments);
+        // SAFETY: recording; the attachment is in COLOR_ATTACHMENT_OPTIMAL; all objects live.
+        unsafe {
+            dr.cmd_begin_rendering(cb, &info);
+            d.cmd_bind_pipeline(cb, vk::PipelineBindPoint::GRAPHICS, pipeline);
+            d.cmd_set_viewport(
+                cb,
+                0,
+                &[vk::Viewport {
+                    x: 0.0,
+                    y: 0.0,
+                    width: SIZE.0 as f32,
+                    height: SIZE.1 as f32,
+                    min_depth: 0.0,
+                    max_depth: 1.0,
+                }],
+            );
+            d.cmd_set_scissor(
+                cb,
+                0,
+                &[vk::Rect2D {
+                    offset: vk::Offset2D { x: 0, y: 0 },
+                    extent: vk::Extent2D {
+                        width: SIZE.0 / 2,
+                        height: SIZE.1,
+                    },
+                }],
+            );
+            d.cmd_bind_vertex_buffers(cb, 0, &[vb.buffer], &[0]);
+            d.cmd_bind_index_buffer(cb, ib.buffer, 0, vk::IndexType::UINT16);
+            d.cmd_draw_indexed(cb, 6, 1, 0, 0, 0);
+            dr.cmd_end_rendering(cb);
+        }
+        gpu.barrier(
+            cb,
+            color.image,
+            vk::ImageAspectFlags::COLOR,
+            (
+                vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL,
+                vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+            ),
+            (
+                vk::AccessFlags::COLOR_ATTACHMENT_WRITE,
+                vk::AccessFlags::TRANSFER_READ,
+            ),
+            (
+                vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT,
+                vk::PipelineStageFlags::TRANSFER,
+            ),
+        );
+        gpu.copy_to_buffer(cb, color.image, SIZE, &readback);
+        let to_host = [vk::MemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+            .dst_access_mask(vk::AccessFlags::HOST_READ)];
+        // SAFETY: recording command buffer.
+        unsafe {
+            d.cmd_pipeline_barrier(
+                cb,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::PipelineStageFlags::HOST,
+                vk::DependencyFlags::empty(),
+                &to_host,
+                &[],
+                &[],
+            )
+        };
+    })?;
+    let px = gpu.read(&readback)?;
+    expect(
+        "right half (scissored away)",
+        pixel(&px, 48, 32),
+        [26, 26, 26, 255],
+    )?;
+    expect("outside the quad", pixel(&px, 2, 2), [26, 26, 26, 255])?;
+    let inside = pixel(&px, 16, 32);
+    if inside[..3] == [26, 26, 26] {
+        return Err(format!("quad not drawn: {inside:?}"));
+    }
+    Ok(px)
 }

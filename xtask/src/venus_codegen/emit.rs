@@ -1019,6 +1019,16 @@ impl<'r> Gen<'r> {
             Some((ot, e)) => format!("let args = self;\n        {e}.map(|s| ({ot}, s))"),
             None => "None".into(),
         };
+        let mut aliases: Vec<&String> = self
+            .reg
+            .command_aliases
+            .iter()
+            .filter(|(a, target)| *target == name && *a != name)
+            .map(|(a, _)| a)
+            .collect();
+        aliases.sort();
+        let aliases: Vec<String> = aliases.iter().map(|a| format!("c\"{a}\"")).collect();
+        let aliases = aliases.join(", ");
         let ret_ty = ret.clone().unwrap_or_else(|| "()".into());
         let result = if ret.is_some() {
             "Some(self.ret as i64)"
@@ -1032,7 +1042,7 @@ impl<'r> Gen<'r> {
         };
         let _ = writeln!(
             o,
-            "impl Command for {name}_args<'_> {{\n    fn ty(&self) -> u32 {{\n        {}\n    }}\n    fn name(&self) -> &'static std::ffi::CStr {{\n        c\"{name}\"\n    }}\n    fn dispatcher(&self) -> (i32, u64) {{\n        {dispatcher}\n    }}\n    fn created(&mut self) -> Option<(i32, &mut [u64])> {{\n        {created}\n    }}\n    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {{\n        {destroyed}\n    }}\n    fn result(&self) -> Option<i64> {{\n        {result}\n    }}\n    unsafe fn invoke(&mut self, pfn: unsafe extern \"system\" fn(), h: &dyn Handles) -> WireResult<()> {{\n        let args = self;\n{pre}        type F = unsafe extern \"system\" fn({}) -> {ret_ty};\n        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.\n        let f: F = unsafe {{ std::mem::transmute::<unsafe extern \"system\" fn(), F>(pfn) }};\n        // SAFETY: every pointer is null or points into the decode arena (or a local) with the\n        // length vk.xml gives it; handles were translated to live host objects.\n        let r = unsafe {{ f({}) }};\n        {store}\n        Ok(())\n    }}\n    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {{\n        // SAFETY: forwarded contract.\n        unsafe {{ self.encode_reply(w, h) }}\n    }}\n}}\n",
+            "impl Command for {name}_args<'_> {{\n    fn ty(&self) -> u32 {{\n        {}\n    }}\n    fn name(&self) -> &'static std::ffi::CStr {{\n        c\"{name}\"\n    }}\n    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {{\n        &[{aliases}]\n    }}\n    fn dispatcher(&self) -> (i32, u64) {{\n        {dispatcher}\n    }}\n    fn created(&mut self) -> Option<(i32, &mut [u64])> {{\n        {created}\n    }}\n    fn destroyed(&self) -> Option<(i32, Vec<u64>)> {{\n        {destroyed}\n    }}\n    fn result(&self) -> Option<i64> {{\n        {result}\n    }}\n    unsafe fn invoke(&mut self, pfn: unsafe extern \"system\" fn(), h: &dyn Handles) -> WireResult<()> {{\n        let args = self;\n{pre}        type F = unsafe extern \"system\" fn({}) -> {ret_ty};\n        // SAFETY: the caller passes the host entry point of this command, whose C signature is F.\n        let f: F = unsafe {{ std::mem::transmute::<unsafe extern \"system\" fn(), F>(pfn) }};\n        // SAFETY: every pointer is null or points into the decode arena (or a local) with the\n        // length vk.xml gives it; handles were translated to live host objects.\n        let r = unsafe {{ f({}) }};\n        {store}\n        Ok(())\n    }}\n    unsafe fn reply(&self, w: &mut Writer, h: &dyn Handles) {{\n        // SAFETY: forwarded contract.\n        unsafe {{ self.encode_reply(w, h) }}\n    }}\n}}\n",
             c.number,
             sig.join(", "),
             call.join(", ")

@@ -95,7 +95,7 @@ impl State {
         };
         let (dispatch_type, dispatch_id) = command.dispatcher();
         let device = self.owner_device(dispatch_type, dispatch_id)?;
-        let pfn = self.entry_point(device, ty, command.name())?;
+        let pfn = self.entry_point(device, ty, command.name(), command.aliases())?;
         let new_ids = match command.created() {
             Some((t, slots)) => {
                 for (i, &id) in slots.iter().enumerate() {
@@ -211,25 +211,36 @@ impl State {
         }
     }
 
-    /// The host entry point of command `ty` on `device` (0: instance level), cached.
+    /// The host entry point of command `ty` on `device` (0: instance level), cached. The core
+    /// name is tried first, then the extension aliases (a 1.2 device with
+    /// VK_KHR_dynamic_rendering has only vkCmdBeginRenderingKHR).
     fn entry_point(
         &mut self,
         device: u64,
         ty: u32,
         name: &'static std::ffi::CStr,
+        aliases: &'static [&'static std::ffi::CStr],
     ) -> Result<unsafe extern "system" fn(), VenusError> {
         if let Some(&f) = self.entry_points.get(&(device, ty)) {
             return Ok(f);
         }
         let inst = &self.instance()?.instance;
-        let f = if device == 0 {
-            // SAFETY: valid instance, NUL-terminated name.
-            unsafe { (self.entry.static_fn().get_instance_proc_addr)(inst.handle(), name.as_ptr()) }
-        } else {
-            let dev = self.device(device)?;
-            // SAFETY: valid device, NUL-terminated name.
-            unsafe { (inst.fp_v1_0().get_device_proc_addr)(dev.handle(), name.as_ptr()) }
-        };
+        let mut f = None;
+        for n in std::iter::once(name).chain(aliases.iter().copied()) {
+            f = if device == 0 {
+                // SAFETY: valid instance, NUL-terminated name.
+                unsafe {
+                    (self.entry.static_fn().get_instance_proc_addr)(inst.handle(), n.as_ptr())
+                }
+            } else {
+                let dev = self.device(device)?;
+                // SAFETY: valid device, NUL-terminated name.
+                unsafe { (inst.fp_v1_0().get_device_proc_addr)(dev.handle(), n.as_ptr()) }
+            };
+            if f.is_some() {
+                break;
+            }
+        }
         let f = f.ok_or(VenusError::UnsupportedCommand(
             ty,
             c::command_name(ty).unwrap_or("unknown"),

@@ -791,6 +791,9 @@ impl Command for vkCreateInstance_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateInstance"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (0, 0)
     }
@@ -856,6 +859,9 @@ impl Command for vkDestroyInstance_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyInstance"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (1, self.instance)
@@ -954,6 +960,9 @@ impl Command for vkEnumeratePhysicalDevices_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkEnumeratePhysicalDevices"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (1, self.instance)
     }
@@ -1029,6 +1038,9 @@ impl Command for vkGetPhysicalDeviceFeatures_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceFeatures"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
@@ -1106,6 +1118,9 @@ impl Command for vkGetPhysicalDeviceFormatProperties_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceFormatProperties"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
@@ -1196,6 +1211,9 @@ impl Command for vkGetPhysicalDeviceImageFormatProperties_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceImageFormatProperties"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -1270,6 +1288,9 @@ impl Command for vkGetPhysicalDeviceProperties_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceProperties"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
@@ -1363,6 +1384,9 @@ impl Command for vkGetPhysicalDeviceQueueFamilyProperties_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceQueueFamilyProperties"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -1437,6 +1461,9 @@ impl Command for vkGetPhysicalDeviceMemoryProperties_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceMemoryProperties"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
@@ -1528,6 +1555,9 @@ impl Command for vkCreateDevice_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateDevice"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -1593,6 +1623,9 @@ impl Command for vkDestroyDevice_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyDevice"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -1690,6 +1723,9 @@ impl Command for vkEnumerateInstanceExtensionProperties_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkEnumerateInstanceExtensionProperties"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (0, 0)
@@ -1789,6 +1825,9 @@ impl Command for vkEnumerateDeviceExtensionProperties_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkEnumerateDeviceExtensionProperties"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -1882,6 +1921,9 @@ impl Command for vkEnumerateInstanceLayerProperties_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkEnumerateInstanceLayerProperties"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (0, 0)
@@ -1979,6 +2021,9 @@ impl Command for vkEnumerateDeviceLayerProperties_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkEnumerateDeviceLayerProperties"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -2058,6 +2103,9 @@ impl Command for vkGetDeviceQueue_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeviceQueue"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -2136,6 +2184,9 @@ impl Command for vkQueueSubmit_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkQueueSubmit"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (4, self.queue)
     }
@@ -2202,6 +2253,9 @@ impl Command for vkQueueWaitIdle_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkQueueWaitIdle"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (4, self.queue)
     }
@@ -2267,6 +2321,9 @@ impl Command for vkDeviceWaitIdle_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDeviceWaitIdle"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -2358,6 +2415,9 @@ impl Command for vkAllocateMemory_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkAllocateMemory"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -2426,6 +2486,9 @@ impl Command for vkFreeMemory_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkFreeMemory"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -2490,6 +2553,9 @@ impl Command for vkUnmapMemory_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkUnmapMemory"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -2566,6 +2632,9 @@ impl Command for vkFlushMappedMemoryRanges_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkFlushMappedMemoryRanges"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -2640,6 +2709,9 @@ impl Command for vkInvalidateMappedMemoryRanges_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkInvalidateMappedMemoryRanges"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -2718,6 +2790,9 @@ impl Command for vkGetDeviceMemoryCommitment_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeviceMemoryCommitment"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -2790,6 +2865,9 @@ impl Command for vkBindBufferMemory_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkBindBufferMemory"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -2861,6 +2939,9 @@ impl Command for vkBindImageMemory_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkBindImageMemory"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -2939,6 +3020,9 @@ impl Command for vkGetBufferMemoryRequirements_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetBufferMemoryRequirements"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -3015,6 +3099,9 @@ impl Command for vkGetImageMemoryRequirements_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetImageMemoryRequirements"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -3109,6 +3196,9 @@ impl Command for vkGetImageSparseMemoryRequirements_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetImageSparseMemoryRequirements"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -3212,6 +3302,9 @@ impl Command for vkGetPhysicalDeviceSparseImageFormatProperties_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceSparseImageFormatProperties"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -3288,6 +3381,9 @@ impl Command for vkQueueBindSparse_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkQueueBindSparse"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (4, self.queue)
@@ -3379,6 +3475,9 @@ impl Command for vkCreateFence_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateFence"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -3446,6 +3545,9 @@ impl Command for vkDestroyFence_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyFence"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -3523,6 +3625,9 @@ impl Command for vkResetFences_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkResetFences"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -3591,6 +3696,9 @@ impl Command for vkGetFenceStatus_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetFenceStatus"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -3670,6 +3778,9 @@ impl Command for vkWaitForFences_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkWaitForFences"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -3762,6 +3873,9 @@ impl Command for vkCreateSemaphore_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateSemaphore"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -3829,6 +3943,9 @@ impl Command for vkDestroySemaphore_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroySemaphore"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -3921,6 +4038,9 @@ impl Command for vkCreateEvent_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateEvent"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -3988,6 +4108,9 @@ impl Command for vkDestroyEvent_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyEvent"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -4058,6 +4181,9 @@ impl Command for vkGetEventStatus_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetEventStatus"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -4126,6 +4252,9 @@ impl Command for vkSetEvent_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkSetEvent"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -4193,6 +4322,9 @@ impl Command for vkResetEvent_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkResetEvent"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -4284,6 +4416,9 @@ impl Command for vkCreateQueryPool_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateQueryPool"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -4351,6 +4486,9 @@ impl Command for vkDestroyQueryPool_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyQueryPool"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -4448,6 +4586,9 @@ impl Command for vkGetQueryPoolResults_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetQueryPoolResults"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -4538,6 +4679,9 @@ impl Command for vkCreateBuffer_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateBuffer"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -4605,6 +4749,9 @@ impl Command for vkDestroyBuffer_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyBuffer"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -4697,6 +4844,9 @@ impl Command for vkCreateBufferView_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateBufferView"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -4764,6 +4914,9 @@ impl Command for vkDestroyBufferView_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyBufferView"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -4856,6 +5009,9 @@ impl Command for vkCreateImage_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateImage"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -4923,6 +5079,9 @@ impl Command for vkDestroyImage_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyImage"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -5009,6 +5168,9 @@ impl Command for vkGetImageSubresourceLayout_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetImageSubresourceLayout"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -5100,6 +5262,9 @@ impl Command for vkCreateImageView_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateImageView"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -5167,6 +5332,9 @@ impl Command for vkDestroyImageView_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyImageView"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -5259,6 +5427,9 @@ impl Command for vkCreateShaderModule_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateShaderModule"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -5326,6 +5497,9 @@ impl Command for vkDestroyShaderModule_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyShaderModule"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -5418,6 +5592,9 @@ impl Command for vkCreatePipelineCache_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreatePipelineCache"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -5485,6 +5662,9 @@ impl Command for vkDestroyPipelineCache_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyPipelineCache"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -5585,6 +5765,9 @@ impl Command for vkGetPipelineCacheData_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPipelineCacheData"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -5661,6 +5844,9 @@ impl Command for vkMergePipelineCaches_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkMergePipelineCaches"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -5760,6 +5946,9 @@ impl Command for vkCreateGraphicsPipelines_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateGraphicsPipelines"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -5858,6 +6047,9 @@ impl Command for vkCreateComputePipelines_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateComputePipelines"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -5925,6 +6117,9 @@ impl Command for vkDestroyPipeline_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyPipeline"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -6017,6 +6212,9 @@ impl Command for vkCreatePipelineLayout_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreatePipelineLayout"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -6084,6 +6282,9 @@ impl Command for vkDestroyPipelineLayout_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyPipelineLayout"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -6176,6 +6377,9 @@ impl Command for vkCreateSampler_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateSampler"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -6243,6 +6447,9 @@ impl Command for vkDestroySampler_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroySampler"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -6335,6 +6542,9 @@ impl Command for vkCreateDescriptorSetLayout_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateDescriptorSetLayout"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -6402,6 +6612,9 @@ impl Command for vkDestroyDescriptorSetLayout_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyDescriptorSetLayout"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -6494,6 +6707,9 @@ impl Command for vkCreateDescriptorPool_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateDescriptorPool"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -6561,6 +6777,9 @@ impl Command for vkDestroyDescriptorPool_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyDescriptorPool"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -6632,6 +6851,9 @@ impl Command for vkResetDescriptorPool_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkResetDescriptorPool"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -6724,6 +6946,9 @@ impl Command for vkAllocateDescriptorSets_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkAllocateDescriptorSets"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -6801,6 +7026,9 @@ impl Command for vkFreeDescriptorSets_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkFreeDescriptorSets"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -6883,6 +7111,9 @@ impl Command for vkUpdateDescriptorSets_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkUpdateDescriptorSets"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -6974,6 +7205,9 @@ impl Command for vkCreateFramebuffer_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateFramebuffer"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -7041,6 +7275,9 @@ impl Command for vkDestroyFramebuffer_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyFramebuffer"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -7133,6 +7370,9 @@ impl Command for vkCreateRenderPass_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateRenderPass"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -7200,6 +7440,9 @@ impl Command for vkDestroyRenderPass_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyRenderPass"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -7278,6 +7521,9 @@ impl Command for vkGetRenderAreaGranularity_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetRenderAreaGranularity"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -7369,6 +7615,9 @@ impl Command for vkCreateCommandPool_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateCommandPool"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -7436,6 +7685,9 @@ impl Command for vkDestroyCommandPool_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyCommandPool"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -7507,6 +7759,9 @@ impl Command for vkResetCommandPool_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkResetCommandPool"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -7599,6 +7854,9 @@ impl Command for vkAllocateCommandBuffers_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkAllocateCommandBuffers"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -7672,6 +7930,9 @@ impl Command for vkFreeCommandBuffers_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkFreeCommandBuffers"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -7749,6 +8010,9 @@ impl Command for vkBeginCommandBuffer_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkBeginCommandBuffer"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -7814,6 +8078,9 @@ impl Command for vkEndCommandBuffer_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkEndCommandBuffer"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -7883,6 +8150,9 @@ impl Command for vkResetCommandBuffer_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkResetCommandBuffer"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -7948,6 +8218,9 @@ impl Command for vkCmdBindPipeline_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBindPipeline"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -8022,6 +8295,9 @@ impl Command for vkCmdSetViewport_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetViewport"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -8095,6 +8371,9 @@ impl Command for vkCmdSetScissor_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetScissor"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -8158,6 +8437,9 @@ impl Command for vkCmdSetLineWidth_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetLineWidth"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -8227,6 +8509,9 @@ impl Command for vkCmdSetDepthBias_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthBias"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -8291,6 +8576,9 @@ impl Command for vkCmdSetBlendConstants_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetBlendConstants"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -8358,6 +8646,9 @@ impl Command for vkCmdSetDepthBounds_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthBounds"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -8423,6 +8714,9 @@ impl Command for vkCmdSetStencilCompareMask_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetStencilCompareMask"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -8490,6 +8784,9 @@ impl Command for vkCmdSetStencilWriteMask_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetStencilWriteMask"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -8555,6 +8852,9 @@ impl Command for vkCmdSetStencilReference_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetStencilReference"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -8642,6 +8942,9 @@ impl Command for vkCmdBindDescriptorSets_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBindDescriptorSets"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -8710,6 +9013,9 @@ impl Command for vkCmdBindIndexBuffer_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBindIndexBuffer"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -8791,6 +9097,9 @@ impl Command for vkCmdBindVertexBuffers_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBindVertexBuffers"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -8861,6 +9170,9 @@ impl Command for vkCmdDraw_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDraw"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -8934,6 +9246,9 @@ impl Command for vkCmdDrawIndexed_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawIndexed"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -9003,6 +9318,9 @@ impl Command for vkCmdDrawIndirect_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawIndirect"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -9074,6 +9392,9 @@ impl Command for vkCmdDrawIndexedIndirect_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawIndexedIndirect"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -9142,6 +9463,9 @@ impl Command for vkCmdDispatch_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDispatch"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -9207,6 +9531,9 @@ impl Command for vkCmdDispatchIndirect_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDispatchIndirect"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -9282,6 +9609,9 @@ impl Command for vkCmdCopyBuffer_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdCopyBuffer"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -9361,6 +9691,9 @@ impl Command for vkCmdCopyImage_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdCopyImage"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -9443,6 +9776,9 @@ impl Command for vkCmdBlitImage_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBlitImage"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -9519,6 +9855,9 @@ impl Command for vkCmdCopyBufferToImage_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdCopyBufferToImage"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -9597,6 +9936,9 @@ impl Command for vkCmdCopyImageToBuffer_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdCopyImageToBuffer"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -9672,6 +10014,9 @@ impl Command for vkCmdUpdateBuffer_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdUpdateBuffer"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -9741,6 +10086,9 @@ impl Command for vkCmdFillBuffer_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdFillBuffer"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -9825,6 +10173,9 @@ impl Command for vkCmdClearColorImage_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdClearColorImage"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -9908,6 +10259,9 @@ impl Command for vkCmdClearDepthStencilImage_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdClearDepthStencilImage"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -9988,6 +10342,9 @@ impl Command for vkCmdClearAttachments_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdClearAttachments"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -10067,6 +10424,9 @@ impl Command for vkCmdResolveImage_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdResolveImage"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -10133,6 +10493,9 @@ impl Command for vkCmdSetEvent_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetEvent"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -10198,6 +10561,9 @@ impl Command for vkCmdResetEvent_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdResetEvent"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -10301,6 +10667,9 @@ impl Command for vkCmdWaitEvents_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdWaitEvents"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -10397,6 +10766,9 @@ impl Command for vkCmdPipelineBarrier_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdPipelineBarrier"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -10465,6 +10837,9 @@ impl Command for vkCmdBeginQuery_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBeginQuery"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -10530,6 +10905,9 @@ impl Command for vkCmdEndQuery_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdEndQuery"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -10599,6 +10977,9 @@ impl Command for vkCmdResetQueryPool_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdResetQueryPool"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -10666,6 +11047,9 @@ impl Command for vkCmdWriteTimestamp_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdWriteTimestamp"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -10742,6 +11126,9 @@ impl Command for vkCmdCopyQueryPoolResults_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdCopyQueryPoolResults"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -10820,6 +11207,9 @@ impl Command for vkCmdPushConstants_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdPushConstants"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -10892,6 +11282,9 @@ impl Command for vkCmdBeginRenderPass_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBeginRenderPass"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -10956,6 +11349,9 @@ impl Command for vkCmdNextSubpass_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdNextSubpass"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -11017,6 +11413,9 @@ impl Command for vkCmdEndRenderPass_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdEndRenderPass"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -11088,6 +11487,9 @@ impl Command for vkCmdExecuteCommands_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdExecuteCommands"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -11167,6 +11569,9 @@ impl Command for vkEnumerateInstanceVersion_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkEnumerateInstanceVersion"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (0, 0)
     }
@@ -11242,6 +11647,9 @@ impl Command for vkBindBufferMemory2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkBindBufferMemory2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkBindBufferMemory2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -11316,6 +11724,9 @@ impl Command for vkBindImageMemory2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkBindImageMemory2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkBindImageMemory2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -11398,6 +11809,9 @@ impl Command for vkGetDeviceGroupPeerMemoryFeatures_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeviceGroupPeerMemoryFeatures"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetDeviceGroupPeerMemoryFeaturesKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -11461,6 +11875,9 @@ impl Command for vkCmdSetDeviceMask_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDeviceMask"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetDeviceMaskKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -11535,6 +11952,9 @@ impl Command for vkCmdDispatchBase_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDispatchBase"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdDispatchBaseKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -11632,6 +12052,9 @@ impl Command for vkEnumeratePhysicalDeviceGroups_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkEnumeratePhysicalDeviceGroups"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkEnumeratePhysicalDeviceGroupsKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (1, self.instance)
     }
@@ -11715,6 +12138,9 @@ impl Command for vkGetImageMemoryRequirements2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetImageMemoryRequirements2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetImageMemoryRequirements2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -11797,6 +12223,9 @@ impl Command for vkGetBufferMemoryRequirements2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetBufferMemoryRequirements2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetBufferMemoryRequirements2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -11898,6 +12327,9 @@ impl Command for vkGetImageSparseMemoryRequirements2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetImageSparseMemoryRequirements2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetImageSparseMemoryRequirements2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -11973,6 +12405,9 @@ impl Command for vkGetPhysicalDeviceFeatures2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceFeatures2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceFeatures2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -12047,6 +12482,9 @@ impl Command for vkGetPhysicalDeviceProperties2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceProperties2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceProperties2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
@@ -12124,6 +12562,9 @@ impl Command for vkGetPhysicalDeviceFormatProperties2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceFormatProperties2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceFormatProperties2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
@@ -12211,6 +12652,9 @@ impl Command for vkGetPhysicalDeviceImageFormatProperties2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceImageFormatProperties2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceImageFormatProperties2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
@@ -12304,6 +12748,9 @@ impl Command for vkGetPhysicalDeviceQueueFamilyProperties2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceQueueFamilyProperties2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceQueueFamilyProperties2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -12378,6 +12825,9 @@ impl Command for vkGetPhysicalDeviceMemoryProperties2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceMemoryProperties2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceMemoryProperties2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
@@ -12479,6 +12929,9 @@ impl Command for vkGetPhysicalDeviceSparseImageFormatProperties2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceSparseImageFormatProperties2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceSparseImageFormatProperties2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -12544,6 +12997,9 @@ impl Command for vkTrimCommandPool_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkTrimCommandPool"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkTrimCommandPoolKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -12627,6 +13083,9 @@ impl Command for vkGetDeviceQueue2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeviceQueue2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -12719,6 +13178,9 @@ impl Command for vkCreateSamplerYcbcrConversion_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateSamplerYcbcrConversion"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCreateSamplerYcbcrConversionKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -12786,6 +13248,9 @@ impl Command for vkDestroySamplerYcbcrConversion_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroySamplerYcbcrConversion"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkDestroySamplerYcbcrConversionKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -12878,6 +13343,9 @@ impl Command for vkCreateDescriptorUpdateTemplate_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateDescriptorUpdateTemplate"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCreateDescriptorUpdateTemplateKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -12945,6 +13413,9 @@ impl Command for vkDestroyDescriptorUpdateTemplate_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyDescriptorUpdateTemplate"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkDestroyDescriptorUpdateTemplateKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -13030,6 +13501,9 @@ impl Command for vkGetPhysicalDeviceExternalBufferProperties_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceExternalBufferProperties"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceExternalBufferPropertiesKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -13112,6 +13586,9 @@ impl Command for vkGetPhysicalDeviceExternalFenceProperties_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceExternalFenceProperties"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceExternalFencePropertiesKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
@@ -13196,6 +13673,9 @@ impl Command for vkGetPhysicalDeviceExternalSemaphoreProperties_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceExternalSemaphoreProperties"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceExternalSemaphorePropertiesKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -13279,6 +13759,9 @@ impl Command for vkGetDescriptorSetLayoutSupport_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDescriptorSetLayoutSupport"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetDescriptorSetLayoutSupportKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -13353,6 +13836,9 @@ impl Command for vkCmdDrawIndirectCount_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawIndirectCount"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdDrawIndirectCountAMD", c"vkCmdDrawIndirectCountKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -13426,6 +13912,9 @@ impl Command for vkCmdDrawIndexedIndirectCount_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawIndexedIndirectCount"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdDrawIndexedIndirectCountAMD", c"vkCmdDrawIndexedIndirectCountKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -13517,6 +14006,9 @@ impl Command for vkCreateRenderPass2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateRenderPass2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCreateRenderPass2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -13596,6 +14088,9 @@ impl Command for vkCmdBeginRenderPass2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBeginRenderPass2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdBeginRenderPass2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -13674,6 +14169,9 @@ impl Command for vkCmdNextSubpass2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdNextSubpass2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdNextSubpass2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -13744,6 +14242,9 @@ impl Command for vkCmdEndRenderPass2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdEndRenderPass2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdEndRenderPass2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -13811,6 +14312,9 @@ impl Command for vkResetQueryPool_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkResetQueryPool"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkResetQueryPoolEXT"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -13893,6 +14397,9 @@ impl Command for vkGetSemaphoreCounterValue_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetSemaphoreCounterValue"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetSemaphoreCounterValueKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -13969,6 +14476,9 @@ impl Command for vkWaitSemaphores_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkWaitSemaphores"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkWaitSemaphoresKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -14042,6 +14552,9 @@ impl Command for vkSignalSemaphore_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkSignalSemaphore"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkSignalSemaphoreKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -14117,6 +14630,9 @@ impl Command for vkGetBufferDeviceAddress_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetBufferDeviceAddress"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetBufferDeviceAddressEXT", c"vkGetBufferDeviceAddressKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -14191,6 +14707,9 @@ impl Command for vkGetBufferOpaqueCaptureAddress_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetBufferOpaqueCaptureAddress"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetBufferOpaqueCaptureAddressKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -14264,6 +14783,9 @@ impl Command for vkGetDeviceMemoryOpaqueCaptureAddress_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeviceMemoryOpaqueCaptureAddress"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetDeviceMemoryOpaqueCaptureAddressKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -14352,6 +14874,9 @@ impl Command for vkCmdBindTransformFeedbackBuffersEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBindTransformFeedbackBuffersEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -14432,6 +14957,9 @@ impl Command for vkCmdBeginTransformFeedbackEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBeginTransformFeedbackEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -14514,6 +15042,9 @@ impl Command for vkCmdEndTransformFeedbackEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdEndTransformFeedbackEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -14585,6 +15116,9 @@ impl Command for vkCmdBeginQueryIndexedEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBeginQueryIndexedEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -14652,6 +15186,9 @@ impl Command for vkCmdEndQueryIndexedEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdEndQueryIndexedEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -14726,6 +15263,9 @@ impl Command for vkCmdDrawIndirectByteCountEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawIndirectByteCountEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -14807,6 +15347,9 @@ impl Command for vkGetImageDrmFormatModifierPropertiesEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetImageDrmFormatModifierPropertiesEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -14895,6 +15438,9 @@ impl Command for vkGetMemoryFdKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetMemoryFdKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -14977,6 +15523,9 @@ impl Command for vkGetMemoryFdPropertiesKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetMemoryFdPropertiesKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -15074,6 +15623,9 @@ impl Command for vkGetPhysicalDeviceToolProperties_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceToolProperties"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPhysicalDeviceToolPropertiesEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -15164,6 +15716,9 @@ impl Command for vkCreatePrivateDataSlot_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreatePrivateDataSlot"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCreatePrivateDataSlotEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -15231,6 +15786,9 @@ impl Command for vkDestroyPrivateDataSlot_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyPrivateDataSlot"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkDestroyPrivateDataSlotEXT"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -15306,6 +15864,9 @@ impl Command for vkSetPrivateData_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkSetPrivateData"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkSetPrivateDataEXT"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -15388,6 +15949,9 @@ impl Command for vkGetPrivateData_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPrivateData"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetPrivateDataEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -15460,6 +16024,9 @@ impl Command for vkCmdSetEvent2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetEvent2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetEvent2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -15525,6 +16092,9 @@ impl Command for vkCmdResetEvent2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdResetEvent2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdResetEvent2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -15604,6 +16174,9 @@ impl Command for vkCmdWaitEvents2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdWaitEvents2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdWaitEvents2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -15675,6 +16248,9 @@ impl Command for vkCmdPipelineBarrier2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdPipelineBarrier2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdPipelineBarrier2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -15742,6 +16318,9 @@ impl Command for vkCmdWriteTimestamp2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdWriteTimestamp2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdWriteTimestamp2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -15820,6 +16399,9 @@ impl Command for vkQueueSubmit2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkQueueSubmit2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkQueueSubmit2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (4, self.queue)
     }
@@ -15889,6 +16471,9 @@ impl Command for vkCmdCopyBuffer2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdCopyBuffer2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdCopyBuffer2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -15960,6 +16545,9 @@ impl Command for vkCmdCopyImage2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdCopyImage2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdCopyImage2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -16029,6 +16617,9 @@ impl Command for vkCmdCopyBufferToImage2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdCopyBufferToImage2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdCopyBufferToImage2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -16100,6 +16691,9 @@ impl Command for vkCmdCopyImageToBuffer2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdCopyImageToBuffer2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdCopyImageToBuffer2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -16169,6 +16763,9 @@ impl Command for vkCmdBlitImage2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBlitImage2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdBlitImage2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -16240,6 +16837,9 @@ impl Command for vkCmdResolveImage2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdResolveImage2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdResolveImage2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -16310,6 +16910,9 @@ impl Command for vkCmdBeginRendering_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBeginRendering"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdBeginRenderingKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -16371,6 +16974,9 @@ impl Command for vkCmdEndRendering_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdEndRendering"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdEndRenderingKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -16436,6 +17042,9 @@ impl Command for vkCmdSetCullMode_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetCullMode"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetCullModeEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -16500,6 +17109,9 @@ impl Command for vkCmdSetFrontFace_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetFrontFace"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetFrontFaceEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -16563,6 +17175,9 @@ impl Command for vkCmdSetPrimitiveTopology_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetPrimitiveTopology"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetPrimitiveTopologyEXT"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -16635,6 +17250,9 @@ impl Command for vkCmdSetViewportWithCount_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetViewportWithCount"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetViewportWithCountEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -16705,6 +17323,9 @@ impl Command for vkCmdSetScissorWithCount_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetScissorWithCount"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetScissorWithCountEXT"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -16800,6 +17421,9 @@ impl Command for vkCmdBindVertexBuffers2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBindVertexBuffers2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdBindVertexBuffers2EXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -16865,6 +17489,9 @@ impl Command for vkCmdSetDepthTestEnable_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthTestEnable"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetDepthTestEnableEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -16928,6 +17555,9 @@ impl Command for vkCmdSetDepthWriteEnable_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthWriteEnable"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetDepthWriteEnableEXT"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -16993,6 +17623,9 @@ impl Command for vkCmdSetDepthCompareOp_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthCompareOp"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetDepthCompareOpEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -17057,6 +17690,9 @@ impl Command for vkCmdSetDepthBoundsTestEnable_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthBoundsTestEnable"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetDepthBoundsTestEnableEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -17120,6 +17756,9 @@ impl Command for vkCmdSetStencilTestEnable_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetStencilTestEnable"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetStencilTestEnableEXT"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -17193,6 +17832,9 @@ impl Command for vkCmdSetStencilOp_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetStencilOp"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetStencilOpEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -17256,6 +17898,9 @@ impl Command for vkCmdSetRasterizerDiscardEnable_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetRasterizerDiscardEnable"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetRasterizerDiscardEnableEXT"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -17321,6 +17966,9 @@ impl Command for vkCmdSetDepthBiasEnable_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthBiasEnable"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetDepthBiasEnableEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -17384,6 +18032,9 @@ impl Command for vkCmdSetPrimitiveRestartEnable_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetPrimitiveRestartEnable"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetPrimitiveRestartEnableEXT"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -17468,6 +18119,9 @@ impl Command for vkGetDeviceBufferMemoryRequirements_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeviceBufferMemoryRequirements"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetDeviceBufferMemoryRequirementsKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -17550,6 +18204,9 @@ impl Command for vkGetDeviceImageMemoryRequirements_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeviceImageMemoryRequirements"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetDeviceImageMemoryRequirementsKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -17651,6 +18308,9 @@ impl Command for vkGetDeviceImageSparseMemoryRequirements_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeviceImageSparseMemoryRequirements"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetDeviceImageSparseMemoryRequirementsKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -17715,6 +18375,9 @@ impl Command for vkCmdSetPatchControlPointsEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetPatchControlPointsEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -17778,6 +18441,9 @@ impl Command for vkCmdSetLogicOpEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetLogicOpEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -17874,6 +18540,9 @@ impl Command for vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceCalibrateableTimeDomainsEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
@@ -17980,6 +18649,9 @@ impl Command for vkGetCalibratedTimestampsEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetCalibratedTimestampsEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -18045,6 +18717,9 @@ impl Command for vkCmdSetLineStipple_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetLineStipple"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetLineStippleEXT", c"vkCmdSetLineStippleKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -18119,6 +18794,9 @@ impl Command for vkImportFenceFdKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkImportFenceFdKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -18207,6 +18885,9 @@ impl Command for vkGetFenceFdKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetFenceFdKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -18277,6 +18958,9 @@ impl Command for vkCmdBeginConditionalRenderingEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBeginConditionalRenderingEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -18338,6 +19022,9 @@ impl Command for vkCmdEndConditionalRenderingEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdEndConditionalRenderingEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -18412,6 +19099,9 @@ impl Command for vkImportSemaphoreFdKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkImportSemaphoreFdKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -18500,6 +19190,9 @@ impl Command for vkGetSemaphoreFdKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetSemaphoreFdKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -18576,6 +19269,9 @@ impl Command for vkCmdDrawMultiEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawMultiEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -18660,6 +19356,9 @@ impl Command for vkCmdDrawMultiIndexedEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawMultiIndexedEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -18737,6 +19436,9 @@ impl Command for vkCmdPushDescriptorSet_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdPushDescriptorSet"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdPushDescriptorSetKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -18807,6 +19509,9 @@ impl Command for vkCmdSetColorWriteEnableEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetColorWriteEnableEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -18888,6 +19593,9 @@ impl Command for vkCmdSetVertexInputEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetVertexInputEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -18951,6 +19659,9 @@ impl Command for vkCmdSetTessellationDomainOriginEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetTessellationDomainOriginEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -19016,6 +19727,9 @@ impl Command for vkCmdSetDepthClampEnableEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthClampEnableEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -19080,6 +19794,9 @@ impl Command for vkCmdSetPolygonModeEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetPolygonModeEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -19143,6 +19860,9 @@ impl Command for vkCmdSetRasterizationSamplesEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetRasterizationSamplesEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -19215,6 +19935,9 @@ impl Command for vkCmdSetSampleMaskEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetSampleMaskEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -19278,6 +20001,9 @@ impl Command for vkCmdSetAlphaToCoverageEnableEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetAlphaToCoverageEnableEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -19343,6 +20069,9 @@ impl Command for vkCmdSetAlphaToOneEnableEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetAlphaToOneEnableEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -19406,6 +20135,9 @@ impl Command for vkCmdSetLogicOpEnableEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetLogicOpEnableEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -19480,6 +20212,9 @@ impl Command for vkCmdSetColorBlendEnableEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetColorBlendEnableEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -19552,6 +20287,9 @@ impl Command for vkCmdSetColorBlendEquationEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetColorBlendEquationEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -19626,6 +20364,9 @@ impl Command for vkCmdSetColorWriteMaskEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetColorWriteMaskEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -19689,6 +20430,9 @@ impl Command for vkCmdSetRasterizationStreamEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetRasterizationStreamEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -19754,6 +20498,9 @@ impl Command for vkCmdSetConservativeRasterizationModeEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetConservativeRasterizationModeEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -19817,6 +20564,9 @@ impl Command for vkCmdSetExtraPrimitiveOverestimationSizeEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetExtraPrimitiveOverestimationSizeEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -19882,6 +20632,9 @@ impl Command for vkCmdSetDepthClipEnableEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthClipEnableEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -19945,6 +20698,9 @@ impl Command for vkCmdSetSampleLocationsEnableEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetSampleLocationsEnableEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -20019,6 +20775,9 @@ impl Command for vkCmdSetColorBlendAdvancedEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetColorBlendAdvancedEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -20082,6 +20841,9 @@ impl Command for vkCmdSetProvokingVertexModeEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetProvokingVertexModeEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -20147,6 +20909,9 @@ impl Command for vkCmdSetLineRasterizationModeEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetLineRasterizationModeEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -20211,6 +20976,9 @@ impl Command for vkCmdSetLineStippleEnableEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetLineStippleEnableEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -20274,6 +21042,9 @@ impl Command for vkCmdSetDepthClipNegativeOneToOneEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthClipNegativeOneToOneEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -20371,6 +21142,9 @@ impl Command for vkGetPhysicalDeviceFragmentShadingRatesKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceFragmentShadingRatesKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -20444,6 +21218,9 @@ impl Command for vkCmdSetFragmentShadingRateKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetFragmentShadingRateKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -20513,6 +21290,9 @@ impl Command for vkCmdBindIndexBuffer2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBindIndexBuffer2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdBindIndexBuffer2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -20597,6 +21377,9 @@ impl Command for vkGetRenderingAreaGranularity_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetRenderingAreaGranularity"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetRenderingAreaGranularityKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -20679,6 +21462,9 @@ impl Command for vkGetDeviceImageSubresourceLayout_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeviceImageSubresourceLayout"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetDeviceImageSubresourceLayoutKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -20765,6 +21551,9 @@ impl Command for vkGetImageSubresourceLayout2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetImageSubresourceLayout2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkGetImageSubresourceLayout2EXT", c"vkGetImageSubresourceLayout2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -20834,6 +21623,9 @@ impl Command for vkCmdSetSampleLocationsEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetSampleLocationsEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -20912,6 +21704,9 @@ impl Command for vkGetPhysicalDeviceMultisamplePropertiesEXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceMultisamplePropertiesEXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -20986,6 +21781,9 @@ impl Command for vkUnmapMemory2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkUnmapMemory2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkUnmapMemory2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -21055,6 +21853,9 @@ impl Command for vkCmdSetRenderingAttachmentLocations_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetRenderingAttachmentLocations"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetRenderingAttachmentLocationsKHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -21126,6 +21927,9 @@ impl Command for vkCmdSetRenderingInputAttachmentIndices_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetRenderingInputAttachmentIndices"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdSetRenderingInputAttachmentIndicesKHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -21195,6 +21999,9 @@ impl Command for vkCmdBindDescriptorSets2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdBindDescriptorSets2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdBindDescriptorSets2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -21266,6 +22073,9 @@ impl Command for vkCmdPushConstants2_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdPushConstants2"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdPushConstants2KHR"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -21335,6 +22145,9 @@ impl Command for vkCmdPushDescriptorSet2_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdPushDescriptorSet2"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCmdPushDescriptorSet2KHR"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -21410,6 +22223,9 @@ impl Command for vkCopyImageToImage_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCopyImageToImage"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkCopyImageToImageEXT"]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -21484,6 +22300,9 @@ impl Command for vkTransitionImageLayout_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkTransitionImageLayout"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[c"vkTransitionImageLayoutEXT"]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -21567,6 +22386,9 @@ impl Command for vkCreateDeferredOperationKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateDeferredOperationKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -21634,6 +22456,9 @@ impl Command for vkDestroyDeferredOperationKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyDeferredOperationKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -21704,6 +22529,9 @@ impl Command for vkGetDeferredOperationMaxConcurrencyKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeferredOperationMaxConcurrencyKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -21772,6 +22600,9 @@ impl Command for vkGetDeferredOperationResultKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetDeferredOperationResultKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -21839,6 +22670,9 @@ impl Command for vkDeferredOperationJoinKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDeferredOperationJoinKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -21930,6 +22764,9 @@ impl Command for vkCreateAccelerationStructureKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCreateAccelerationStructureKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -21997,6 +22834,9 @@ impl Command for vkDestroyAccelerationStructureKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkDestroyAccelerationStructureKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -22074,6 +22914,9 @@ impl Command for vkCopyAccelerationStructureKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCopyAccelerationStructureKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -22173,6 +23016,9 @@ impl Command for vkWriteAccelerationStructuresPropertiesKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkWriteAccelerationStructuresPropertiesKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -22243,6 +23089,9 @@ impl Command for vkCmdCopyAccelerationStructureKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdCopyAccelerationStructureKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -22317,6 +23166,9 @@ impl Command for vkGetAccelerationStructureDeviceAddressKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetAccelerationStructureDeviceAddressKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -22394,6 +23246,9 @@ impl Command for vkCmdWriteAccelerationStructuresPropertiesKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdWriteAccelerationStructuresPropertiesKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -22496,6 +23351,9 @@ impl Command for vkCmdTraceRaysKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdTraceRaysKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -22587,6 +23445,9 @@ impl Command for vkGetRayTracingShaderGroupHandlesNV_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetRayTracingShaderGroupHandlesNV"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -22677,6 +23538,9 @@ impl Command for vkGetRayTracingCaptureReplayShaderGroupHandlesKHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetRayTracingCaptureReplayShaderGroupHandlesKHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
@@ -22774,6 +23638,9 @@ impl Command for vkCmdTraceRaysIndirectKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdTraceRaysIndirectKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -22846,6 +23713,9 @@ impl Command for vkGetRayTracingShaderGroupStackSizeKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetRayTracingShaderGroupStackSizeKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (3, self.device)
     }
@@ -22910,6 +23780,9 @@ impl Command for vkCmdSetRayTracingPipelineStackSizeKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetRayTracingPipelineStackSizeKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -22973,6 +23846,9 @@ impl Command for vkCmdTraceRaysIndirect2KHR_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdTraceRaysIndirect2KHR"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -23044,6 +23920,9 @@ impl Command for vkCmdSetDepthBias2EXT_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthBias2EXT"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
     }
@@ -23107,6 +23986,9 @@ impl Command for vkCmdSetAttachmentFeedbackLoopEnableEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetAttachmentFeedbackLoopEnableEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -23177,6 +24059,9 @@ impl Command for vkCmdSetDepthClampRangeEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdSetDepthClampRangeEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -23274,6 +24159,9 @@ impl Command for vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR_args<'_> {
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"
     }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
+    }
     fn dispatcher(&self) -> (i32, u64) {
         (2, self.physicalDevice)
     }
@@ -23341,6 +24229,9 @@ impl Command for vkCmdDrawMeshTasksEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawMeshTasksEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -23411,6 +24302,9 @@ impl Command for vkCmdDrawMeshTasksIndirectEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawMeshTasksIndirectEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
@@ -23485,6 +24379,9 @@ impl Command for vkCmdDrawMeshTasksIndirectCountEXT_args<'_> {
     }
     fn name(&self) -> &'static std::ffi::CStr {
         c"vkCmdDrawMeshTasksIndirectCountEXT"
+    }
+    fn aliases(&self) -> &'static [&'static std::ffi::CStr] {
+        &[]
     }
     fn dispatcher(&self) -> (i32, u64) {
         (6, self.commandBuffer)
