@@ -2,7 +2,8 @@
 //! compute into a storage buffer, textured quad with staging upload and sampler, depth test
 //! with a vkCreateRenderPass2 render pass, push constants, and a sync scene: timeline semaphore,
 //! occlusion query and event around a draw, and VK_KHR_dynamic_rendering with dynamic
-//! viewport/scissor and an indexed draw) runs once directly on lavapipe and
+//! viewport/scissor and an indexed draw, and transfer commands — update/copy buffer, clear,
+//! blit, copy image — in a secondary command buffer) runs once directly on lavapipe and
 //! once through Mesa's venus driver against `virgl-vtest --venus` (whose Venus backend runs on
 //! lavapipe); the read-back bytes must be identical. Each scene also checks a few values it
 //! can predict, so a run that draws nothing fails on its own.
@@ -24,6 +25,7 @@ const SCENES: &[&str] = &[
     "push-constants",
     "sync",
     "dynamic-rendering",
+    "transfer",
 ];
 
 struct Server {

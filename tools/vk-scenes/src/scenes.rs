@@ -20,6 +20,7 @@ pub const SCENES: &[&str] = &[
     "push-constants",
     "sync",
     "dynamic-rendering",
+    "transfer",
 ];
 
 pub fn run(gpu: &Gpu, name: &str) -> Result<Vec<u8>> {
@@ -31,6 +32,7 @@ pub fn run(gpu: &Gpu, name: &str) -> Result<Vec<u8>> {
         "push-constants" => push_constants(gpu),
         "sync" => sync(gpu),
         "dynamic-rendering" => dynamic_rendering(gpu),
+        "transfer" => transfer(gpu),
         _ => Err(format!(
             "unknown scene {name:?} (scenes: {})",
             SCENES.join(", ")
@@ -876,5 +878,223 @@ fn dynamic_rendering(gpu: &Gpu) -> Result<Vec<u8>> {
     if inside[..3] == [26, 26, 26] {
         return Err(format!("quad not drawn: {inside:?}"));
     }
+    Ok(px)
+}
+
+/// Scene 8: transfer commands recorded in a secondary command buffer run by
+/// vkCmdExecuteCommands: vkCmdUpdateBuffer + vkCmdCopyBuffer stage an 8x8 pattern,
+/// vkCmdClearColorImage clears a 16x16 image red, vkCmdCopyBufferToImage puts the pattern at
+/// (4, 4), vkCmdBlitImage scales the image 2x (nearest) into the top-left of a 64x64 image and
+/// vkCmdCopyImage copies it unscaled to (40, 40).
+fn transfer(gpu: &Gpu) -> Result<Vec<u8>> {
+    let d = &gpu.device;
+    let usage = vk::ImageUsageFlags::TRANSFER_SRC | vk::ImageUsageFlags::TRANSFER_DST;
+    let small = gpu.image((16, 16), COLOR, usage, vk::ImageAspectFlags::COLOR)?;
+    let big = gpu.image(SIZE, COLOR, usage, vk::ImageAspectFlags::COLOR)?;
+    let staging = gpu.buffer(
+        256,
+        vk::BufferUsageFlags::TRANSFER_SRC | vk::BufferUsageFlags::TRANSFER_DST,
+    )?;
+    let pattern_src = gpu.buffer(
+        256,
+        vk::BufferUsageFlags::TRANSFER_SRC | vk::BufferUsageFlags::TRANSFER_DST,
+    )?;
+    let readback = gpu.buffer(
+        u64::from(SIZE.0 * SIZE.1 * 4),
+        vk::BufferUsageFlags::TRANSFER_DST,
+    )?;
+    let pattern: Vec<u8> = (0..64u32)
+        .flat_map(|i| {
+            [
+                (i * 4) as u8,
+                (255 - i * 4) as u8,
+                ((i % 8) * 32) as u8,
+                255,
+            ]
+        })
+        .collect();
+    let info = vk::CommandBufferAllocateInfo::default()
+        .command_pool(gpu.pool)
+        .level(vk::CommandBufferLevel::SECONDARY)
+        .command_buffer_count(1);
+    // SAFETY: valid device and pool.
+    let secondary = unsafe { d.allocate_command_buffers(&info) }
+        .map_err(|e| format!("vkAllocateCommandBuffers: {e}"))?[0];
+    let inheritance = vk::CommandBufferInheritanceInfo::default();
+    let begin = vk::CommandBufferBeginInfo::default().inheritance_info(&inheritance);
+    let transfer_barrier = [vk::MemoryBarrier::default()
+        .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+        .dst_access_mask(vk::AccessFlags::TRANSFER_READ | vk::AccessFlags::TRANSFER_WRITE)];
+    let full = |w: i32, h: i32| {
+        [
+            vk::Offset3D { x: 0, y: 0, z: 0 },
+            vk::Offset3D { x: w, y: h, z: 1 },
+        ]
+    };
+    // SAFETY: a fresh secondary command buffer; everything recorded is live; barriers order
+    // each transfer after the one it reads.
+    unsafe {
+        d.begin_command_buffer(secondary, &begin)
+            .map_err(|e| format!("vkBeginCommandBuffer: {e}"))?;
+        let barrier = |cb| {
+            d.cmd_pipeline_barrier(
+                cb,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::DependencyFlags::empty(),
+                &transfer_barrier,
+                &[],
+                &[],
+            )
+        };
+        d.cmd_update_buffer(secondary, pattern_src.buffer, 0, &pattern);
+        barrier(secondary);
+        d.cmd_copy_buffer(
+            secondary,
+            pattern_src.buffer,
+            staging.buffer,
+            &[vk::BufferCopy {
+                src_offset: 0,
+                dst_offset: 0,
+                size: 256,
+            }],
+        );
+        for image in [small.image, big.image] {
+            gpu.barrier(
+                secondary,
+                image,
+                vk::ImageAspectFlags::COLOR,
+                (vk::ImageLayout::UNDEFINED, vk::ImageLayout::GENERAL),
+                (vk::AccessFlags::empty(), vk::AccessFlags::TRANSFER_WRITE),
+                (
+                    vk::PipelineStageFlags::TOP_OF_PIPE,
+                    vk::PipelineStageFlags::TRANSFER,
+                ),
+            );
+        }
+        let range = [crate::gpu::range(vk::ImageAspectFlags::COLOR)];
+        d.cmd_clear_color_image(
+            secondary,
+            small.image,
+            vk::ImageLayout::GENERAL,
+            &vk::ClearColorValue {
+                float32: [1.0, 0.0, 0.0, 1.0],
+            },
+            &range,
+        );
+        d.cmd_clear_color_image(
+            secondary,
+            big.image,
+            vk::ImageLayout::GENERAL,
+            &vk::ClearColorValue { float32: CLEAR },
+            &range,
+        );
+        barrier(secondary);
+        d.cmd_copy_buffer_to_image(
+            secondary,
+            staging.buffer,
+            small.image,
+            vk::ImageLayout::GENERAL,
+            &[vk::BufferImageCopy::default()
+                .image_subresource(crate::gpu::layers(vk::ImageAspectFlags::COLOR))
+                .image_offset(vk::Offset3D { x: 4, y: 4, z: 0 })
+                .image_extent(vk::Extent3D {
+                    width: 8,
+                    height: 8,
+                    depth: 1,
+                })],
+        );
+        barrier(secondary);
+        let layers = crate::gpu::layers(vk::ImageAspectFlags::COLOR);
+        d.cmd_blit_image(
+            secondary,
+            small.image,
+            vk::ImageLayout::GENERAL,
+            big.image,
+            vk::ImageLayout::GENERAL,
+            &[vk::ImageBlit {
+                src_subresource: layers,
+                src_offsets: full(16, 16),
+                dst_subresource: layers,
+                dst_offsets: full(32, 32),
+            }],
+            vk::Filter::NEAREST,
+        );
+        d.cmd_copy_image(
+            secondary,
+            small.image,
+            vk::ImageLayout::GENERAL,
+            big.image,
+            vk::ImageLayout::GENERAL,
+            &[vk::ImageCopy {
+                src_subresource: layers,
+                src_offset: vk::Offset3D { x: 0, y: 0, z: 0 },
+                dst_subresource: layers,
+                dst_offset: vk::Offset3D { x: 40, y: 40, z: 0 },
+                extent: vk::Extent3D {
+                    width: 16,
+                    height: 16,
+                    depth: 1,
+                },
+            }],
+        );
+        barrier(secondary);
+        d.cmd_copy_image_to_buffer(
+            secondary,
+            big.image,
+            vk::ImageLayout::GENERAL,
+            readback.buffer,
+            &[vk::BufferImageCopy::default()
+                .image_subresource(layers)
+                .image_extent(vk::Extent3D {
+                    width: SIZE.0,
+                    height: SIZE.1,
+                    depth: 1,
+                })],
+        );
+        d.end_command_buffer(secondary)
+            .map_err(|e| format!("vkEndCommandBuffer: {e}"))?;
+    }
+    gpu.run(|cb| {
+        let to_host = [vk::MemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+            .dst_access_mask(vk::AccessFlags::HOST_READ)];
+        // SAFETY: recording a primary command buffer; the secondary is executable.
+        unsafe {
+            d.cmd_execute_commands(cb, &[secondary]);
+            d.cmd_pipeline_barrier(
+                cb,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::PipelineStageFlags::HOST,
+                vk::DependencyFlags::empty(),
+                &to_host,
+                &[],
+                &[],
+            );
+        }
+    })?;
+    let px = gpu.read(&readback)?;
+    let texel = |x: u32, y: u32| {
+        let o = ((y * 8 + x) * 4) as usize;
+        [pattern[o], pattern[o + 1], pattern[o + 2], pattern[o + 3]]
+    };
+    expect("blit: red border", pixel(&px, 1, 1), [255, 0, 0, 255])?;
+    expect("blit: pattern (0, 0) scaled", pixel(&px, 9, 9), texel(0, 0))?;
+    expect(
+        "blit: pattern (3, 5) scaled",
+        pixel(&px, 8 + 6 + 1, 8 + 10),
+        texel(3, 5),
+    )?;
+    expect(
+        "copy: pattern (7, 7)",
+        pixel(&px, 40 + 11, 40 + 11),
+        texel(7, 7),
+    )?;
+    expect(
+        "copy: red border",
+        pixel(&px, 40 + 15, 40),
+        [255, 0, 0, 255],
+    )?;
+    expect("cleared", pixel(&px, 36, 20), [26, 26, 26, 255])?;
     Ok(px)
 }
