@@ -126,6 +126,22 @@ impl VrendBackend {
         }
     }
 
+    /// Gives `res_id` GL storage over the external memory it holds (another context's
+    /// image), described by `desc` rather than by a guest PIPE_RESOURCE_SET_TYPE: the entry
+    /// point for a render server's GET_RESOURCE reply or an embedder that knows the image.
+    /// Afterwards the resource scans out (`resource_info`, `get_rect`) and GL contexts it is
+    /// attached to can use it. Fails cleanly for unknown ids and memory GL cannot import.
+    pub fn import_image(
+        &self,
+        table: &mut ResourceTable,
+        res_id: u32,
+        desc: &virgl_resource::ImageDesc,
+    ) -> Result<(), ContextError> {
+        self.shared.root()?;
+        let bind = crate::resource::virgl_bind::SAMPLER_VIEW | crate::resource::virgl_bind::SCANOUT;
+        crate::import::import_image(&self.shared, table, 0, res_id, *desc, bind)
+    }
+
     /// Scanout information of a resource.
     pub fn resource_info(&self, res_id: u32) -> Option<ResourceInfo> {
         let resources = self.shared.resources.borrow();

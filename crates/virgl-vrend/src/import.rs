@@ -360,9 +360,9 @@ fn invalid(msg: impl Into<String>) -> ContextError {
 }
 
 /// `VIRGL_CCMD_PIPE_RESOURCE_SET_TYPE`: types an attached resource that has no GL storage yet by
-/// importing its memory (see the module docs). A resource that already has GL storage is left
-/// as it is, as upstream does. `table` is the renderer's resource table (`None` when the
-/// embedder runs the context without one: an explicit error).
+/// importing its memory as the image the guest describes (see the module docs). `table` is the
+/// renderer's resource table (`None` when the embedder runs the context without one: an
+/// explicit error).
 pub(crate) fn set_type(
     shared: &Shared,
     ctx_id: u32,
@@ -376,37 +376,12 @@ pub(crate) fn set_type(
             "PIPE_RESOURCE_SET_TYPE of resource {res_id}, not attached to this context"
         )));
     }
-    let host = &shared.host;
-    shared
-        .imports
-        .collect(host, &mut shared.resources.borrow_mut());
-    if shared.resources.borrow().contains_key(&res_id) {
-        return Ok(());
-    }
     let planes: Vec<_> = st.planes.iter().collect();
     let [plane] = planes[..] else {
         return Err(ContextError::Unsupported(
             "PIPE_RESOURCE_SET_TYPE with several planes (multi-planar imports)",
         ));
     };
-    let (max_w, max_h) = (
-        host.limits.max_texture_2d_size,
-        host.limits.max_texture_2d_size,
-    );
-    if st.width == 0 || st.height == 0 || st.width > max_w || st.height > max_h {
-        return Err(invalid(format!(
-            "PIPE_RESOURCE_SET_TYPE size {}x{}",
-            st.width, st.height
-        )));
-    }
-    let storage_hf = *host
-        .formats
-        .get(storage_format(st.format))
-        .filter(|hf| !hf.entry.layout().compressed)
-        .ok_or_else(|| invalid(format!("PIPE_RESOURCE_SET_TYPE format {}", st.format)))?;
-    let fns = shared.imports.fns(host).ok_or(ContextError::Unsupported(
-        "importing memory into GL (the host lacks GL_EXT_memory_object_fd)",
-    ))?;
     let table = table.ok_or(ContextError::Unsupported(
         "PIPE_RESOURCE_SET_TYPE without the renderer's resource table",
     ))?;
@@ -418,13 +393,51 @@ pub(crate) fn set_type(
         offset: plane.offset,
         modifier: st.modifier,
     };
+    import_image(shared, table, ctx_id, res_id, desc, st.bind)
+}
+
+/// Gives `res_id` GL storage over its external memory holding the image `desc` (from the
+/// guest's PIPE_RESOURCE_SET_TYPE, or from whoever created the memory: a render server's
+/// GET_RESOURCE). A resource that already has GL storage is left as it is, as upstream does.
+/// Needs a current context of the backend's share group.
+pub(crate) fn import_image(
+    shared: &Shared,
+    table: &mut ResourceTable,
+    ctx_id: u32,
+    res_id: u32,
+    desc: ImageDesc,
+    bind: u32,
+) -> Result<(), ContextError> {
+    let host = &shared.host;
+    shared
+        .imports
+        .collect(host, &mut shared.resources.borrow_mut());
+    if shared.resources.borrow().contains_key(&res_id) {
+        return Ok(());
+    }
+    let max = host.limits.max_texture_2d_size;
+    if desc.width == 0 || desc.height == 0 || desc.width > max || desc.height > max {
+        return Err(invalid(format!(
+            "imported image size {}x{}",
+            desc.width, desc.height
+        )));
+    }
+    let storage_hf = *host
+        .formats
+        .get(storage_format(desc.format))
+        .filter(|hf| !hf.entry.layout().compressed)
+        .ok_or_else(|| invalid(format!("imported image format {}", desc.format)))?;
+    let fns = shared.imports.fns(host).ok_or(ContextError::Unsupported(
+        "importing memory into GL (the host lacks GL_EXT_memory_object_fd)",
+    ))?;
     let resource = table.require_mut(res_id)?;
+    let described_here = resource.image.is_none();
     match resource.image {
         // What the memory's creator said (a render server's GET_RESOURCE) wins over the guest;
         // a guest describing another size is refused rather than reading beyond the image.
         Some(known) if (known.width, known.height) != (desc.width, desc.height) => {
             return Err(invalid(format!(
-                "PIPE_RESOURCE_SET_TYPE {}x{} of a {}x{} image",
+                "image described as {}x{}, the memory holds {}x{}",
                 desc.width, desc.height, known.width, known.height
             )));
         }
@@ -446,13 +459,24 @@ pub(crate) fn set_type(
             released: shared.imports.released.clone(),
         });
     }
-    let wide = table.lookup_wide::<GlImport>(ctx_id, res_id)?;
+    let wide = match table.lookup_wide::<GlImport>(ctx_id, res_id) {
+        Ok(wide) => wide,
+        Err(e) => {
+            // A description that could not be imported is not kept: a corrected one may follow.
+            if described_here {
+                if let Some(resource) = table.get_mut(res_id) {
+                    resource.image = None;
+                }
+            }
+            return Err(e.into());
+        }
+    };
     let import = wide.storage;
     if (import.desc.width, import.desc.height) != (desc.width, desc.height)
         || storage_format(import.desc.format) != storage_format(desc.format)
     {
         return Err(invalid(format!(
-            "PIPE_RESOURCE_SET_TYPE {}x{} format {} of memory imported as {}x{} format {}",
+            "image {}x{} format {} of memory imported as {}x{} format {}",
             desc.width,
             desc.height,
             desc.format,
@@ -466,7 +490,7 @@ pub(crate) fn set_type(
             handle: res_id,
             target: pipe_target::TEXTURE_2D,
             format: desc.format,
-            bind: st.bind,
+            bind,
             width: desc.width,
             height: desc.height,
             depth: 1,

@@ -150,4 +150,77 @@ fn oversized_description_is_refused_before_gl_sees_it() {
         "{err}"
     );
     assert!(!gl.table.has_import::<GlImport>(IMG));
+    // The refused description is not kept: another context may type it correctly.
+    let mut ctx = gl
+        .backend
+        .create_context(3, virgl_protocol::caps::CAPSET_VIRGL2, "second")
+        .unwrap();
+    ctx.attach_resource(&mut gl.table, IMG);
+    let st = set_type(IMG, vf::B8G8R8A8_UNORM, &[img.row_pitch as u32, 0]);
+    ctx.submit_cmd(&mut gl.table, &st).unwrap();
+    assert!(gl.table.has_import::<GlImport>(IMG));
+}
+
+#[test]
+fn image_description_imports_without_set_type() {
+    let Some(img) = image() else { return };
+    let mut gl = Gl::new();
+    if !gl.backend.host().has_extension("GL_EXT_memory_object_fd") {
+        return;
+    }
+    insert_venus_blob(&mut gl.table, &img, IMG);
+    // What a render server's GET_RESOURCE would say about the memory.
+    let desc = ImageDesc {
+        width: W,
+        height: H,
+        format: vf::B8G8R8A8_UNORM,
+        stride: img.row_pitch as u32,
+        offset: 0,
+        modifier: 0,
+    };
+    gl.backend.import_image(&mut gl.table, IMG, &desc).unwrap();
+    let info = gl.backend.resource_info(IMG).unwrap();
+    assert_eq!(
+        (info.virgl_format, info.width, info.height),
+        (vf::B8G8R8A8_UNORM, W, H)
+    );
+    let mut scanout = vec![0u8; (W * H * 4) as usize];
+    gl.backend
+        .get_rect(IMG, (0, 0, W, H), &mut scanout, 0, W * 4)
+        .unwrap();
+    same(&scanout, &expected(bgra), "get_rect after import_image");
+    // The guest's SET_TYPE of the already imported resource is a no-op; sampling works.
+    gl.attach(IMG);
+    let st = set_type(IMG, vf::B8G8R8A8_UNORM, &[img.row_pitch as u32, 0]);
+    gl.ctx.submit_cmd(&mut gl.table, &st).unwrap();
+    gl.draw_sampled(IMG, vf::B8G8R8A8_UNORM);
+    same(
+        &gl.rt_pixels(),
+        &expected(rgba),
+        "sampled after import_image",
+    );
+
+    assert!(gl.backend.import_image(&mut gl.table, 77, &desc).is_err());
+}
+
+#[test]
+fn guest_description_must_match_the_known_image() {
+    let Some(img) = image() else { return };
+    let mut gl = Gl::new();
+    if !gl.backend.host().has_extension("GL_EXT_memory_object_fd") {
+        return;
+    }
+    insert_venus_blob(&mut gl.table, &img, IMG);
+    gl.table.get_mut(IMG).unwrap().image = Some(ImageDesc {
+        width: W / 2,
+        height: H,
+        format: vf::B8G8R8A8_UNORM,
+        ..ImageDesc::default()
+    });
+    gl.attach(IMG);
+    let st = set_type(IMG, vf::B8G8R8A8_UNORM, &[img.row_pitch as u32, 0]);
+    let err = gl.ctx.submit_cmd(&mut gl.table, &st).unwrap_err();
+    assert!(matches!(err, ContextError::InvalidCommand(_)), "{err}");
+    assert!(!gl.table.has_import::<GlImport>(IMG));
+    assert!(gl.backend.resource_info(IMG).is_none());
 }

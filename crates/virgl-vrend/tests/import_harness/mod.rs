@@ -13,8 +13,8 @@ use virgl_protocol::command::{
 use virgl_protocol::pipe::{ShaderType, TransferDirection as WireDirection};
 pub use virgl_resource::{
     Backend, Backing, BlobFlags, BlobInfo, BlobMem, Context, ContextBlob, ContextError, FdMemory,
-    FdType, GuestMemory, Resource, ResourceCreateArgs, ResourceError, ResourceTable, SharedMemory,
-    VulkanInfo,
+    FdType, GuestMemory, ImageDesc, Resource, ResourceCreateArgs, ResourceError, ResourceTable,
+    SharedMemory, VulkanInfo,
 };
 pub use virgl_vrend::formats::vf;
 pub use virgl_vrend::{pipe_target, virgl_bind, EglOptions, GlImport, VrendBackend};
