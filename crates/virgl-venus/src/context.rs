@@ -219,18 +219,13 @@ impl Context for VenusContext {
         flags: BlobFlags,
     ) -> Result<ContextBlob, ContextError> {
         if blob_id != 0 {
-            // Device memory (blob_id = the VkDeviceMemory id): the host allocated it exportable;
-            // lavapipe-style opaque fds are memfds, which the guest can map like any shm.
-            let fd = self
+            // Device memory (blob_id = the VkDeviceMemory id): our memfd (host-pointer import)
+            // is plain shared memory; a driver's dma-buf is a dma-buf; a driver's OPAQUE_FD
+            // stays opaque (lavapipe's has a header before the data: not guest-mappable).
+            let (fd, fd_type) = self
                 .state()
                 .export_memory(blob_id, size)
                 .map_err(|e| ContextError::InvalidCommand(e.to_string()))?;
-            let file = std::fs::File::from(fd);
-            let fd_type = match file.metadata() {
-                Ok(m) if m.is_file() && m.len() >= size => FdType::Shm,
-                _ => FdType::Opaque,
-            };
-            let fd = std::os::fd::OwnedFd::from(file);
             let memory = FdMemory::from_fd(fd_type, fd, size)?.with_map_info(map_cache::CACHED);
             return Ok(ContextBlob::Memory {
                 memory,

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use virgl_resource::{BlobFlags, Context, ContextBlob, ResourceTable};
+use virgl_resource::{BlobFlags, Context, ContextBlob, FdType, ResourceTable};
 use virgl_venus::VenusContext;
 
 const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
@@ -157,6 +157,7 @@ fn runtime_bookkeeping_on_lavapipe() {
         panic!("device memory blob is not memory");
     };
     assert_eq!(memory.size(), 1000);
+    assert_eq!(memory.fd_type(), FdType::Shm, "guest-mappable memory");
     let (_, fd) = memory.export(7).expect("export");
     let file = std::fs::File::from(fd);
     assert!(file.metadata().unwrap().len() >= 1000);

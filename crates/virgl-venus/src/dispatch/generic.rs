@@ -28,7 +28,7 @@ use crate::generated::commands::{self as c, cmd};
 use crate::objects::object_type as ot;
 use crate::wire::{Arena, Cx, Reader, Writer};
 use crate::VenusError;
-use virgl_resource::SharedMemory;
+use virgl_resource::{FdType, SharedMemory};
 
 /// `VkStructureType` values this module looks for in chains.
 mod stype {
@@ -528,7 +528,11 @@ impl State {
     }
 
     /// Exports device memory `id` for a blob of `size` bytes.
-    pub(crate) fn export_memory(&self, id: u64, size: u64) -> Result<OwnedFd, VenusError> {
+    pub(crate) fn export_memory(
+        &self,
+        id: u64,
+        size: u64,
+    ) -> Result<(OwnedFd, FdType), VenusError> {
         let mem = self.memories.get(&id).ok_or(VenusError::UnknownObject {
             object_type: vk::ObjectType::DEVICE_MEMORY.as_raw(),
             id,
@@ -540,20 +544,24 @@ impl State {
             )));
         }
         if let Some(shm) = &mem.shm {
-            return shm
+            let fd = shm
                 .try_clone_fd()
-                .map_err(|e| VenusError::Host(format!("dup of a device memory memfd: {e}")));
+                .map_err(|e| VenusError::Host(format!("dup of a device memory memfd: {e}")))?;
+            return Ok((fd, FdType::Shm));
         }
-        let handle_type = if mem
-            .export
-            .contains(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD)
-        {
-            vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD
-        } else if mem
+        let (handle_type, fd_type) = if mem
             .export
             .contains(vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT)
         {
-            vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT
+            (
+                vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT,
+                FdType::Dmabuf,
+            )
+        } else if mem
+            .export
+            .contains(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD)
+        {
+            (vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD, FdType::Opaque)
         } else {
             return Err(VenusError::Invalid(
                 "device memory was not allocated exportable (not host-visible?)".into(),
@@ -570,7 +578,7 @@ impl State {
             .map_err(|e| VenusError::Host(format!("vkGetMemoryFdKHR: {e}")))?;
         tracing::debug!(id, size, ?handle_type, "device memory exported for a blob");
         // SAFETY: vkGetMemoryFdKHR hands us a new fd we own.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        Ok((unsafe { OwnedFd::from_raw_fd(fd) }, fd_type))
     }
 }
 
