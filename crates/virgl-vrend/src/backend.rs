@@ -119,6 +119,9 @@ impl VrendBackend {
     /// create/destroy or PIPE_RESOURCE_SET_TYPE; an embedder that removes resources from the
     /// table calls this right after, so the imported memory (and the fd GL holds) goes at once.
     pub fn release_dropped_imports(&self) {
+        if !self.shared.imports.has_released() {
+            return;
+        }
         if let Ok(host) = self.shared.root() {
             self.shared
                 .imports

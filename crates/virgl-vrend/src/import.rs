@@ -167,6 +167,11 @@ impl ImportState {
         *self.fns.get_or_init(|| MemObjFns::load(host))
     }
 
+    /// Whether dropped imports wait for [`Self::collect`].
+    pub(crate) fn has_released(&self) -> bool {
+        self.released.lock().is_ok_and(|queue| !queue.is_empty())
+    }
+
     /// Deletes the GL names of imports dropped since the last call, and the [`GlResource`]s
     /// that pointed at them. Needs a current context of the share group.
     pub(crate) fn collect(&self, host: &HostGl, resources: &mut HashMap<u32, GlResource>) {
