@@ -157,7 +157,9 @@ impl VrendBackend {
             height: a.height,
             depth: a.depth,
             flags: a.flags,
-            tex_id: res.texture_name().map_or(0, |n| n.get()),
+            tex_id: res
+                .texture_name()
+                .map_or(0, |n| self.shared.imports.scanout_texture(res_id, n.get())),
             stride: u32::try_from(res.layout().row_bytes(a.width)).unwrap_or(0),
         })
     }

@@ -26,13 +26,14 @@
 //! `GET_RESOURCE` (which would fill the resource's `image` before the lookup: the importer
 //! already takes an [`ImageDesc`], whichever source it came from).
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::ffi::c_void;
 use std::num::NonZeroU32;
 use std::os::fd::{IntoRawFd, RawFd};
 use std::sync::{Arc, Mutex};
 
+use glow::HasContext;
 use virgl_protocol::command::PipeResourceSetType;
 use virgl_resource::{
     ContextError, FdType, ImageDesc, ImportRequest, Importer, ResourceCreateArgs, ResourceTable,
@@ -160,6 +161,11 @@ type ReleaseQueue = Arc<Mutex<Vec<Released>>>;
 pub(crate) struct ImportState {
     fns: OnceCell<Option<MemObjFns>>,
     released: ReleaseQueue,
+    /// Scanout views of imported BGRA textures, by resource id: `(texture, view)`. The
+    /// embedder samples `virgl_renderer_resource_get_info`'s texture with its own shaders, so
+    /// the red/blue swap of sampler views must be in the texture it gets: a texture view with
+    /// swizzled channels over the same memory.
+    scanout_views: RefCell<HashMap<u32, (u32, glow::Texture)>>,
 }
 
 impl ImportState {
@@ -174,6 +180,67 @@ impl ImportState {
 
     /// Deletes the GL names of imports dropped since the last call, and the [`GlResource`]s
     /// that pointed at them. Needs a current context of the share group.
+    /// The texture the embedder should scan `res_id` out of: its swizzled view where it has
+    /// one (imported BGRA), else `texture` itself.
+    pub(crate) fn scanout_texture(&self, res_id: u32, texture: u32) -> u32 {
+        match self.scanout_views.borrow().get(&res_id) {
+            Some(&(tex, view)) if tex == texture => view.0.get(),
+            _ => texture,
+        }
+    }
+
+    /// Makes the red/blue-swapped view of an imported BGRA texture for scanout (current
+    /// context). Without ARB_texture_view the embedder gets the texture itself (channels
+    /// swapped); that is logged.
+    fn add_scanout_view(&self, host: &HostGl, res_id: u32, texture: NonZeroU32, internal: u32) {
+        let Some(make_view) = host.extra.texture_view else {
+            tracing::warn!(
+                res_id,
+                "no texture views: imported BGRA scans out with R/B swapped"
+            );
+            return;
+        };
+        let gl = &host.gl;
+        host.take_error();
+        // SAFETY: current context of the share group; the view is made of the imported
+        // texture's single level and layer with its own internal format (always compatible),
+        // and is bound only while its swizzle is set.
+        let view = unsafe {
+            let Ok(view) = gl.create_texture() else {
+                return;
+            };
+            make_view(
+                view.0.get(),
+                GL_TEXTURE_2D,
+                texture.get(),
+                internal,
+                0,
+                1,
+                0,
+                1,
+            );
+            gl.bind_texture(GL_TEXTURE_2D, Some(view));
+            gl.tex_parameter_i32(GL_TEXTURE_2D, glow::TEXTURE_SWIZZLE_R, glow::BLUE as i32);
+            gl.tex_parameter_i32(GL_TEXTURE_2D, glow::TEXTURE_SWIZZLE_B, glow::RED as i32);
+            gl.bind_texture(GL_TEXTURE_2D, None);
+            view
+        };
+        if let Err(e) = host.check("scanout view of an imported texture") {
+            tracing::warn!(res_id, %e, "imported BGRA scans out with R/B swapped");
+            // SAFETY: made above, referenced nowhere.
+            unsafe { gl.delete_texture(view) };
+            return;
+        }
+        if let Some((_, old)) = self
+            .scanout_views
+            .borrow_mut()
+            .insert(res_id, (texture.get(), view))
+        {
+            // SAFETY: a view of an earlier import of this id, no longer handed out.
+            unsafe { gl.delete_texture(old) };
+        }
+    }
+
     pub(crate) fn collect(&self, host: &HostGl, resources: &mut HashMap<u32, GlResource>) {
         let released = match self.released.lock() {
             Ok(mut queue) if !queue.is_empty() => std::mem::take(&mut *queue),
@@ -186,6 +253,17 @@ impl ImportState {
             });
             if stale {
                 resources.remove(&r.res_id);
+            }
+            let mut views = self.scanout_views.borrow_mut();
+            if views
+                .get(&r.res_id)
+                .is_some_and(|&(tex, _)| tex == r.texture)
+            {
+                if let Some((_, view)) = views.remove(&r.res_id) {
+                    // SAFETY: the view was made by `add_scanout_view` on this share group and
+                    // is referenced by nothing else (only handed out by name for sampling).
+                    unsafe { host.gl.delete_texture(view) };
+                }
             }
             fns.delete(r.texture, r.memobj);
         }
@@ -513,6 +591,11 @@ pub(crate) fn import_image(
         imported: true,
     };
     shared.resources.borrow_mut().insert(res_id, res);
+    if is_bgra(desc.format) {
+        shared
+            .imports
+            .add_scanout_view(host, res_id, import.texture, storage_hf.entry.internal);
+    }
     Ok(())
 }
 

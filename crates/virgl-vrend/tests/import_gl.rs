@@ -8,6 +8,7 @@
 mod import_harness;
 mod import_vk;
 
+use glow::HasContext;
 use import_harness::*;
 
 #[test]
@@ -44,6 +45,31 @@ fn venus_bgra_image_is_sampled_and_scanned_out_by_gl() {
         &expected(bgra),
         "get_rect returns the memory's BGRA bytes",
     );
+    // The embedder samples `tex_id` with its own shaders: it is a view of the imported texture
+    // whose swizzle swaps red and blue back, of the image's size (the root context is current
+    // after get_rect).
+    let provider = EglProvider::new(&EglOptions::default()).unwrap();
+    // SAFETY: loading GL entry points through EGL; used on the current (root) context only.
+    let glc = unsafe { glow::Context::from_loader_function_cstr(|n| provider.get_proc_address(n)) };
+    // SAFETY: queries on the current context about a texture name the backend handed out; the
+    // binding is restored.
+    let (swizzle, width, height) = unsafe {
+        let tex = glow::NativeTexture(std::num::NonZeroU32::new(info.tex_id).unwrap());
+        glc.bind_texture(glow::TEXTURE_2D, Some(tex));
+        let swizzle = [
+            glow::TEXTURE_SWIZZLE_R,
+            glow::TEXTURE_SWIZZLE_G,
+            glow::TEXTURE_SWIZZLE_B,
+            glow::TEXTURE_SWIZZLE_A,
+        ]
+        .map(|p| glc.get_tex_parameter_i32(glow::TEXTURE_2D, p) as u32);
+        let w = glc.get_tex_level_parameter_i32(glow::TEXTURE_2D, 0, glow::TEXTURE_WIDTH);
+        let h = glc.get_tex_level_parameter_i32(glow::TEXTURE_2D, 0, glow::TEXTURE_HEIGHT);
+        glc.bind_texture(glow::TEXTURE_2D, None);
+        (swizzle, w as u32, h as u32)
+    };
+    assert_eq!(swizzle, [glow::BLUE, glow::GREEN, glow::RED, glow::ALPHA]);
+    assert_eq!((width, height), (W, H));
 }
 
 #[test]

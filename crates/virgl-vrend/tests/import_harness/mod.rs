@@ -17,7 +17,9 @@ pub use virgl_resource::{
     SharedMemory, VulkanInfo,
 };
 pub use virgl_vrend::formats::vf;
-pub use virgl_vrend::{pipe_target, virgl_bind, EglOptions, GlImport, VrendBackend};
+pub use virgl_vrend::{
+    pipe_target, virgl_bind, EglOptions, EglProvider, GlContextProvider, GlImport, VrendBackend,
+};
 
 pub const W: u32 = 64;
 pub const H: u32 = 32;
