@@ -285,6 +285,7 @@ impl VrendContext {
             }
             sub.programs.clear(&host.gl);
             sub.samplers.clear(&host.gl);
+            sub.draw.release(&host.gl);
             // SAFETY: the FBO and VAO belong to this (current) context.
             unsafe {
                 if let Some(fbo) = sub.fbo {

@@ -76,6 +76,24 @@ pub(crate) struct DrawState {
     pub render_condition: bool,
     /// Default outer/inner tessellation levels (used when no TCS is bound).
     pub tess_levels: ([f32; 4], [f32; 2]),
+    /// Buffer textures made for buffer images, by (resource, format, offset, size).
+    pub image_buffers: ImageBuffers,
+}
+
+/// Buffer textures of buffer images, by (resource, format, byte offset, byte size).
+pub(crate) type ImageBuffers = std::cell::RefCell<HashMap<(u32, u32, u32, u32), glow::Texture>>;
+
+/// Buffer textures kept for buffer images before the cache is emptied.
+const MAX_IMAGE_BUFFERS: usize = 64;
+
+impl DrawState {
+    /// Deletes the GL objects the bindings own (sub-context teardown).
+    pub fn release(&mut self, gl: &glow::Context) {
+        for (_, tex) in self.image_buffers.get_mut().drain() {
+            // SAFETY: the texture was created by `bind_image` and is owned by this cache.
+            unsafe { gl.delete_texture(tex) };
+        }
+    }
 }
 
 fn set_slots(list: &mut Vec<u32>, start: u32, handles: &[u32], max: usize) -> VrendResult<()> {
@@ -786,7 +804,7 @@ pub(crate) fn bind_resources(
         }
         for &index in &b.images {
             let view = draw.images[s].get(index as usize).copied().flatten();
-            bind_image(dc, resources, index, view.as_ref())?;
+            bind_image(dc, resources, index, view.as_ref(), &draw.image_buffers)?;
         }
     }
     Ok(())
@@ -798,6 +816,7 @@ fn bind_image(
     resources: &HashMap<u32, GlResource>,
     unit: u32,
     view: Option<&ImageView>,
+    buffers: &ImageBuffers,
 ) -> VrendResult<()> {
     let host = &dc.shared.host;
     let gl = &host.gl;
@@ -808,9 +827,6 @@ fn bind_image(
         return Ok(());
     };
     let res = dc.resource(resources, v.handle)?;
-    let Storage::Texture { tex, .. } = res.storage else {
-        return Err(VrendError::Unsupported("buffer images".into()));
-    };
     let f = host
         .formats
         .get(v.format)
@@ -819,6 +835,51 @@ fn bind_image(
         1 => glow::READ_ONLY,
         2 => glow::WRITE_ONLY,
         _ => glow::READ_WRITE,
+    };
+    if let Storage::Buffer(buf) = res.storage {
+        // Buffer images: `layer_offset`/`level_size` are the byte offset and size.
+        let (offset, size) = (v.layer_offset, v.level_size);
+        if size == 0 || u64::from(offset) + u64::from(size) > u64::from(res.args.width) {
+            return Err(invalid("buffer image range beyond its resource"));
+        }
+        let key = (v.handle, v.format, offset, size);
+        let mut cache = buffers.borrow_mut();
+        let tex = match cache.get(&key) {
+            Some(&t) => t,
+            None => {
+                if cache.len() >= MAX_IMAGE_BUFFERS {
+                    for (_, t) in cache.drain() {
+                        // SAFETY: cached buffer textures are re-bound before every use.
+                        unsafe { gl.delete_texture(t) };
+                    }
+                }
+                // SAFETY: current context; a new buffer texture over a checked range.
+                let t = unsafe {
+                    let t = gl.create_texture().map_err(VrendError::HostGlMissing)?;
+                    gl.bind_texture(glow::TEXTURE_BUFFER, Some(t));
+                    match host.extra.tex_buffer_range {
+                        Some(range) => range(
+                            glow::TEXTURE_BUFFER,
+                            f.entry.internal,
+                            buf.0.get(),
+                            offset as isize,
+                            size as isize,
+                        ),
+                        None => gl.tex_buffer(glow::TEXTURE_BUFFER, f.entry.internal, Some(buf)),
+                    }
+                    gl.bind_texture(glow::TEXTURE_BUFFER, None);
+                    t
+                };
+                cache.insert(key, t);
+                t
+            }
+        };
+        // SAFETY: current context; a live buffer texture.
+        unsafe { gl.bind_image_texture(unit, Some(tex), 0, false, 0, access, f.entry.internal) };
+        return Ok(());
+    }
+    let Storage::Texture { tex, .. } = res.storage else {
+        return Err(invalid("image of a staging resource"));
     };
     let level = v.level_size & 0xff;
     if level > res.args.last_level {

@@ -581,10 +581,13 @@ fn blit_rect(res: &GlResource, s: &BlitSide) -> VrendResult<(i32, i32, i32, i32)
     let (lw, lh, _) = res.level_size(s.level);
     let (x0, x1) = (i64::from(s.x), i64::from(s.x) + i64::from(s.w));
     let (y0, y1) = (i64::from(s.y), i64::from(s.y) + i64::from(s.h));
-    let inside = |a: i64, b: i64, lim: u32| a.min(b) >= 0 && a.max(b) <= i64::from(lim);
-    if !inside(x0, x1, lw) || !inside(y0, y1, lh) || s.w == 0 || s.h == 0 {
+    // Boxes may reach past the level (scaled blits of clipped rectangles do): GL clips the
+    // blit to both framebuffers, so only sizes GL cannot represent are refused.
+    const LIMIT: i64 = 1 << 20;
+    let sane = |a: i64, b: i64| a.abs() <= LIMIT && b.abs() <= LIMIT;
+    if !sane(x0, x1) || !sane(y0, y1) || s.w == 0 || s.h == 0 {
         return Err(invalid(format!(
-            "blit box {s:?} outside level of {lw}x{lh}"
+            "blit box {s:?} unusable for a level of {lw}x{lh}"
         )));
     }
     let (y0, y1) = if res.y_0_top() {
@@ -848,17 +851,8 @@ pub(crate) fn copy_region(
             } else {
                 dy
             };
-            // 1D arrays keep layers in y for CopyImageSubData.
-            let (sy, sz, h, dep) = if *stt == glow::TEXTURE_1D_ARRAY {
-                (src_box.z, 0, src_box.depth, 1)
-            } else {
-                (sy, src_box.z, src_box.height, src_box.depth)
-            };
-            let (dy, dz) = if *dtt == glow::TEXTURE_1D_ARRAY {
-                (dz, 0)
-            } else {
-                (dy, dz)
-            };
+            // CopyImageSubData takes layers in z for every array target, 1D arrays included.
+            let (sz, h, dep) = (src_box.z, src_box.height, src_box.depth);
             // SAFETY: both boxes were checked against their resources' levels.
             unsafe {
                 gl.copy_image_sub_data(
