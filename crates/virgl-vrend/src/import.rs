@@ -20,6 +20,12 @@
 //! texture is created with the RGBA counterpart, transfers move the bytes as they are, and
 //! sampler views swap red and blue (`views.rs`), as upstream does for `is_imported` resources.
 //!
+//! The embedder's scanout texture (`resource_info().tex_id`) of an imported BGRA resource is a
+//! texture view with the same swizzle, so QEMU sampling it sees the right colours; `get_rect`
+//! returns the memory's bytes. Blits (`glBlitFramebuffer`) ignore swizzles: a blit between an
+//! imported BGRA resource and an ordinary one swaps red and blue (a shader blit would fix it;
+//! ignored test `blit_from_an_imported_bgra_image`).
+//!
 //! Not done here: dma-buf import (EGL images; only opaque fds and lavapipe's memfds go through
 //! `glImportMemoryFdEXT`), multi-planar images, row pitches GL cannot be told (the GL driver
 //! chooses the linear layout, we only check the size fits), and the render server's

@@ -4,7 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub use super::import_vk::{memfd_mappings, open_fds, ExportedImage};
-use virgl_protocol::command::{
+pub use virgl_protocol::command::{
     BindSamplerStates, BindShader, Box3, Command, CreateObject, DrawVbo, Encoder, ObjectType,
     PipeResourceSetType, Records, ResourceInlineWrite, SamplerState, SamplerView,
     SetFramebufferState, SetSamplerViews, SetViewportStates, ShaderSource, Surface, Transfer3d,
