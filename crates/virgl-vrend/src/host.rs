@@ -264,6 +264,8 @@ pub struct HostGl {
     extensions: HashSet<String>,
     pub renderer: String,
     pub vendor: String,
+    /// Programs of the drawing blitter (shared by every context of the share group).
+    pub(crate) blit_programs: crate::blitter::BlitPrograms,
 }
 
 impl std::fmt::Debug for HostGl {
@@ -411,6 +413,7 @@ impl HostGl {
             extensions,
             renderer,
             vendor,
+            blit_programs: Default::default(),
         })
     }
 
@@ -511,6 +514,9 @@ impl HostGl {
 
 impl Drop for HostGl {
     fn drop(&mut self) {
+        if self.make_root_current().is_ok() {
+            self.blit_programs.release(&self.gl);
+        }
         let _ = self.provider.make_current(None);
         self.provider.destroy_context(self.root);
     }

@@ -16,6 +16,7 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod backend;
+mod blitter;
 pub mod caps;
 mod context;
 mod draw;

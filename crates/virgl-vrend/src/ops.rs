@@ -647,6 +647,25 @@ pub(crate) fn blit(
     }
     let linear = info.filter == 1 && mask == glow::COLOR_BUFFER_BIT && !sf.entry.is_integer();
     let filter = if linear { glow::LINEAR } else { glow::NEAREST };
+    // What glBlitFramebuffer refuses goes through the drawing blitter: depth between
+    // different depth formats, colour from a format the host cannot attach.
+    let depth_convert =
+        mask & glow::DEPTH_BUFFER_BIT != 0 && sf.entry.internal != df.entry.internal;
+    let color_unrenderable = mask == glow::COLOR_BUFFER_BIT
+        && sf.caps.bind & crate::resource::virgl_bind::RENDER_TARGET == 0;
+    if depth_convert || color_unrenderable {
+        return shader_blit(
+            host,
+            src,
+            dst,
+            info,
+            (&sf, &df),
+            (s0x, s0y, s1x, s1y),
+            (d0x, d0y, d1x, d1y),
+            layers,
+            src_n,
+        );
+    }
     let read = TempFbo::new(gl, glow::READ_FRAMEBUFFER)?;
     let draw = TempFbo::new(gl, glow::DRAW_FRAMEBUFFER)?;
     neutral_write_state(gl);
@@ -783,6 +802,142 @@ pub(crate) fn blit(
     }
     drop((read, draw, src_view, dst_view));
     host.check("blit")
+}
+
+/// A GL rectangle `(x0, y0, x1, y1)`.
+type Rect = (i32, i32, i32, i32);
+
+/// The drawing-blitter path of [`blit`] (depth format conversion, unrenderable sources).
+#[allow(clippy::too_many_arguments)]
+fn shader_blit(
+    host: &HostGl,
+    src: &GlResource,
+    dst: &GlResource,
+    info: &BlitInfo,
+    (sf, df): (&HostFormat, &HostFormat),
+    src_rect: Rect,
+    dst_rect: Rect,
+    layers: u32,
+    src_n: u32,
+) -> VrendResult<()> {
+    use crate::blitter::BlitKind;
+    let depth = info.mask & pipe_mask::Z != 0 && sf.entry.has_depth() && df.entry.has_depth();
+    let stencil = info.mask & pipe_mask::S != 0 && sf.entry.has_stencil() && df.entry.has_stencil();
+    let color_kind = if df.entry.is_integer() {
+        if matches!(df.entry.ty, glow::BYTE | glow::SHORT | glow::INT) {
+            BlitKind::Sint
+        } else {
+            BlitKind::Uint
+        }
+    } else {
+        BlitKind::Float
+    };
+    let kinds: Vec<BlitKind> = if depth || stencil {
+        [(depth, BlitKind::Depth), (stencil, BlitKind::Stencil)]
+            .into_iter()
+            .filter_map(|(on, k)| on.then_some(k))
+            .collect()
+    } else {
+        vec![color_kind]
+    };
+    for kind in kinds {
+        shader_blit_pass(
+            host,
+            src,
+            dst,
+            info,
+            (sf, df),
+            (src_rect, dst_rect),
+            (layers, src_n),
+            kind,
+        )?;
+    }
+    Ok(())
+}
+
+/// One pass of [`shader_blit`] (colour, depth or stencil).
+#[allow(clippy::too_many_arguments)]
+fn shader_blit_pass(
+    host: &HostGl,
+    src: &GlResource,
+    dst: &GlResource,
+    info: &BlitInfo,
+    (sf, df): (&HostFormat, &HostFormat),
+    (src_rect, dst_rect): (Rect, Rect),
+    (layers, src_n): (u32, u32),
+    kind: crate::blitter::BlitKind,
+) -> VrendResult<()> {
+    use crate::blitter::{BlitKind, ShaderBlit};
+    let gl = &host.gl;
+    let depth = matches!(kind, BlitKind::Depth | BlitKind::Stencil);
+    let src_layers = (0..layers)
+        .map(|i| info.src.z as u32 + if src_n == layers { i } else { 0 })
+        .collect();
+    let b = ShaderBlit {
+        src,
+        src_format: sf,
+        src_level: info.src.level,
+        src_rect,
+        src_layers,
+        kind,
+        linear: info.filter == 1 && kind == BlitKind::Float,
+    };
+    let draw = TempFbo::new(gl, glow::DRAW_FRAMEBUFFER)?;
+    neutral_write_state(gl);
+    if let Some((minx, miny, maxx, maxy)) = info.scissor {
+        let (_, lh, _) = dst.level_size(info.dst.level);
+        let (y, h) = (miny.min(maxy), maxy.saturating_sub(miny));
+        let y = if dst.y_0_top() {
+            lh.saturating_sub(y + h)
+        } else {
+            y
+        };
+        // SAFETY: state setters on the current context.
+        unsafe {
+            gl.enable(glow::SCISSOR_TEST);
+            gl.scissor(
+                minx as i32,
+                y as i32,
+                maxx.saturating_sub(minx) as i32,
+                h as i32,
+            );
+        }
+    }
+    set_srgb(host, is_srgb(info.dst.format));
+    let single = matches!(dst.args.target, 1 | 2 | 5);
+    let attachment = if depth {
+        ds_attachment(df)
+    } else {
+        glow::COLOR_ATTACHMENT0
+    };
+    let result = crate::blitter::run(host, &b, dst_rect, |i| {
+        let dz = info.dst.z as u32 + i as u32;
+        attach(
+            gl,
+            glow::DRAW_FRAMEBUFFER,
+            attachment,
+            dst,
+            info.dst.level,
+            (!single).then_some(dz),
+        )?;
+        // SAFETY: the temporary draw framebuffer is bound on the current context.
+        unsafe {
+            gl.draw_buffers(&[if depth {
+                glow::NONE
+            } else {
+                glow::COLOR_ATTACHMENT0
+            }])
+        };
+        Ok(())
+    });
+    set_srgb(host, false);
+    // SAFETY: state reset on the current context.
+    unsafe {
+        gl.disable(glow::SCISSOR_TEST);
+        gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, None);
+    }
+    drop(draw);
+    result
 }
 
 /// `RESOURCE_COPY_REGION`: a raw copy between two buffers or two textures.

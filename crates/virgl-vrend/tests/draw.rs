@@ -834,6 +834,70 @@ fn hostile_draw_state_is_an_error_not_a_crash() {
 }
 
 #[test]
+fn depth_blit_between_formats_draws_instead() {
+    // glBlitFramebuffer refuses depth blits between formats; the drawing blitter converts.
+    let mut s = Scene::new();
+    let z16 = tex2d(7, vf::Z16_UNORM, W, H, virgl_bind::DEPTH_STENCIL);
+    s.add(z16, u64::from(W * H * 2));
+    s.ctx.attach_resource(&mut s.table, 7);
+    s.push(Command::Clear(Clear {
+        buffers: 0x1,
+        color: [0; 4],
+        depth: 0.25,
+        stencil: 0,
+    }));
+    let bx = Box3 {
+        x: 0,
+        y: 0,
+        z: 0,
+        width: W,
+        height: H,
+        depth: 1,
+    };
+    let side = |handle, format| virgl_protocol::command::BlitSurface {
+        handle,
+        level: 0,
+        format,
+        bx,
+    };
+    s.push(Command::Blit(virgl_protocol::command::Blit {
+        mask: 0x10, // PIPE_MASK_Z
+        filter: 0,
+        scissor_enable: false,
+        render_condition_enable: false,
+        alpha_blend: false,
+        scissor: Scissor::default(),
+        dst: side(7, vf::Z16_UNORM),
+        src: side(DEPTH, vf::Z32_FLOAT),
+    }));
+    let region = TransferRegion {
+        handle: 7,
+        level: 0,
+        usage: 0,
+        stride: W * 2,
+        layer_stride: 0,
+        bx,
+    };
+    s.push(Command::Transfer3d(Transfer3d {
+        region,
+        offset: 0,
+        direction: WireDirection::FromHost,
+    }));
+    s.flush();
+    let mut z = vec![0u8; (W * H * 2) as usize];
+    s.table
+        .get_mut(7)
+        .unwrap()
+        .backing_for_cpu()
+        .unwrap()
+        .read_at(0, &mut z)
+        .unwrap();
+    for d in z.chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])) {
+        assert!(d.abs_diff(16384) <= 2, "depth {d}");
+    }
+}
+
+#[test]
 fn draws_past_the_vertex_buffer_stay_inside_it() {
     // 4 KiB of vertices, a draw of a million: the robust context keeps the fetches inside the
     // buffer (or returns zeros); nothing crashes and the context keeps working.
