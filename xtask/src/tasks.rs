@@ -48,6 +48,26 @@ pub fn test(_args: &[String]) -> Result<(), String> {
             "warnings",
         ]),
     )?;
+    // Every library and binary crate can be published (metadata, file list, readme).
+    run_step(
+        "cargo package (no verify)",
+        cargo().args([
+            "package",
+            "--workspace",
+            "--no-verify",
+            "--allow-dirty",
+            "--exclude",
+            "xtask",
+            "--exclude",
+            "benches",
+            "--exclude",
+            "gl-scenes",
+            "--exclude",
+            "vk-scenes",
+            "--exclude",
+            "vtest-bench",
+        ]),
+    )?;
     // Tests that start servers and Mesa clients need these; set them for every test process.
     let runtime_dir = std::env::temp_dir().join("virgl-rs-xdg-runtime");
     std::fs::create_dir_all(&runtime_dir).map_err(|e| e.to_string())?;
