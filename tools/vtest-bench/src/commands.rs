@@ -8,7 +8,8 @@
 //!   host GL driver's per-draw validation in it.
 //!
 //! Each submit carries about 4,000 dwords, as Mesa's command buffers do when they fill; every
-//! 16 submits a BUSY_WAIT round trip keeps the client from running ahead of the server.
+//! 64 submits a BUSY_WAIT round trip keeps the client from running ahead of the server (fewer
+//! round trips: on a loaded machine each costs scheduler latency that is not the server's work).
 //! The server's CPU time comes from /proc/<pid>/stat of the process that serves this client.
 
 use std::time::{Duration, Instant};
@@ -32,6 +33,7 @@ const FORMAT_B8G8R8A8_UNORM: u32 = 1;
 const FORMAT_R8_UNORM: u32 = 64;
 const FORMAT_R32G32B32A32_FLOAT: u32 = 31;
 const PRIM_TRIANGLES: u32 = 4;
+const SUBMITS_PER_SYNC: usize = 64;
 
 const VS: &str = "VERT\nDCL IN[0]\nDCL IN[1]\nDCL OUT[0], POSITION\nDCL OUT[1], GENERIC[0]\n\
   0: MOV OUT[0], IN[0]\n  1: MOV OUT[1], IN[1]\n  2: END\n";
@@ -372,10 +374,10 @@ pub fn run(
     let start = Instant::now();
     let mut submits = 0usize;
     while start.elapsed() < budget || submits == 0 {
-        for _ in 0..16 {
+        for _ in 0..SUBMITS_PER_SYNC {
             client.send_bytes(&submit)?;
         }
-        submits += 16;
+        submits += SUBMITS_PER_SYNC;
         client.sync(0)?;
     }
     let wall = start.elapsed().as_secs_f64();
