@@ -2,7 +2,7 @@
 //! llvmpipe (desktop GLSL 4.50, 3.30, 1.40 and GLSL ES 3.20).
 
 use glow::HasContext;
-use virgl_vrend::tgsi::ir::{Interpolation, Opcode, Processor, SemanticName};
+use virgl_vrend::tgsi::ir::{Interpolation, Opcode, SemanticName};
 use virgl_vrend::tgsi::{self, AlphaFunc, GlslShader, GlslTarget, ShaderKey};
 use virgl_vrend::{EglOptions, EglProvider, GlContextParams, GlContextProvider, VrendError};
 
