@@ -3,6 +3,7 @@
 //! Every task that needs system packages installs the missing ones itself with apt-get and says
 //! which it installs, so that `cargo xtask demo` and `cargo xtask test` work on a fresh Debian 12.
 
+mod clients;
 mod codegen;
 mod compare;
 mod demo;
@@ -20,6 +21,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   qemu-e2e    boot a guest in Debian's QEMU (virtio-gpu-gl) on our libvirglrenderer.so.1
   compare     [--reference 'CMD'] [--rounds N] ...: real clients against virgl-vtest and a reference server
+  clients     glmark2 --validate and piglit sanity through virgl-vtest (regression floors)
   demo        start virgl-vtest and render with a real Mesa client (prints a summary, saves a PNG)
   test        everything CI runs: packages, fmt, clippy, unit/integration tests, bench smoke, qemu-e2e
   fuzz        [--seconds N] [target...]: long libFuzzer runs (nightly, cargo-fuzz)
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
     };
     let rest = &args[1..];
     let result = match task.as_str() {
+        "clients" => clients::clients(rest),
         "demo" => demo::demo(rest),
         "compare" => compare::compare(rest),
         "qemu-e2e" => qemu_e2e::qemu_e2e(rest),

@@ -82,6 +82,8 @@ pub fn test(_args: &[String]) -> Result<(), String> {
         "benches (smoke)",
         cargo().args(["bench", "-p", "benches", "--", "--test"]),
     )?;
+    // Real Mesa clients through our server: glmark2 --validate and piglit sanity.
+    run_step("real Mesa clients", cargo().args(["xtask", "clients"]))?;
     // An unmodified Debian QEMU boots a guest on our libvirglrenderer.so.1 (about 15 s once the
     // packages and the kernel package are cached; the library is already built by the tests).
     run_step(

@@ -10,7 +10,7 @@
 //! `vtest-bench` (tools/vtest-bench) for transfer bandwidth and SUBMIT_CMD throughput; /proc for
 //! the servers' memory. It does not run piglit (left out: minutes per run on two cores).
 
-mod clients;
+pub(crate) mod clients;
 mod procfs;
 
 use std::collections::BTreeMap;
