@@ -77,6 +77,7 @@ fn hostile(server_socket: PathBuf, stop: Arc<AtomicBool>, sent: Arc<AtomicUsize>
 }
 
 fn isolation(name: &str, args: &[&str]) {
+    eprintln!("{name}: starting");
     let direct = tiles_checksum(None, 1);
     let mut server = Server::start(name, args);
     let stop = Arc::new(AtomicBool::new(false));

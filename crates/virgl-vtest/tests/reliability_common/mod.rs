@@ -107,6 +107,10 @@ impl Client {
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
+        // A server that stops reading must fail the test, not hang it in write().
+        stream
+            .set_write_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
         Client {
             stream,
             fds: VecDeque::new(),
