@@ -428,3 +428,32 @@ fn check_drawn(client: &mut Client, rt: &mut Resource) -> BenchResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use virgl_protocol::command::CommandIter;
+
+    fn builder() -> Builder {
+        Builder {
+            enc: Encoder::new(),
+            commands: 0,
+            next: 1000,
+        }
+    }
+
+    /// Both streams decode cleanly with the protocol crate, and the count the throughput is
+    /// computed from is the number of commands really in the buffer.
+    #[test]
+    fn streams_decode_and_are_counted_exactly() {
+        for stream in [Stream::State, Stream::Draw] {
+            let mut b = builder();
+            let n = batch(&mut b, stream, [1, 2]).unwrap();
+            let words = b.enc.into_inner();
+            assert!(words.len() >= 4000 && words.len() < 4100);
+            let decoded: Vec<_> = CommandIter::new(&words).collect();
+            assert!(decoded.iter().all(Result::is_ok), "{:?}", stream.name());
+            assert_eq!(decoded.len(), n);
+        }
+    }
+}

@@ -206,3 +206,17 @@ fn check_round_trip(client: &mut Client) -> BenchResult<()> {
     client.send(&Request::ResourceUnref { handle: res.id })?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_whole_rgba8_squares_with_labels() {
+        for &(bytes, side) in SIZES {
+            assert_eq!(side * side * 4, bytes);
+        }
+        assert_eq!(size_label(4 << 10), "4KiB");
+        assert_eq!(size_label(64 << 20), "64MiB");
+    }
+}

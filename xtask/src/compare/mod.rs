@@ -460,3 +460,52 @@ after: the machine is shared, figures are noisy (15-25 % run to run).\n",
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn targets_are_judged_from_medians() {
+        let mut s = Samples::default();
+        for (t, v) in [
+            (Target::Ours, 1300.0),
+            (Target::Reference, 1000.0),
+            (Target::Direct, 1400.0),
+        ] {
+            s.add(t, "glmark2 score", v);
+        }
+        let (lower, goal) = judge("glmark2 score", &s);
+        assert!(!lower);
+        assert!(goal.unwrap().ends_with(": met"));
+        s.add(
+            Target::Ours,
+            "client process RSS after handshake (MiB)",
+            90.0,
+        );
+        s.add(
+            Target::Reference,
+            "client process RSS after handshake (MiB)",
+            80.0,
+        );
+        let (lower, goal) = judge("client process RSS after handshake (MiB)", &s);
+        assert!(lower);
+        assert!(goal.unwrap().ends_with("NOT met"));
+        // A transfer is judged against the memcpy ratio of the same runs.
+        s.add(Target::Ours, "transfer buffer 1MiB put MB/s", 9000.0);
+        s.add(
+            Target::Ours,
+            &format!("{RATIO}transfer buffer 1MiB put MB/s"),
+            0.95,
+        );
+        let (_, goal) = judge("transfer buffer 1MiB put MB/s", &s);
+        assert!(goal.unwrap().starts_with("95 % of memcpy"));
+    }
+}
