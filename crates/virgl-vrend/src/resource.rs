@@ -514,21 +514,23 @@ impl GlResource {
         let gl = &host.gl;
         match self.storage {
             Storage::GuestOnly => Ok(()),
-            Storage::Buffer(buf) => {
-                let mut data = vec![0u8; bx.width as usize];
-                src.read_at(g.offset, &mut data)?;
+            Storage::Buffer(buf) => with_upload_staging(bx.width as usize, |data| {
+                src.read_at(g.offset, data)?;
                 // SAFETY: current context; the range was checked against the buffer's size.
                 unsafe {
                     gl.bind_buffer(glow::COPY_WRITE_BUFFER, Some(buf));
-                    gl.buffer_sub_data_u8_slice(glow::COPY_WRITE_BUFFER, bx.x as i32, &data);
+                    gl.buffer_sub_data_u8_slice(glow::COPY_WRITE_BUFFER, bx.x as i32, data);
                     gl.bind_buffer(glow::COPY_WRITE_BUFFER, None);
                 }
                 host.check("buffer upload")
-            }
+            }),
             Storage::Texture { tex, target } => {
-                let mut data = self.gather(level, bx, src, g)?;
-                self.to_host_order(host, &mut data, bx);
-                upload(host, self, tex, target, level, bx, &data)
+                let total = self.packed_size(level, bx, g)?;
+                with_upload_staging(total, |data| {
+                    self.gather(level, bx, src, g, data)?;
+                    self.to_host_order(host, data, bx);
+                    upload(host, self, tex, target, level, bx, data)
+                })
             }
         }
     }
@@ -578,20 +580,26 @@ impl GlResource {
         }
     }
 
-    /// Reads the guest's box into a tightly packed buffer (rows of blocks, then layers).
+    /// Bytes of the box tightly packed (rows of blocks, then layers).
+    fn packed_size(&self, level: u32, bx: &TexBox, g: &GuestLayout) -> VrendResult<usize> {
+        let (row_bytes, rows, _, _) = self.guest_geometry(level, bx, g)?;
+        row_bytes
+            .checked_mul(u64::from(rows) * u64::from(bx.depth))
+            .and_then(|t| usize::try_from(t).ok())
+            .ok_or_else(|| invalid("transfer too large"))
+    }
+
+    /// Reads the guest's box into `data`, tightly packed (rows of blocks, then layers); `data`
+    /// is [`Self::packed_size`] bytes and every byte of it is overwritten.
     fn gather(
         &self,
         level: u32,
         bx: &TexBox,
         src: &dyn GuestMemory,
         g: &GuestLayout,
-    ) -> VrendResult<Vec<u8>> {
+        data: &mut [u8],
+    ) -> VrendResult<()> {
         let (row_bytes, rows, stride, layer_stride) = self.guest_geometry(level, bx, g)?;
-        let total = row_bytes
-            .checked_mul(u64::from(rows) * u64::from(bx.depth))
-            .and_then(|t| usize::try_from(t).ok())
-            .ok_or_else(|| invalid("transfer too large"))?;
-        let mut data = vec![0u8; total];
         let rb = row_bytes as usize;
         let mut chunks = data.chunks_exact_mut(rb.max(1));
         for layer in 0..u64::from(bx.depth) {
@@ -606,7 +614,7 @@ impl GlResource {
                 }
             }
         }
-        Ok(data)
+        Ok(())
     }
 
     /// Writes a tightly packed box out to the guest's layout.
@@ -831,6 +839,40 @@ fn reset_pixel_store(gl: &glow::Context) {
         gl.bind_buffer(glow::PIXEL_UNPACK_BUFFER, None);
         gl.bind_buffer(glow::PIXEL_PACK_BUFFER, None);
     }
+}
+
+/// Runs `body` over a staging buffer of `len` bytes for guest -> host uploads, reused across
+/// transfers on this thread: a fresh multi-megabyte buffer per transfer costs page faults and
+/// zeroing that dominated large uploads. Every byte handed to `body` is overwritten with guest
+/// data before GL reads it, so reuse never exposes one transfer's bytes to another.
+fn with_upload_staging<R>(
+    len: usize,
+    body: impl FnOnce(&mut [u8]) -> VrendResult<R>,
+) -> VrendResult<R> {
+    thread_local! {
+        static STAGING: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    /// Above this a transfer gets its own buffer, so one huge upload does not pin memory forever.
+    const KEEP_AT_MOST: usize = 64 << 20;
+    STAGING.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut staging) if len <= KEEP_AT_MOST => {
+            if staging.len() < len {
+                let extra = len - staging.len();
+                staging
+                    .try_reserve_exact(extra)
+                    .map_err(|_| invalid("staging allocation"))?;
+                staging.resize(len, 0);
+            }
+            body(&mut staging[..len])
+        }
+        _ => {
+            let mut own = Vec::new();
+            own.try_reserve_exact(len)
+                .map_err(|_| invalid("staging allocation"))?;
+            own.resize(len, 0);
+            body(&mut own)
+        }
+    })
 }
 
 fn upload(

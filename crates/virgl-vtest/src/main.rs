@@ -6,7 +6,23 @@ use tracing_subscriber::EnvFilter;
 use virgl_vtest::args::{self, Command, USAGE};
 use virgl_vtest::server;
 
+/// glibc returns freed blocks above its dynamic mmap threshold to the kernel and trims the heap
+/// eagerly; a client streaming command buffers and transfers then pays page faults for the same
+/// memory on every request (measured: ~6 us per small draw instead of ~1.8 us). Keeping up to
+/// this much freed memory in the heap removes that churn at a bounded RSS cost.
+const MALLOC_KEEP_BYTES: libc::c_int = 64 << 20;
+
+fn tune_malloc() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MALLOC_KEEP_BYTES);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, MALLOC_KEEP_BYTES);
+    }
+}
+
 fn main() -> ExitCode {
+    tune_malloc();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
