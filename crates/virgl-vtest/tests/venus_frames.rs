@@ -11,12 +11,13 @@
 //! Needs Mesa >= 25 with the venus ICD (`virtio_icd.json`) and lavapipe (`lvp_icd.json`); CI
 //! installs them (`cargo xtask packages`). Without them the test prints why and passes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod venus_common;
 
-const VENUS_ICD: &str = "/usr/share/vulkan/icd.d/virtio_icd.json";
-const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use venus_common::{VenusServer as Server, LVP_ICD, VENUS_ICD};
+
 const SCENES: &[&str] = &[
     "triangle",
     "compute",
@@ -27,53 +28,6 @@ const SCENES: &[&str] = &[
     "dynamic-rendering",
     "transfer",
 ];
-
-struct Server {
-    child: Child,
-    dir: PathBuf,
-    socket: PathBuf,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start() -> Self {
-        let dir = std::env::temp_dir().join(format!("virgl-venus-frames-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("vtest.sock");
-        let log = dir.join("server.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_virgl-vtest"))
-            .arg("--venus")
-            .arg(format!("--socket-path={}", socket.display()))
-            .env("VK_DRIVER_FILES", LVP_ICD)
-            .env("RUST_LOG", "virgl_venus=info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start virgl-vtest");
-        let start = Instant::now();
-        while !socket.exists() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "server did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self {
-            child,
-            dir,
-            socket,
-            log,
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// `target/<profile>`: the test binary lives in its `deps/`.
 fn profile_dir() -> PathBuf {
@@ -158,7 +112,7 @@ fn venus_frames_match_lavapipe() {
         }
     }
     let bin = vk_scenes();
-    let server = Server::start();
+    let server = Server::start("frames");
     let log = || std::fs::read_to_string(&server.log).unwrap_or_default();
     let mut failures = Vec::new();
     for scene in SCENES {
