@@ -1,0 +1,78 @@
+//! Guest picture descriptions -> VA buffers.
+//!
+//! Each codec module turns one decoded [`virgl_protocol::video::PictureDesc`] member and the
+//! bitstream buffers of a `DECODE_BITSTREAM` into the [`VaBuffer`]s to hand to
+//! `vaCreateBuffer` + `vaRenderPicture`, in submission order. Guest handles of reference
+//! pictures are resolved through a [`SurfaceMap`]; an unknown handle is an error, never a
+//! silently invalid surface. Unlike upstream, slice parameters are filled completely (offsets,
+//! sizes, per-slice fields) so drivers that need them (NVDEC-backed VA drivers) decode too.
+
+use crate::VideoError;
+
+/// A VA surface id (`VASurfaceID`).
+pub type SurfaceId = u32;
+
+/// `VA_INVALID_SURFACE`.
+pub const INVALID_SURFACE: SurfaceId = 0xffff_ffff;
+
+/// Resolves the guest's video-buffer handles (as they appear in `ref[]` of a picture
+/// description) to the VA surfaces backing them.
+pub trait SurfaceMap {
+    /// The VA surface of a guest handle, or `None` if the guest never created it.
+    fn surface(&self, guest_handle: u32) -> Option<SurfaceId>;
+}
+
+/// One VA buffer to create: `vaCreateBuffer(ctx, kind, element_size, count, data)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VaBuffer {
+    /// The `VABufferType`.
+    pub kind: u32,
+    /// Size of one element (`sizeof` the VA struct, or 1 for slice data).
+    pub element_size: usize,
+    /// Number of elements.
+    pub count: u32,
+    /// `element_size * count` bytes: the VA struct(s) as the driver reads them.
+    pub data: Vec<u8>,
+}
+
+impl VaBuffer {
+    /// A buffer of `count` plain-old-data VA structs.
+    pub fn from_structs<T: Copy>(kind: u32, structs: &[T]) -> Self {
+        let element_size = std::mem::size_of::<T>();
+        let mut data = vec![0u8; std::mem::size_of_val(structs)];
+        for (i, s) in structs.iter().enumerate() {
+            // SAFETY: `T` is a `Copy` VA struct from libva-sys (plain C data, no pointers that
+            // are dereferenced here); we copy its bytes into a buffer of exactly its size.
+            let bytes =
+                unsafe { std::slice::from_raw_parts((s as *const T).cast::<u8>(), element_size) };
+            data[i * element_size..(i + 1) * element_size].copy_from_slice(bytes);
+        }
+        Self {
+            kind,
+            element_size,
+            count: structs.len() as u32,
+            data,
+        }
+    }
+
+    /// A slice-data buffer (element size 1).
+    pub fn slice_data(kind: u32, bytes: &[u8]) -> Self {
+        Self {
+            kind,
+            element_size: 1,
+            count: bytes.len() as u32,
+            data: bytes.to_vec(),
+        }
+    }
+}
+
+/// Translates one picture of any supported codec. `bitstreams` are the guest's buffers of this
+/// `DECODE_BITSTREAM`, in order.
+pub fn translate(
+    desc: &virgl_protocol::video::PictureDesc,
+    bitstreams: &[&[u8]],
+    surfaces: &dyn SurfaceMap,
+) -> Result<Vec<VaBuffer>, VideoError> {
+    let _ = (desc, bitstreams, surfaces);
+    Err(VideoError::NotImplemented)
+}
