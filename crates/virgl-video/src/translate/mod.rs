@@ -7,7 +7,17 @@
 //! silently invalid surface. Unlike upstream, slice parameters are filled completely (offsets,
 //! sizes, per-slice fields) so drivers that need them (NVDEC-backed VA drivers) decode too.
 
+use virgl_protocol::video::PictureDesc;
+
 use crate::VideoError;
+
+mod av1;
+mod h264;
+mod hevc;
+mod jpeg;
+mod mpeg12;
+mod vc1;
+mod vp9;
 
 /// A VA surface id (`VASurfaceID`).
 pub type SurfaceId = u32;
@@ -73,6 +83,16 @@ pub fn translate(
     bitstreams: &[&[u8]],
     surfaces: &dyn SurfaceMap,
 ) -> Result<Vec<VaBuffer>, VideoError> {
-    let _ = (desc, bitstreams, surfaces);
-    Err(VideoError::NotImplemented)
+    match desc {
+        PictureDesc::H264(d) => h264::translate(d, bitstreams, surfaces),
+        PictureDesc::H265(d) => hevc::translate(d, bitstreams, surfaces),
+        PictureDesc::Mpeg12(d) => mpeg12::translate(d, bitstreams, surfaces),
+        PictureDesc::Mjpeg(d) => jpeg::translate(d, bitstreams, surfaces),
+        PictureDesc::Vc1(d) => vc1::translate(d, bitstreams, surfaces),
+        PictureDesc::Vp9(d) => vp9::translate(d, bitstreams, surfaces),
+        PictureDesc::Av1(d) => av1::translate(d, bitstreams, surfaces),
+        // MPEG-4 part 2 has a description but no decode path (as upstream); encode is not
+        // served by this backend.
+        _ => Err(VideoError::NotImplemented),
+    }
 }

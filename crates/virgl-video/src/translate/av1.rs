@@ -1,0 +1,16 @@
+//! AV1: `virgl_av1_picture_desc` -> VA buffers.
+
+use virgl_protocol::video::Av1PictureDesc;
+
+use super::{SurfaceMap, VaBuffer};
+use crate::VideoError;
+
+/// Translates one AV1 picture (not written yet: an explicit error, never a silent success).
+pub(super) fn translate(
+    desc: &Av1PictureDesc,
+    bitstreams: &[&[u8]],
+    surfaces: &dyn SurfaceMap,
+) -> Result<Vec<VaBuffer>, VideoError> {
+    let _ = (desc, bitstreams, surfaces);
+    Err(VideoError::NotImplemented)
+}
