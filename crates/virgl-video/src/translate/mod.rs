@@ -30,6 +30,32 @@ pub const INVALID_SURFACE: SurfaceId = 0xffff_ffff;
 pub trait SurfaceMap {
     /// The VA surface of a guest handle, or `None` if the guest never created it.
     fn surface(&self, guest_handle: u32) -> Option<SurfaceId>;
+
+    /// The VA surface this picture decodes into (the target of the codec's `BEGIN_FRAME`),
+    /// for VA fields that name it (AV1 `current_frame`). `None` when the caller does not know
+    /// it; translators then write `VA_INVALID_SURFACE` there.
+    fn target(&self) -> Option<SurfaceId> {
+        None
+    }
+}
+
+/// Resolves one guest reference handle: 0 means "no picture" (Mesa's virgl driver writes 0
+/// for a missing reference) and becomes `VA_INVALID_SURFACE`; any other handle must name a
+/// video buffer the guest created.
+pub(crate) fn resolve_ref(
+    codec: &'static str,
+    surfaces: &dyn SurfaceMap,
+    guest_handle: u32,
+) -> Result<SurfaceId, VideoError> {
+    if guest_handle == 0 {
+        return Ok(INVALID_SURFACE);
+    }
+    surfaces
+        .surface(guest_handle)
+        .ok_or_else(|| VideoError::InvalidPicture {
+            codec,
+            reason: format!("reference handle {guest_handle} names no video buffer"),
+        })
 }
 
 /// One VA buffer to create: `vaCreateBuffer(ctx, kind, element_size, count, data)`.
