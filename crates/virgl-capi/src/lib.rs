@@ -10,6 +10,7 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 pub mod ffi;
+mod limits;
 mod renderer;
 
 pub use renderer::{

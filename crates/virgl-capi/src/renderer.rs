@@ -207,7 +207,11 @@ impl RendererBuilder {
         Ok(Renderer {
             flags,
             callbacks: self.callbacks,
-            resources: ResourceTable::new(),
+            resources: {
+                let mut table = ResourceTable::new();
+                table.set_default_quota(crate::limits::default_quota());
+                table
+            },
             gl,
             venus,
             contexts: BTreeMap::new(),
@@ -395,10 +399,22 @@ impl Renderer {
         Ok(result?)
     }
 
-    /// Creates a 3D resource with host storage from the GL backend.
+    /// Creates a 3D resource with host storage from the GL backend, charged to the
+    /// renderer-wide account (context 0), as QEMU's `RESOURCE_CREATE_3D` has no context.
     pub fn create_resource(&mut self, args: ResourceCreateArgs) -> Result<(), RendererError> {
+        self.create_resource_owned(0, args)
+    }
+
+    /// Creates a 3D resource charged to context `owner_ctx`'s quotas (vtest, where each
+    /// resource comes from one client's context).
+    pub fn create_resource_owned(
+        &mut self,
+        owner_ctx: u32,
+        args: ResourceCreateArgs,
+    ) -> Result<(), RendererError> {
         let gl = self.gl.as_mut().ok_or(RendererError::NoGlBackend)?;
-        self.resources.insert_pipe(args)?;
+        self.resources
+            .insert(Resource::pipe(args).with_owner(owner_ctx))?;
         if let Err(error) = gl.create_resource(&mut self.resources, &args) {
             self.resources.remove(args.handle);
             return Err(error.into());

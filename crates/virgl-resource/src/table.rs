@@ -37,6 +37,48 @@ pub struct ResourceCreateArgs {
     pub flags: u32,
 }
 
+impl ResourceCreateArgs {
+    /// `PIPE_BUFFER`: `width` is a size in bytes.
+    const TARGET_BUFFER: u32 = 0;
+    /// `PIPE_TEXTURE_3D`: the only target whose depth shrinks with the mip level.
+    const TARGET_3D: u32 = 3;
+    /// Bytes of the largest plain texel (RGBA32F), the bound used for a format we don't know.
+    const MAX_TEXEL_BYTES: u64 = 16;
+
+    /// Host memory a backend will allocate for this resource: every mip level of every layer
+    /// and sample, tightly packed. An estimate (drivers pad), saturating at `u64::MAX`, used to
+    /// charge quotas before the allocation happens.
+    pub fn host_bytes_estimate(&self) -> u64 {
+        if self.target == Self::TARGET_BUFFER {
+            return u64::from(self.width);
+        }
+        let format = virgl_protocol::format::VirglFormat::from_raw(self.format).map(|f| f.info());
+        let layers =
+            u64::from(self.array_size.max(1)).saturating_mul(u64::from(self.nr_samples.max(1)));
+        let mut total = 0u64;
+        // Levels past 31 cannot exist for 32-bit sizes; the cap keeps a hostile last_level cheap.
+        for level in 0..=self.last_level.min(31) {
+            let minify = |size: u32| (size >> level).max(1);
+            let depth = if self.target == Self::TARGET_3D {
+                minify(self.depth)
+            } else {
+                self.depth.max(1)
+            };
+            let (w, h) = (minify(self.width), minify(self.height));
+            let bytes = format
+                .and_then(|info| info.image_size(w, h, depth))
+                .unwrap_or_else(|| {
+                    Self::MAX_TEXEL_BYTES
+                        .saturating_mul(u64::from(w))
+                        .saturating_mul(u64::from(h))
+                        .saturating_mul(u64::from(depth))
+                });
+            total = total.saturating_add(bytes.saturating_mul(layers));
+        }
+        total
+    }
+}
+
 /// How a blob resource was created (`virgl_renderer_resource_create_blob_args` minus the iovecs,
 /// which become its [`Backing`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,9 +172,14 @@ impl Resource {
     }
 
     /// A 3D (pipe) resource; its id is `args.handle`. Backing comes later (attach_iov).
+    ///
+    /// The host storage a backend will allocate for it ([`ResourceCreateArgs::host_bytes_estimate`])
+    /// is charged to its owner's byte quota on insert, so a guest is refused before the backend
+    /// allocates, not after the host runs out of memory.
     pub fn pipe(args: ResourceCreateArgs) -> Self {
         Self {
             args: Some(args),
+            host_bytes: args.host_bytes_estimate(),
             ..Self::bare(args.handle)
         }
     }
@@ -399,6 +446,9 @@ fn host_bytes_of(backing: &Backing) -> u64 {
 }
 
 /// Per-context limits. `None` means unlimited.
+///
+/// Context id 0 is the renderer-wide account: resources no context created (QEMU's
+/// `RESOURCE_CREATE_3D` and context-less blobs) count against `quota(0)` like any context's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Quota {
     pub max_resources: Option<u32>,
@@ -452,33 +502,31 @@ impl ResourceTable {
             return Err(ResourceError::DuplicateId(resource.id));
         }
         let ctx_id = resource.owner_ctx;
-        if ctx_id != 0 {
-            let quota = self.quota(ctx_id);
-            let usage = self.usage(ctx_id);
-            if quota
-                .max_resources
-                .is_some_and(|max| usage.resources >= max)
-            {
-                return Err(ResourceError::ResourceQuota {
-                    ctx_id,
-                    limit: quota.max_resources.unwrap_or(0),
-                });
-            }
-            let bytes = usage
-                .host_bytes
-                .checked_add(resource.host_bytes)
-                .ok_or(ResourceError::Overflow("host byte usage"))?;
-            if let Some(limit) = quota.max_host_bytes.filter(|&limit| bytes > limit) {
-                return Err(ResourceError::ByteQuota {
-                    ctx_id,
-                    requested: bytes,
-                    limit,
-                });
-            }
-            let entry = self.usage.entry(ctx_id).or_default();
-            entry.resources += 1;
-            entry.host_bytes = bytes;
+        let quota = self.quota(ctx_id);
+        let usage = self.usage(ctx_id);
+        if quota
+            .max_resources
+            .is_some_and(|max| usage.resources >= max)
+        {
+            return Err(ResourceError::ResourceQuota {
+                ctx_id,
+                limit: quota.max_resources.unwrap_or(0),
+            });
         }
+        let bytes = usage
+            .host_bytes
+            .checked_add(resource.host_bytes)
+            .ok_or(ResourceError::Overflow("host byte usage"))?;
+        if let Some(limit) = quota.max_host_bytes.filter(|&limit| bytes > limit) {
+            return Err(ResourceError::ByteQuota {
+                ctx_id,
+                requested: bytes,
+                limit,
+            });
+        }
+        let entry = self.usage.entry(ctx_id).or_default();
+        entry.resources += 1;
+        entry.host_bytes = bytes;
         self.resources.insert(resource.id, resource);
         Ok(())
     }
@@ -532,11 +580,9 @@ impl ResourceTable {
             set.remove(&id);
         }
         self.imports.invalidate(id);
-        if resource.owner_ctx != 0 {
-            if let Some(usage) = self.usage.get_mut(&resource.owner_ctx) {
-                usage.resources = usage.resources.saturating_sub(1);
-                usage.host_bytes = usage.host_bytes.saturating_sub(resource.host_bytes);
-            }
+        if let Some(usage) = self.usage.get_mut(&resource.owner_ctx) {
+            usage.resources = usage.resources.saturating_sub(1);
+            usage.host_bytes = usage.host_bytes.saturating_sub(resource.host_bytes);
         }
         Some(resource)
     }
@@ -583,6 +629,9 @@ impl ResourceTable {
     pub fn forget_context(&mut self, ctx_id: u32) {
         self.attachments.remove(&ctx_id);
         self.quotas.remove(&ctx_id);
+        if self.usage(ctx_id) == Usage::default() {
+            self.usage.remove(&ctx_id);
+        }
     }
 
     /// A resource as context `ctx_id` sees it: only if attached.
@@ -660,21 +709,19 @@ impl ResourceTable {
     /// it); refused with [`ResourceError::ByteQuota`] over the quota. Refunded on remove.
     pub fn charge_host_bytes(&mut self, res_id: u32, bytes: u64) -> ResourceResult<()> {
         let ctx_id = self.require(res_id)?.owner_ctx;
-        if ctx_id != 0 {
-            let limit = self.quota(ctx_id).max_host_bytes;
-            let used = self.usage(ctx_id).host_bytes;
-            let requested = used
-                .checked_add(bytes)
-                .ok_or(ResourceError::Overflow("host byte usage"))?;
-            if let Some(limit) = limit.filter(|&limit| requested > limit) {
-                return Err(ResourceError::ByteQuota {
-                    ctx_id,
-                    requested,
-                    limit,
-                });
-            }
-            self.usage.entry(ctx_id).or_default().host_bytes = requested;
+        let limit = self.quota(ctx_id).max_host_bytes;
+        let used = self.usage(ctx_id).host_bytes;
+        let requested = used
+            .checked_add(bytes)
+            .ok_or(ResourceError::Overflow("host byte usage"))?;
+        if let Some(limit) = limit.filter(|&limit| requested > limit) {
+            return Err(ResourceError::ByteQuota {
+                ctx_id,
+                requested,
+                limit,
+            });
         }
+        self.usage.entry(ctx_id).or_default().host_bytes = requested;
         let resource = self.require_mut(res_id)?;
         resource.host_bytes = resource.host_bytes.saturating_add(bytes);
         Ok(())

@@ -56,10 +56,11 @@ pub fn new_renderer(flags: RendererFlags, fences: FenceQueue) -> Result<Renderer
 /// Creates a 3D resource, backed by `shm` when the client has one (RESOURCE_CREATE2).
 pub fn create_resource(
     renderer: &mut Renderer,
+    owner_ctx: u32,
     args: ResourceCreateArgs,
     shm: Option<SharedMemory>,
 ) -> Result<(), RendererError> {
-    renderer.create_resource(args)?;
+    renderer.create_resource_owned(owner_ctx, args)?;
     if let Some(shm) = shm {
         if let Err(error) = renderer
             .resources_mut()

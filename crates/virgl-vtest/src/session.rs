@@ -553,7 +553,7 @@ impl Session {
             nr_samples: desc.nr_samples,
             flags: 0,
         };
-        host::create_resource(&mut shared.renderer, args, shm)?;
+        host::create_resource(&mut shared.renderer, ctx_id, args, shm)?;
         shared.renderer.ctx_attach_resource(ctx_id, res_id);
         self.ctx().resources.insert(
             res_id,

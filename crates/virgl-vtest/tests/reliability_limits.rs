@@ -3,9 +3,11 @@
 //! size (vtest frame cap, 256 MiB), sub-contexts per context (64), objects per sub-context
 //! (2^20), and textures beyond the host's limits (GL's max size, a 2 TiB array).
 //!
-//! Known gaps (reported, not tested as passing): pipe resources are not charged to a context's
-//! quota (`ResourceTable` quotas apply to blobs with an owner; nothing sets a default quota), so
-//! a client can create many host-sized textures; objects keep their create payload, and the
+//! Per-context quotas (virgl-capi's limits: resources and host bytes, charged before the GL
+//! backend allocates): a client over its quota is refused, its neighbours are not, and what it
+//! held is refunded when it goes.
+//!
+//! Known gaps (reported, not tested as passing): objects keep their create payload, and the
 //! 2^20 cap is per sub-context, so the host memory one context can pin is bounded only by
 //! 64 x 2^20 x payload size; shader text has no size limit below the frame cap.
 
@@ -121,4 +123,67 @@ fn limits_fork_mode() {
 #[test]
 fn limits_multi_clients() {
     limits("limits-multi", &["--no-fork", "--multi-clients"]);
+}
+
+/// 64 MiB of resource storage and 100 resources per context.
+const QUOTA_ENV: &[(&str, &str)] = &[
+    ("VIRGL_RS_MAX_HOST_BYTES", "67108864"),
+    ("VIRGL_RS_MAX_RESOURCES", "100"),
+];
+
+fn quotas(name: &str, args: &[&str]) {
+    let mut server = Server::start_with_env(name, args, QUOTA_ENV);
+    let mut good = server.connect();
+    good.handshake("good");
+    for round in 0..2 {
+        // Host bytes: four 16 MiB textures fill the quota, the fifth is refused.
+        let mut hog = server.connect();
+        hog.handshake("bytes-hog");
+        for i in 0..4 {
+            assert!(
+                texture(&mut hog, 2048, 2048, 1).is_some(),
+                "round {round}: texture {i} within the quota refused"
+            );
+        }
+        assert_eq!(
+            texture(&mut hog, 2048, 2048, 1),
+            None,
+            "round {round}: over the byte quota"
+        );
+        // Its neighbour still gets its own full quota.
+        assert!(texture(&mut good, 2048, 2048, 1).is_some());
+        good.ping();
+        drop(hog);
+
+        // Resource count: 100 small textures, then a refusal.
+        let mut many = server.connect();
+        many.handshake("count-hog");
+        for i in 0..100 {
+            assert!(
+                texture(&mut many, 1, 1, 1).is_some(),
+                "round {round}: texture {i} refused"
+            );
+        }
+        assert_eq!(
+            texture(&mut many, 1, 1, 1),
+            None,
+            "round {round}: over the count quota"
+        );
+        good.ping();
+    }
+    // The good client holds 2 x 16 MiB; two more fit, a fifth would not.
+    assert!(texture(&mut good, 2048, 2048, 1).is_some());
+    assert!(texture(&mut good, 2048, 2048, 1).is_some());
+    assert_eq!(texture(&mut good, 2048, 2048, 1), None);
+    server.assert_running();
+}
+
+#[test]
+fn quotas_fork_mode() {
+    quotas("quotas-fork", &[]);
+}
+
+#[test]
+fn quotas_multi_clients() {
+    quotas("quotas-multi", &["--no-fork", "--multi-clients"]);
 }

@@ -331,11 +331,12 @@ fn quotas_count_and_bytes() {
             limit: 2
         })
     ));
+    // The 4x4 BGRA texture is charged its 64 bytes of host storage.
     assert_eq!(
         t.usage(1),
         Usage {
             resources: 2,
-            host_bytes: 4096
+            host_bytes: 4096 + 64
         }
     );
     // A backend charging its own allocation.
@@ -344,9 +345,10 @@ fn quotas_count_and_bytes() {
         Err(ResourceError::ByteQuota { .. })
     ));
     t.charge_host_bytes(3, 5000).unwrap();
-    assert_eq!(t.usage(1).host_bytes, 9096);
+    assert_eq!(t.usage(1).host_bytes, 9160);
     assert!(t.charge_host_bytes(3, u64::MAX).is_err());
-    // Other contexts use the default quota (unlimited here), ctx 0 is never limited.
+    // Other contexts use the default quota, and so does ctx 0, the renderer-wide account of
+    // resources no context created.
     t.set_default_quota(Quota {
         max_resources: Some(1),
         max_host_bytes: None,
@@ -357,6 +359,13 @@ fn quotas_count_and_bytes() {
         .insert(Resource::pipe(pipe_args(6)).with_owner(2))
         .is_err());
     t.insert(Resource::pipe(pipe_args(6))).unwrap();
+    assert!(matches!(
+        t.insert(Resource::pipe(pipe_args(7))),
+        Err(ResourceError::ResourceQuota {
+            ctx_id: 0,
+            limit: 1
+        })
+    ));
     // Removal refunds.
     t.remove(3);
     assert_eq!(
@@ -565,4 +574,47 @@ fn blobs_from_context_get_blob() {
     };
     let res = Resource::from_context_blob(3, guest_info, blob, Some(iov2)).unwrap();
     assert_eq!(res.backing().unwrap().kind(), crate::BackingKind::Iovecs);
+}
+
+#[test]
+fn host_bytes_estimate_covers_levels_layers_and_samples() {
+    let tex = |target, format, (width, height, depth), array_size, last_level, nr_samples| {
+        ResourceCreateArgs {
+            handle: 1,
+            target,
+            format,
+            width,
+            height,
+            depth,
+            array_size,
+            last_level,
+            nr_samples,
+            ..Default::default()
+        }
+        .host_bytes_estimate()
+    };
+    // A buffer is its width in bytes.
+    assert_eq!(tex(0, 0, (1000, 1, 1), 1, 0, 0), 1000);
+    // 2D BGRA8 with a full mip chain: 16x16 + 8x8 + 4x4 + 2x2 + 1x1 texels of 4 bytes.
+    assert_eq!(tex(2, 1, (16, 16, 1), 1, 4, 0), 4 * (256 + 64 + 16 + 4 + 1));
+    // A 6-layer cube map, 4x multisampled.
+    assert_eq!(tex(4, 1, (8, 8, 1), 6, 0, 4), 4 * 64 * 6 * 4);
+    // 3D depth shrinks with the level; 2D array layers don't.
+    assert_eq!(tex(3, 1, (4, 4, 4), 1, 1, 0), 4 * (64 + 4 * 2));
+    assert_eq!(tex(7, 1, (4, 4, 1), 3, 1, 0), 4 * (16 + 4) * 3);
+    // BC1 (DXT1_RGB, format 105): 8 bytes per 4x4 block.
+    assert_eq!(tex(2, 105, (8, 8, 1), 1, 0, 0), 4 * 8);
+    // An unknown format is bounded by 16 bytes a texel; hostile sizes saturate, never wrap.
+    assert_eq!(tex(2, 0xffff, (2, 2, 1), 1, 0, 0), 64);
+    assert_eq!(
+        tex(
+            3,
+            1,
+            (u32::MAX, u32::MAX, u32::MAX),
+            u32::MAX,
+            u32::MAX,
+            u32::MAX
+        ),
+        u64::MAX
+    );
 }

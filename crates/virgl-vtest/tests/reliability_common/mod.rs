@@ -22,6 +22,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(name: &str, args: &[&str]) -> Server {
+        Self::start_with_env(name, args, &[])
+    }
+
+    /// Starts a server with extra environment variables (quota settings, say).
+    pub fn start_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = std::env::temp_dir().join(format!("virgl-rel-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -32,6 +37,7 @@ impl Server {
             .args(args)
             .env("XDG_RUNTIME_DIR", &dir)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()
