@@ -938,6 +938,10 @@ impl<'a> Gen<'a> {
     }
 
     pub fn finish(mut self) -> GlslShader {
+        // The epilogue and the declarations may still require extensions (stencil export is
+        // only seen while storing outputs): build them before the `#extension` lines.
+        let epilogue = self.epilogue_text();
+        let decls = self.declarations_text();
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -951,8 +955,6 @@ impl<'a> Gen<'a> {
         if self.t.es {
             s.push_str("precision highp float;\nprecision highp int;\n");
         }
-        let epilogue = self.epilogue_text();
-        let decls = self.declarations_text();
         s.push_str(&self.out.layout);
         s.push_str(&decls);
         s.push_str(&self.out.globals);
