@@ -12,6 +12,7 @@ use virgl_protocol::video::PictureDesc;
 use crate::VideoError;
 
 mod av1;
+mod bits;
 mod h264;
 mod hevc;
 mod jpeg;
@@ -37,6 +38,96 @@ pub trait SurfaceMap {
     fn target(&self) -> Option<SurfaceId> {
         None
     }
+
+    /// The codec's coded size in pixels (width, height) as `CREATE_VIDEO_CODEC` gave it.
+    /// Picture descriptions of H.264 and MPEG-2 do not carry the picture size, yet their VA
+    /// picture parameters need it; those translators refuse to run without it.
+    fn coded_size(&self) -> Option<(u32, u32)> {
+        None
+    }
+}
+
+/// `VideoError::InvalidPicture` for `codec`.
+pub(crate) fn invalid(codec: &'static str, reason: impl Into<String>) -> VideoError {
+    VideoError::InvalidPicture {
+        codec,
+        reason: reason.into(),
+    }
+}
+
+/// The coded size, or an error naming `codec` when the caller did not provide it.
+pub(crate) fn coded_size(
+    codec: &'static str,
+    surfaces: &dyn SurfaceMap,
+) -> Result<(u32, u32), VideoError> {
+    surfaces.coded_size().ok_or_else(|| {
+        invalid(
+            codec,
+            "the codec's coded size is unknown (SurfaceMap::coded_size)",
+        )
+    })
+}
+
+/// The guest's bitstream buffers of one `DECODE_BITSTREAM` as one byte string (Mesa's virgl
+/// driver already concatenates a picture's buffers into one; a guest may still send several).
+pub(crate) fn joined<'a>(bitstreams: &[&'a [u8]]) -> std::borrow::Cow<'a, [u8]> {
+    match bitstreams {
+        [one] => std::borrow::Cow::Borrowed(*one),
+        many => std::borrow::Cow::Owned(many.concat()),
+    }
+}
+
+/// An all-zero value of a libva-sys struct, the starting point of every VA buffer we fill.
+pub(crate) fn zeroed<T: Zeroable>() -> T {
+    // SAFETY: `T: Zeroable` is only implemented below for libva-sys structs, which are plain C
+    // data (integers, arrays, unions of integers); all-zero bytes are a valid value of each.
+    unsafe { std::mem::zeroed() }
+}
+
+/// libva-sys structs for which all-zero bytes are a valid value.
+pub(crate) trait Zeroable: Copy {}
+
+macro_rules! zeroable {
+    ($($t:ty),* $(,)?) => { $(impl Zeroable for $t {})* };
+}
+
+zeroable!(
+    libva_sys::va_display_drm::VAPictureParameterBufferH264,
+    libva_sys::va_display_drm::VAIQMatrixBufferH264,
+    libva_sys::va_display_drm::VASliceParameterBufferH264,
+    libva_sys::va_display_drm::VAPictureParameterBufferHEVC,
+    libva_sys::va_display_drm::VAIQMatrixBufferHEVC,
+    libva_sys::va_display_drm::VASliceParameterBufferHEVC,
+    libva_sys::va_display_drm::VAPictureParameterBufferMPEG2,
+    libva_sys::va_display_drm::VAIQMatrixBufferMPEG2,
+    libva_sys::va_display_drm::VASliceParameterBufferMPEG2,
+    libva_sys::va_display_drm::VAPictureParameterBufferJPEGBaseline,
+    libva_sys::va_display_drm::VAIQMatrixBufferJPEGBaseline,
+    libva_sys::va_display_drm::VAHuffmanTableBufferJPEGBaseline,
+    libva_sys::va_display_drm::VASliceParameterBufferJPEGBaseline,
+    // Bitfield groups inside unions: filled as a value, then assigned to the union member
+    // (assigning a union field is safe, borrowing one is not).
+    libva_sys::va_display_drm::_VAPictureParameterBufferMPEG2__bindgen_ty_1__bindgen_ty_1,
+    libva_sys::va_display_drm::_VAPictureParameterBufferH264__bindgen_ty_1__bindgen_ty_1,
+    libva_sys::va_display_drm::_VAPictureParameterBufferH264__bindgen_ty_2__bindgen_ty_1,
+    libva_sys::va_display_drm::_VAPictureParameterBufferHEVC__bindgen_ty_1__bindgen_ty_1,
+    libva_sys::va_display_drm::_VAPictureParameterBufferHEVC__bindgen_ty_2__bindgen_ty_1,
+    libva_sys::va_display_drm::_VASliceParameterBufferHEVC__bindgen_ty_1__bindgen_ty_1,
+);
+
+/// `VABufferType` values used by the decoders.
+pub(crate) mod buffer_type {
+    use libva_sys::va_display_drm as va;
+    /// `VAPictureParameterBufferType`.
+    pub const PICTURE_PARAMETER: u32 = va::VABufferType_VAPictureParameterBufferType;
+    /// `VAIQMatrixBufferType`.
+    pub const IQ_MATRIX: u32 = va::VABufferType_VAIQMatrixBufferType;
+    /// `VASliceParameterBufferType`.
+    pub const SLICE_PARAMETER: u32 = va::VABufferType_VASliceParameterBufferType;
+    /// `VASliceDataBufferType`.
+    pub const SLICE_DATA: u32 = va::VABufferType_VASliceDataBufferType;
+    /// `VAHuffmanTableBufferType`.
+    pub const HUFFMAN_TABLE: u32 = va::VABufferType_VAHuffmanTableBufferType;
 }
 
 /// Resolves one guest reference handle: 0 means "no picture" (Mesa's virgl driver writes 0
