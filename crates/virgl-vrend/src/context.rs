@@ -633,13 +633,10 @@ impl VrendContext {
                 Ok(self.sub_mut()?.draw.set_images(&i)?)
             }
             Command::SetAtomicBuffers(a) => {
-                // Recorded only: no shader can read them yet, because the TGSI translator
-                // refuses HWATOMIC declarations with an explicit error (so a draw that needs
-                // them fails instead of running without them).
                 for x in a.buffers.iter().filter(|x| x.handle != 0) {
                     self.check_resource(x.handle)?;
                 }
-                Ok(())
+                Ok(self.sub_mut()?.draw.set_atomic_buffers(&a)?)
             }
             Command::SetStreamoutTargets(t) if t.handles.iter().all(|&h| h == 0) => Ok(()),
             Command::SetStreamoutTargets(t) => {

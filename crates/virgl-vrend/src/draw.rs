@@ -12,8 +12,8 @@ use std::rc::Rc;
 
 use glow::HasContext;
 use virgl_protocol::command::{
-    DrawVbo, ImageView, RasterizerFlags, SetIndexBuffer, SetShaderBuffers, SetShaderImages,
-    SetUniformBuffer, VertexBuffer,
+    DrawVbo, ImageView, RasterizerFlags, SetAtomicBuffers, SetIndexBuffer, SetShaderBuffers,
+    SetShaderImages, SetUniformBuffer, VertexBuffer,
 };
 use virgl_protocol::format::ChannelKind;
 use virgl_protocol::pipe::{limits, ShaderType, SHADER_TYPES};
@@ -70,6 +70,8 @@ pub(crate) struct DrawState {
     pub ssbos: [Vec<Option<UboBinding>>; SHADER_TYPES],
     /// Shader images (`IMAGE[n]`, unit n).
     pub images: [Vec<Option<ImageView>>; SHADER_TYPES],
+    /// Atomic counter buffers (`HWATOMIC[n]`, binding n), shared by every stage.
+    pub atomics: Vec<Option<UboBinding>>,
     /// Attributes enabled on the VAO by the previous draw.
     pub enabled_attribs: u32,
     /// A conditional render is active on the GL context.
@@ -199,6 +201,28 @@ impl DrawState {
                 offset: x.offset,
                 length: x.length,
             });
+        }
+        Ok(())
+    }
+
+    pub fn set_atomic_buffers(&mut self, a: &SetAtomicBuffers<'_>) -> VrendResult<()> {
+        let start = a.start_slot as usize;
+        let end = start
+            .checked_add(a.buffers.len())
+            .filter(|&e| e <= limits::MAX_HW_ATOMIC_BUFFERS)
+            .ok_or_else(|| invalid("atomic buffer slots beyond the limit"))?;
+        if self.atomics.len() < end {
+            self.atomics.resize(end, None);
+        }
+        for (slot, x) in self.atomics[start..end].iter_mut().zip(a.buffers.iter()) {
+            *slot = (x.handle != 0).then_some(UboBinding {
+                res_id: x.handle,
+                offset: x.offset,
+                length: x.length,
+            });
+        }
+        while self.atomics.last() == Some(&None) {
+            self.atomics.pop();
         }
         Ok(())
     }
@@ -805,6 +829,30 @@ pub(crate) fn bind_resources(
         for &index in &b.images {
             let view = draw.images[s].get(index as usize).copied().flatten();
             bind_image(dc, resources, index, view.as_ref(), &draw.image_buffers)?;
+        }
+        for &index in &b.atomics {
+            let binding = draw.atomics.get(index as usize).copied().flatten();
+            // SAFETY: see `draw_vbo`; ranges are checked against the buffers.
+            unsafe {
+                match binding {
+                    None => gl.bind_buffer_base(glow::ATOMIC_COUNTER_BUFFER, index, None),
+                    Some(u) => {
+                        let res = dc.resource(resources, u.res_id)?;
+                        let buf = buffer_of(res)?;
+                        let end = u64::from(u.offset) + u64::from(u.length);
+                        if end > u64::from(res.args.width) || u.length == 0 {
+                            return Err(invalid("atomic buffer range beyond its resource"));
+                        }
+                        gl.bind_buffer_range(
+                            glow::ATOMIC_COUNTER_BUFFER,
+                            index,
+                            Some(buf),
+                            u.offset as i32,
+                            u.length as i32,
+                        );
+                    }
+                }
+            }
         }
     }
     Ok(())

@@ -76,6 +76,7 @@ impl ShaderObj {
         }
         let text = std::str::from_utf8(text)
             .map_err(|_| VrendError::Invalid("shader text is not UTF-8".into()))?;
+        tracing::trace!(?stage, "TGSI:\n{text}");
         let tgsi = tgsi::parse(text)?;
         if tgsi.processor != processor(stage) {
             return Err(VrendError::Invalid(format!(
@@ -184,6 +185,8 @@ pub struct StageBindings {
     pub storage: Vec<u32>,
     /// Image units (`layout(binding = n)` = TGSI index).
     pub images: Vec<u32>,
+    /// Atomic counter buffer bindings (`HWATOMIC[n]`, binding n).
+    pub atomics: Vec<u32>,
     /// Constant generation last uploaded (avoids re-uploading unchanged constants).
     pub uploaded: Cell<u64>,
 }
@@ -319,6 +322,7 @@ fn link(
             }
             b.storage = iface.storage.iter().map(|x| x.index).collect();
             b.images = iface.images.iter().map(|x| x.index).collect();
+            b.atomics = iface.atomic_buffers.clone();
             if let Some(name) = &iface.clip_plane_uniform {
                 b.clip_planes = gl.get_uniform_location(program, name);
             }

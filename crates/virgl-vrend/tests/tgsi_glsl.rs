@@ -466,3 +466,68 @@ fn parse_errors_name_the_line() {
     }
     assert_eq!(Opcode::from_name("TXB2").map(|o| o.num_src()), Some(3));
 }
+
+/// Translates for desktop GLSL 4.50 with the extensions llvmpipe offers beyond it.
+fn glsl_ext(text: &str, key: &ShaderKey) -> GlslShader {
+    let p = tgsi::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let mut t = GlslTarget::desktop(450);
+    t.extensions = [
+        "GL_ARB_shader_atomic_counter_ops",
+        "GL_ARB_shader_group_vote",
+    ]
+    .map(String::from)
+    .to_vec();
+    tgsi::translate(&p, key, &t).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn assert_has(sh: &GlslShader, snippets: &[&str]) {
+    for e in snippets {
+        assert!(sh.source.contains(e), "missing `{e}` in:\n{}", sh.source);
+    }
+}
+
+// What Mesa sends for piglit's arb_compute_shader/shared-atomics and arb_shader_group_vote
+// (counters at HWATOMIC[buffer][index], ATOMUADD by an immediate +1/-1 or by a register).
+#[test]
+fn atomic_counters_and_votes() {
+    let gl = open_gl(false);
+    let text = "COMP\nPROPERTY CS_FIXED_BLOCK_WIDTH 8\nPROPERTY CS_FIXED_BLOCK_HEIGHT 1\n\
+                PROPERTY CS_FIXED_BLOCK_DEPTH 1\nDCL SV[0], BLOCK_ID\nDCL HWATOMIC[0][0]\n\
+                DCL HWATOMIC[1][2..3]\nDCL TEMP[0..3]\nDCL ADDR[0]\n\
+                IMM[0] UINT32 {0, 0, 0, 0}\nIMM[1] INT32 {1, -1, 5, 0}\n\
+                0: USNE TEMP[0].x, SV[0].xxxx, IMM[0].xxxx\n\
+                1: VOTE_ALL TEMP[1].x, TEMP[0].xxxx\n\
+                2: UIF TEMP[1].xxxx :4\n\
+                3:   ATOMUADD TEMP[2].x, HWATOMIC[0][0], IMM[0].xxxx, IMM[1].xxxx\n\
+                4: ENDIF\n\
+                5: ATOMUADD TEMP[2].y, HWATOMIC[1][3], IMM[0].xxxx, IMM[1].yyyy\n\
+                6: ATOMUADD TEMP[2].z, HWATOMIC[1][2], IMM[0].xxxx, TEMP[0].xxxx\n\
+                7: UARL ADDR[0].x, TEMP[0].xxxx\n\
+                8: LOAD TEMP[3].x, HWATOMIC[1][ADDR[0].x+2], IMM[0].xxxx\n\
+                9: VOTE_ANY TEMP[3].y, TEMP[0].xxxx\n\
+                10: VOTE_EQ TEMP[3].z, TEMP[0].xxxx\n\
+                11: END\n";
+    let sh = glsl_ext(text, &ShaderKey::default());
+    assert_has(
+        &sh,
+        &[
+            "layout(binding = 0, offset = 0) uniform atomic_uint ac0_0[1];",
+            "layout(binding = 1, offset = 8) uniform atomic_uint ac1_2[2];",
+            "atomicCounterIncrement(ac0_0[0])",
+            "(atomicCounterDecrement(ac1_2[1]) + 1u)",
+            "atomicCounterAddARB(ac1_2[0], floatBitsToUint(t0.x))",
+            "atomicCounter(ac1_2[clamp((addr0.x + 2) - 2, 0, 1)])",
+            "allInvocationsARB(",
+            "anyInvocationARB(",
+            "allInvocationsEqualARB(",
+        ],
+    );
+    assert_eq!(sh.interface.atomic_buffers, vec![0, 1]);
+    compile(&gl, &sh).unwrap();
+    // Without GL_ARB_shader_atomic_counter_ops only increment/decrement are possible.
+    let p = tgsi::parse(text).unwrap();
+    assert!(matches!(
+        tgsi::translate(&p, &ShaderKey::default(), &GlslTarget::desktop(450)),
+        Err(VrendError::Unsupported(_))
+    ));
+}

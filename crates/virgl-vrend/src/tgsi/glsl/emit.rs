@@ -61,6 +61,8 @@ pub(crate) struct Gen<'a> {
     pub last_vertex: bool,
     pub images: BTreeMap<u32, ImageDecl>,
     pub buffers: BTreeMap<u32, bool>,
+    /// `DCL HWATOMIC[binding][first..last]`: atomic counter arrays.
+    pub atomics: Vec<(u32, u32, u32)>,
     pub shared_mem: bool,
     pub line: usize,
     pub cur_saturate: bool,
@@ -120,6 +122,7 @@ impl<'a> Gen<'a> {
             )),
             images: BTreeMap::new(),
             buffers: BTreeMap::new(),
+            atomics: Vec::new(),
             shared_mem: false,
             line: 0,
             cur_saturate: false,
@@ -267,7 +270,22 @@ impl<'a> Gen<'a> {
                     }
                 },
                 File::HwAtomic => {
-                    return Err(VrendError::Unsupported("HWATOMIC (atomic counters)".into()))
+                    self.require(Feature::AtomicCounters)?;
+                    let b = d.dimension.unwrap_or(0);
+                    if b >= 32 {
+                        return Err(self.err("atomic counter buffer index out of range"));
+                    }
+                    if self
+                        .atomics
+                        .iter()
+                        .any(|a| a.0 == b && a.1 <= d.last && d.first <= a.2)
+                    {
+                        return Err(self.err("overlapping HWATOMIC declarations"));
+                    }
+                    self.atomics.push((b, d.first, d.last));
+                    if !self.iface.atomic_buffers.contains(&b) {
+                        self.iface.atomic_buffers.push(b);
+                    }
                 }
                 File::Immediate | File::Null | File::Predicate | File::ConstBuf => {
                     return Err(self.err(format!("cannot declare {}", d.file.name())))
@@ -1141,6 +1159,16 @@ impl Gen<'_> {
             self.iface
                 .storage
                 .push(super::StorageBinding { index: i, name });
+        }
+        for &(b, first, last) in &self.atomics {
+            // Named without the stage prefix: every stage that declares the same counters
+            // declares the same uniform (upstream names them the same way).
+            let _ = writeln!(
+                s,
+                "layout(binding = {b}, offset = {}) uniform atomic_uint ac{b}_{first}[{}];",
+                first * 4,
+                last - first + 1
+            );
         }
         if self.shared_mem {
             let n = (self.key.shared_mem_bytes / 4).max(1);

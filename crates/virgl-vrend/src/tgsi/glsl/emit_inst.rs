@@ -153,6 +153,18 @@ impl Gen<'_> {
         self.store(&d, &e, ty)
     }
 
+    /// A scalar expression of `ty` replicated to every written component.
+    fn repl_op_expr(&mut self, inst: &Instruction, ty: Ty, e: &str) -> GResult<()> {
+        let d = inst.dst[0];
+        let n = mask_comps(d.write_mask).len();
+        let e = if n == 1 {
+            e.to_string()
+        } else {
+            format!("{}({e})", vec_ty(ty, n))
+        };
+        self.store(&d, &e, ty)
+    }
+
     /// Per-component result from a full vec4 expression of `ty`.
     fn vec4_op(&mut self, inst: &Instruction, ty: Ty, e: &str) -> GResult<()> {
         let d = inst.dst[0];
@@ -223,6 +235,10 @@ impl Gen<'_> {
         } else {
             None
         }
+    }
+
+    pub fn imm_scalar_pub(&self, s: &SrcOperand) -> Option<u32> {
+        self.imm_scalar(s)
     }
 
     pub fn instruction(&mut self, inst: &Instruction, last: bool) -> GResult<()> {
@@ -559,6 +575,22 @@ impl Gen<'_> {
                 }
             }
             InterpCentroid | InterpSample | InterpOffset => self.interp(inst)?,
+            VoteAny | VoteAll | VoteEq => {
+                self.require(Feature::ShaderGroupVote)?;
+                let f = match inst.opcode {
+                    VoteAny => "anyInvocationARB",
+                    VoteAll => "allInvocationsARB",
+                    _ => "allInvocationsEqualARB",
+                };
+                // GLSL 4.60 spells them without the suffix.
+                let f = if !self.t.es && self.t.version >= 460 {
+                    f.trim_end_matches("ARB")
+                } else {
+                    f
+                };
+                let c = self.cond_src(&inst.src[0], U)?;
+                self.repl_op_expr(inst, U, &format!("({f}({c}) ? 0xffffffffu : 0u)"))?
+            }
             Tex | Txp | Txb | Txl | Txd | Txf | Txq | Txqs | Tg4 | Lodq | Tex2 | Txb2 | Txl2
             | TexLz | TxfLz => self.texture(inst)?,
             Load | Store | Resq | Atomuadd | Atomxchg | Atomcas | Atomand | Atomor | Atomxor

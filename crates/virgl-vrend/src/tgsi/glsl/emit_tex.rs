@@ -485,6 +485,9 @@ impl Gen<'_> {
             let s = inst.src[0];
             (s.file, s.index, 0xf)
         };
+        if res_file == File::HwAtomic {
+            return self.atomic_counter(inst);
+        }
         if res_idx.indirect.is_some() {
             return Err(VrendError::Unsupported(
                 "indirect image/buffer index".into(),
@@ -674,5 +677,99 @@ impl Gen<'_> {
             }
             f => Err(self.err(format!("memory access to {}", f.name()))),
         }
+    }
+
+    /// The counter an `HWATOMIC[b][i]` operand names (`ac<b>_<first>[i - first]`).
+    fn atomic_counter_expr(&self, s: &SrcOperand) -> GResult<String> {
+        let b = match s.dimension {
+            None => 0,
+            Some(d) if d.indirect.is_none() && d.offset >= 0 => d.offset as u32,
+            Some(_) => {
+                return Err(VrendError::Unsupported(
+                    "indirect atomic counter buffer index".into(),
+                ))
+            }
+        };
+        match s.index.indirect {
+            None => {
+                let i = u32::try_from(s.index.offset)
+                    .map_err(|_| self.err("negative atomic counter index"))?;
+                let &(_, first, _) = self
+                    .atomics
+                    .iter()
+                    .find(|a| a.0 == b && a.1 <= i && i <= a.2)
+                    .ok_or_else(|| self.err(format!("HWATOMIC[{b}][{i}] not declared")))?;
+                Ok(format!("ac{b}_{first}[{}]", i - first))
+            }
+            Some(_) => {
+                // An indirect index stays inside the declaration holding its constant part.
+                let base = s.index.offset.max(0) as u32;
+                let &(_, first, last) = self
+                    .atomics
+                    .iter()
+                    .find(|a| a.0 == b && a.1 <= base && base <= a.2)
+                    .ok_or_else(|| self.err(format!("HWATOMIC[{b}][{base}] not declared")))?;
+                let i = self.index_expr_pub(&s.index)?;
+                Ok(format!(
+                    "ac{b}_{first}[clamp({i} - {first}, 0, {})]",
+                    last - first
+                ))
+            }
+        }
+    }
+
+    /// `LOAD` and atomics on atomic counters.
+    fn atomic_counter(&mut self, inst: &Instruction) -> GResult<()> {
+        use Opcode::*;
+        let c = self.atomic_counter_expr(&inst.src[0])?;
+        let d = *inst
+            .dst
+            .first()
+            .ok_or_else(|| self.err("atomic counter access without a destination"))?;
+        let e = match inst.opcode {
+            Load => format!("atomicCounter({c})"),
+            Atomuadd if self.imm_scalar_pub(&inst.src[2]) == Some(1) => {
+                format!("atomicCounterIncrement({c})")
+            }
+            // atomicCounterDecrement returns the new value; TGSI wants the old one.
+            Atomuadd if self.imm_scalar_pub(&inst.src[2]) == Some(u32::MAX) => {
+                format!("(atomicCounterDecrement({c}) + 1u)")
+            }
+            op => {
+                self.require(Feature::AtomicCounterOps)?;
+                let f = match op {
+                    Atomuadd => "Add",
+                    Atomxchg => "Exchange",
+                    Atomcas => "CompSwap",
+                    Atomand => "And",
+                    Atomor => "Or",
+                    Atomxor => "Xor",
+                    Atomumin | Atomimin => "Min",
+                    Atomumax | Atomimax => "Max",
+                    other => {
+                        return Err(VrendError::Unsupported(format!(
+                            "{} on an atomic counter",
+                            other.name()
+                        )))
+                    }
+                };
+                let v = self.fetch(&inst.src[2], Ty::U, &[0])?;
+                let args = if op == Atomcas {
+                    let w = self.fetch(&inst.src[3], Ty::U, &[0])?;
+                    format!("{v}, {w}")
+                } else {
+                    v
+                };
+                let sfx = if self.t.version >= 460 { "" } else { "ARB" };
+                format!("atomicCounter{f}{sfx}({c}, {args})")
+            }
+        };
+        let n = mask_comps(d.write_mask).len();
+        let e = if n == 1 {
+            e
+        } else {
+            format!("{}({e})", vec_ty(Ty::U, n))
+        };
+        self.store(&d, &e, Ty::U)
     }
 }

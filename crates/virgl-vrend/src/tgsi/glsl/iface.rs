@@ -82,6 +82,8 @@ pub struct ShaderInterface {
     pub samplers: Vec<SamplerBinding>,
     pub images: Vec<ImageBinding>,
     pub storage: Vec<StorageBinding>,
+    /// Atomic counter buffer bindings the shader declares (`HWATOMIC[b]`).
+    pub atomic_buffers: Vec<u32>,
     /// Vertex shader: (attribute index, GLSL name).
     pub attributes: Vec<(u32, String)>,
     /// Fragment shader: (colour buffer / location, GLSL name).

@@ -16,7 +16,9 @@
 //!   target) and the instruction's target (shadow). Set each to a texture unit with
 //!   `glUniform1i` and bind sampler view n / sampler state n on that unit.
 //! - **Images** and **shader buffers** carry explicit `layout(binding = n)` equal to their TGSI
-//!   index; **atomic counters** are not supported.
+//!   index. **Atomic counters** (`HWATOMIC[b][i..j]`) are `layout(binding = b, offset = 4i)
+//!   uniform atomic_uint ac<b>_<i>[j - i + 1]`; bind atomic buffer b to
+//!   `GL_ATOMIC_COUNTER_BUFFER` index b ([`ShaderInterface::atomic_buffers`]).
 //! - **Vertex attributes**: `IN[n]` of a vertex shader is `in vec4 attr<n>` (ivec4/uvec4 when
 //!   the key says the vertex element is an integer format), with `layout(location = n)` when
 //!   the target has explicit locations; otherwise call `glBindAttribLocation(prog, n, "attr<n>")`
@@ -227,6 +229,9 @@ pub(crate) enum Feature {
     FragCoordConventions,
     ViewportLayerFs,
     PackHalf,
+    AtomicCounters,
+    AtomicCounterOps,
+    ShaderGroupVote,
 }
 
 impl Feature {
@@ -271,6 +276,9 @@ impl Feature {
             FragCoordConventions => (150, u32::MAX, "GL_ARB_fragment_coord_conventions", ""),
             ViewportLayerFs => (430, 320, "", "GL_EXT_geometry_shader"),
             PackHalf => (420, 300, "GL_ARB_shading_language_packing", ""),
+            AtomicCounters => (420, 310, "GL_ARB_shader_atomic_counters", ""),
+            AtomicCounterOps => (460, u32::MAX, "GL_ARB_shader_atomic_counter_ops", ""),
+            ShaderGroupVote => (460, u32::MAX, "GL_ARB_shader_group_vote", ""),
         }
     }
 }
