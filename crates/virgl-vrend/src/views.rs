@@ -41,6 +41,9 @@ pub struct SamplerViewObj {
     fallback: Option<Fallback>,
     /// The view's format is a pure integer format (border colours are integers).
     pub integer: bool,
+    /// The guest's view swizzle (`swz::*`): shadow samplers apply it to the comparison
+    /// result in the shader, where the texture swizzle cannot reach.
+    pub swizzle: [u8; 4],
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -145,6 +148,7 @@ impl SamplerViewObj {
                     owned: true,
                     fallback: None,
                     integer,
+                    swizzle: v.swizzle,
                 })
             }
             Storage::Texture { tex, target } => {
@@ -192,6 +196,7 @@ impl SamplerViewObj {
                         ds_mode: ds_mode.filter(|_| host.features.has(Feature::StencilTexturing)),
                     }),
                     integer,
+                    swizzle: v.swizzle,
                 };
                 // Even a view identical to the resource gets its own texture view: it carries
                 // its own parameters and keeps the storage alive if the guest destroys the
