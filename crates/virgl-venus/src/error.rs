@@ -48,4 +48,7 @@ pub enum VenusError {
     /// The Venus backend cannot run on this host.
     #[error("the Venus backend is not available: {0}")]
     NotAvailable(String),
+    /// The render-server connection failed or carried something invalid.
+    #[error("render server: {0}")]
+    RenderServer(String),
 }

@@ -42,6 +42,7 @@ mod context;
 mod dispatch;
 mod error;
 mod objects;
+pub mod render_server;
 mod ring;
 mod shm;
 pub mod wire;
