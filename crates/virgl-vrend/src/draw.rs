@@ -23,6 +23,7 @@ use crate::backend::Shared;
 use crate::context::SubContext;
 use crate::error::{VrendError, VrendResult};
 use crate::features::Feature;
+use crate::formats::swz;
 use crate::glenum;
 use crate::objects::{Object, ObjectTable, ObjectType};
 use crate::program::{processor, LinkedProgram, ShaderObj};
@@ -790,7 +791,11 @@ pub(crate) fn bind_resources(
                     if v.borrows_resource() {
                         dc.resource(resources, v.res_id)?;
                     }
-                    v.bind(gl, unit);
+                    if b.shadow_swizzles.iter().any(|x| x.0 == index) {
+                        v.bind_shadow(gl, unit);
+                    } else {
+                        v.bind(gl, unit);
+                    }
                     integer = v.integer;
                 }
                 _ => return Err(invalid("sampler view handle of another type")),
@@ -800,6 +805,19 @@ pub(crate) fn bind_resources(
                 Ok(Object::SamplerState(o)) if smp != 0 => o.bind(host, unit, integer),
                 // SAFETY: see `draw_vbo`.
                 _ => unsafe { gl.bind_sampler(unit, None) },
+            }
+        }
+        for (index, mask_loc, add_loc) in &b.shadow_swizzles {
+            let view = draw.views[s].get(*index as usize).copied().unwrap_or(0);
+            let swizzle = match objects.get(ObjectType::SamplerView, view) {
+                Ok(Object::SamplerView(v)) if view != 0 => v.swizzle,
+                _ => [swz::X, swz::Y, swz::Z, swz::W],
+            };
+            let (mask, add) = shadow_swizzle(swizzle);
+            // SAFETY: see `draw_vbo`; vec4 uniforms of the bound program.
+            unsafe {
+                gl.uniform_4_f32_slice(Some(mask_loc), &mask);
+                gl.uniform_4_f32_slice(Some(add_loc), &add);
             }
         }
         for &index in &b.storage {
@@ -856,6 +874,22 @@ pub(crate) fn bind_resources(
         }
     }
     Ok(())
+}
+
+/// The (mask, add) a shadow comparison result `r` is mapped with, `vec4(r) * mask + add`, so
+/// that it reads as the view's swizzle of `(r, r, r, r)` would (ZERO and ONE constants).
+fn shadow_swizzle(swizzle: [u8; 4]) -> ([f32; 4], [f32; 4]) {
+    let mut mask = [1.0; 4];
+    let mut add = [0.0; 4];
+    for (c, &s) in swizzle.iter().enumerate() {
+        if s == swz::ZERO || s == swz::ONE {
+            mask[c] = 0.0;
+        }
+        if s == swz::ONE {
+            add[c] = 1.0;
+        }
+    }
+    (mask, add)
 }
 
 /// Binds image unit `unit` to a shader image view (or unbinds it).
@@ -1110,6 +1144,19 @@ fn draw_indirect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shadow_swizzle_masks() {
+        // GL_DEPTH_TEXTURE_MODE LUMINANCE as Mesa sends it: (X, X, X, ONE).
+        assert_eq!(
+            shadow_swizzle([swz::X, swz::X, swz::X, swz::ONE]),
+            ([1.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0])
+        );
+        assert_eq!(
+            shadow_swizzle([swz::X, swz::ZERO, swz::ZERO, swz::ONE]),
+            ([1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0])
+        );
+    }
 
     #[test]
     fn slots_grow_and_trim() {

@@ -178,6 +178,9 @@ pub struct StageBindings {
     pub const0: Option<(glow::UniformLocation, u32)>,
     /// `(sampler index, texture unit)`.
     pub samplers: Vec<(u32, u32)>,
+    /// Shadow samplers: `(sampler index, mask uniform, add uniform)` that apply the view's
+    /// swizzle to the comparison result.
+    pub shadow_swizzles: Vec<(u32, glow::UniformLocation, glow::UniformLocation)>,
     /// `(constant buffer index, uniform block binding point, declared vec4s)`.
     pub ubos: Vec<(u32, u32, u32)>,
     pub clip_planes: Option<glow::UniformLocation>,
@@ -311,6 +314,14 @@ fn link(
                     gl.uniform_1_i32(Some(&loc), unit as i32);
                     b.samplers.push((s.index, unit));
                     unit += 1;
+                }
+                if let Some((m, a)) = &s.shadow_swizzle {
+                    if let (Some(m), Some(a)) = (
+                        gl.get_uniform_location(program, m),
+                        gl.get_uniform_location(program, a),
+                    ) {
+                        b.shadow_swizzles.push((s.index, m, a));
+                    }
                 }
             }
             for u in &iface.uniform_blocks {

@@ -44,6 +44,10 @@ pub struct SamplerViewObj {
     /// The guest's view swizzle (`swz::*`): shadow samplers apply it to the comparison
     /// result in the shader, where the texture swizzle cannot reach.
     pub swizzle: [u8; 4],
+    /// The GL swizzle `tex` carries for ordinary sampling.
+    gl_swizzle: [i32; 4],
+    /// `bind_shadow` left an identity swizzle on `tex` (an owned view must get its own back).
+    swizzle_reset: std::cell::Cell<bool>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +57,27 @@ struct Fallback {
     swizzle: [i32; 4],
     base_level: i32,
     max_level: i32,
+}
+
+const IDENTITY_SWIZZLE: [i32; 4] = [
+    glow::RED as i32,
+    glow::GREEN as i32,
+    glow::BLUE as i32,
+    glow::ALPHA as i32,
+];
+
+/// Sets the swizzle of the texture bound to `target` on the active unit.
+fn set_swizzle(gl: &glow::Context, target: u32, swizzle: [i32; 4]) {
+    let params = [
+        glow::TEXTURE_SWIZZLE_R,
+        glow::TEXTURE_SWIZZLE_G,
+        glow::TEXTURE_SWIZZLE_B,
+        glow::TEXTURE_SWIZZLE_A,
+    ];
+    for (p, v) in params.into_iter().zip(swizzle) {
+        // SAFETY: current context; a texture is bound to `target` on the active unit.
+        unsafe { gl.tex_parameter_i32(target, p, v) };
+    }
 }
 
 /// Composes the guest's view swizzle with the swizzle that emulates the host format.
@@ -149,6 +174,8 @@ impl SamplerViewObj {
                     fallback: None,
                     integer,
                     swizzle: v.swizzle,
+                    gl_swizzle: IDENTITY_SWIZZLE,
+                    swizzle_reset: Default::default(),
                 })
             }
             Storage::Texture { tex, target } => {
@@ -197,6 +224,8 @@ impl SamplerViewObj {
                     }),
                     integer,
                     swizzle: v.swizzle,
+                    gl_swizzle: swizzle,
+                    swizzle_reset: Default::default(),
                 };
                 // Even a view identical to the resource gets its own texture view: it carries
                 // its own parameters and keeps the storage alive if the guest destroys the
@@ -309,6 +338,21 @@ impl SamplerViewObj {
                 }
             }
         }
+        if self.swizzle_reset.replace(false) && self.fallback.is_none() {
+            set_swizzle(gl, self.gl_target, self.gl_swizzle);
+        }
+    }
+
+    /// Binds the view for a shadow comparison: GL applies the texture swizzle to the
+    /// comparison result before GLSL reduces it to a float, so the swizzle is made identity
+    /// here and the shader applies the view's [`Self::swizzle`] itself (as upstream does).
+    pub fn bind_shadow(&self, gl: &glow::Context, unit: u32) {
+        self.bind(gl, unit);
+        if self.gl_target == glow::TEXTURE_BUFFER {
+            return;
+        }
+        set_swizzle(gl, self.gl_target, IDENTITY_SWIZZLE);
+        self.swizzle_reset.set(true);
     }
 
     /// Whether sampling needs the resource's own texture (a view that owns a texture view or a

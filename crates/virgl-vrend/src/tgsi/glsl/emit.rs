@@ -1105,6 +1105,7 @@ impl Gen<'_> {
                     index: i,
                     name: format!("{}_samp[{i}]", self.pre),
                     kind,
+                    shadow_swizzle: None,
                 });
             }
             return s;
@@ -1116,10 +1117,16 @@ impl Gen<'_> {
                 "uniform {prec}{} {name};",
                 super::emit_tex::sampler_type(kind)
             );
+            let shadow_swizzle = kind.shadow.then(|| {
+                let (m, a) = super::emit_tex::shadow_uniforms(self.pre, i);
+                let _ = writeln!(s, "uniform {prec}vec4 {m};\nuniform {prec}vec4 {a};");
+                (m, a)
+            });
             self.iface.samplers.push(super::SamplerBinding {
                 index: i,
                 name,
                 kind: *kind,
+                shadow_swizzle,
             });
         }
         let imgs: Vec<(u32, ImageDecl)> =

@@ -33,6 +33,12 @@ pub(crate) fn sampler_type(k: &SamplerKind) -> String {
     )
 }
 
+/// Names of the (mask, add) uniforms of shadow sampler `i` (see
+/// [`super::SamplerBinding::shadow_swizzle`]).
+pub(crate) fn shadow_uniforms(pre: &str, i: u32) -> (String, String) {
+    (format!("{pre}_shadmask{i}"), format!("{pre}_shadadd{i}"))
+}
+
 /// Image type suffix (`2D`, `2DArray`...).
 pub(crate) fn image_suffix(t: TexTarget) -> &'static str {
     match t.without_shadow() {
@@ -383,7 +389,7 @@ impl Gen<'_> {
                 };
                 let e = format!("{f}({samp}, {p}, {a})");
                 if kind.shadow {
-                    (format!("vec4({e})"), Ty::F)
+                    (self.shadow_result(&e, &inst.src[samp_src]), Ty::F)
                 } else {
                     (e, rty)
                 }
@@ -451,7 +457,7 @@ impl Gen<'_> {
                     None => format!("{func}({samp}, {p}{extra})"),
                 };
                 if kind.shadow {
-                    (format!("vec4({e})"), Ty::F)
+                    (self.shadow_result(&e, &inst.src[samp_src]), Ty::F)
                 } else {
                     (e, rty)
                 }
@@ -465,6 +471,16 @@ impl Gen<'_> {
         };
         let comps = mask_comps(d.write_mask);
         self.store(&d, &format!("({e}).{}", swizzle_str(&comps)), ty)
+    }
+
+    /// A shadow comparison result as a vec4 with the view's swizzle applied (directly
+    /// indexed samplers; an indirectly indexed array gets the plain replicated result).
+    fn shadow_result(&self, e: &str, samp: &SrcOperand) -> String {
+        if self.samp_indirect || samp.index.indirect.is_some() {
+            return format!("vec4({e})");
+        }
+        let (m, a) = shadow_uniforms(self.pre, samp.index.offset as u32);
+        format!("(vec4({e}) * {m} + {a})")
     }
 
     fn addr_expr_pub(&self, ind: &Indirect) -> GResult<String> {
@@ -489,9 +505,7 @@ impl Gen<'_> {
             return self.atomic_counter(inst);
         }
         if res_idx.indirect.is_some() {
-            return Err(VrendError::Unsupported(
-                "indirect image/buffer index".into(),
-            ));
+            return self.memory_indirect(inst, res_file, res_idx);
         }
         let ri = res_idx.offset as u32;
         match res_file {
@@ -677,6 +691,37 @@ impl Gen<'_> {
             }
             f => Err(self.err(format!("memory access to {}", f.name()))),
         }
+    }
+
+    /// An access to `IMAGE[ADDR..]` / `BUFFER[ADDR..]`: a switch over the declared units,
+    /// each case the same access with a constant index (works for units of different
+    /// types, and GLSL wants dynamically uniform indices into image arrays anyway).
+    fn memory_indirect(&mut self, inst: &Instruction, file: File, idx: RegIndex) -> GResult<()> {
+        let units: Vec<u32> = match file {
+            File::Image => self.images.keys().copied().collect(),
+            File::Buffer => self.buffers.keys().copied().collect(),
+            f => return Err(self.err(format!("indirect index into {}", f.name()))),
+        };
+        let i = self.index_expr_pub(&idx)?;
+        self.out.line(format!("switch ({i}) {{"));
+        for u in units {
+            let mut one = inst.clone();
+            let direct = RegIndex::direct(u);
+            if inst.opcode == Opcode::Store {
+                one.dst[0].index = direct;
+            } else {
+                one.src[0].index = direct;
+            }
+            self.out.line(format!("case {u}: {{"));
+            self.out.indent += 1;
+            self.memory(&one)?;
+            self.out.line("break;");
+            self.out.indent -= 1;
+            self.out.line("}");
+        }
+        self.out.line("default: break;");
+        self.out.line("}");
+        Ok(())
     }
 
     /// The counter an `HWATOMIC[b][i]` operand names (`ac<b>_<first>[i - first]`).

@@ -43,6 +43,11 @@ pub struct SamplerBinding {
     /// Uniform name for `glGetUniformLocation` (`fs_samp0` or `fs_samp[0]`).
     pub name: String,
     pub kind: SamplerKind,
+    /// Shadow samplers: `vec4` uniforms (mask, add) that apply the view's swizzle to the
+    /// comparison result (`result * mask + add`): GLSL returns a bare float there, so the
+    /// texture swizzle cannot. Per component: mask 1 for X/Y/Z/W, 0 for ZERO/ONE; add 1 for
+    /// ONE.
+    pub shadow_swizzle: Option<(String, String)>,
 }
 
 /// A uniform block holding constant buffer `buffer_index` (≥ 1).
