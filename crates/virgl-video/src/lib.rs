@@ -5,13 +5,27 @@
 //!   `virgl-protocol`) plus the guest's bitstream buffers to the VA buffers a VA driver expects
 //!   (picture parameters, IQ matrix, Huffman tables, slice parameters, slice data). No FFI calls,
 //!   no GPU: only `libva-sys` struct layouts.
-//! - the VA session (VA display, configs, contexts, surfaces) behind one small safe module.
+//! - [`va`]: the one safe module over `libva-sys` (display on a DRM fd, configs, contexts,
+//!   surfaces, buffers, readback and dma-buf export).
+//! - [`caps`]: the `virgl_video_caps` entries of caps v2, queried from the VA driver (never
+//!   hard-coded).
+//! - [`session`]: the video commands of one guest context (CREATE/DESTROY_VIDEO_CODEC,
+//!   CREATE/DESTROY_VIDEO_BUFFER, BEGIN_FRAME, DECODE_BITSTREAM, END_FRAME): guest handles to
+//!   VA objects, descriptions and bitstreams read from guest resources with their sizes checked,
+//!   decoded pictures copied into the guest resources backing the video buffer.
 //!
-//! Not in this crate: the command-stream decoding (virgl-protocol) and the guest resources
-//! backing video buffers (virgl-resource / virgl-vrend).
+//! Not in this crate: the command-stream decoding (virgl-protocol), the guest resources' GL
+//! storage (virgl-vrend reaches it through [`session::VideoResources`]), and encode (refused
+//! with an explicit error).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
+pub mod caps;
+pub mod session;
 pub mod translate;
+pub mod va;
+
+pub use caps::video_caps;
+pub use session::{VideoBackend, VideoContext, VideoResources};
 
 use thiserror::Error;
 
@@ -31,4 +45,27 @@ pub enum VideoError {
         /// What was wrong.
         reason: String,
     },
+    /// No VA display could be opened on the DRM fd.
+    #[error("no VA display: {0}")]
+    NoDisplay(String),
+    /// A VA call failed.
+    #[error("{call} failed: {message} ({status:#x})")]
+    Va {
+        /// The libva function.
+        call: &'static str,
+        /// Its `VAStatus`.
+        status: i32,
+        /// `vaErrorStr` of the status.
+        message: String,
+    },
+    /// A video command the guest sent is invalid (unknown handle, wrong state, bad size or
+    /// format); nothing was passed to VA.
+    #[error("invalid video command: {0}")]
+    InvalidCommand(String),
+    /// The profile, entrypoint or format is valid but this host does not serve it.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// A guest resource could not be read or written.
+    #[error(transparent)]
+    Resource(#[from] virgl_resource::ResourceError),
 }
