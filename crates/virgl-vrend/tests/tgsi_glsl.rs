@@ -531,3 +531,54 @@ fn atomic_counters_and_votes() {
         Err(VrendError::Unsupported(_))
     ));
 }
+
+// piglit arb_arrays_of_arrays basic-imageStore-mixed-const-non-const-uniform-index and
+// arb_shader_texture_lod glsl-fs-shadow2DGradARB-cumulative, as Mesa's virgl driver sends them.
+#[test]
+fn indirect_images_and_shadow_swizzle() {
+    let gl = open_gl(false);
+    let text = "FRAG\nDCL IN[0], POSITION, LINEAR\nDCL OUT[0], COLOR\n\
+                DCL IMAGE[0], 2D, PIPE_FORMAT_NONE, WR\nDCL IMAGE[1], 2D, PIPE_FORMAT_NONE, WR\n\
+                DCL IMAGE[2], 2D, PIPE_FORMAT_R32_UINT, WR\nDCL CONST[0..2]\nDCL TEMP[0..4]\n\
+                DCL ADDR[0..2]\nIMM[0] UINT32 {2, 0, 1065353216, 0}\n\
+                0: F2I TEMP[0].xy, IN[0].xyxx\n\
+                1: UADD TEMP[3].x, IMM[0].xxxx, CONST[1].xxxx\n\
+                2: UARL ADDR[2].x, TEMP[3].xxxx\n\
+                3: STORE IMAGE[ADDR[2].x], TEMP[0], CONST[0], 2D\n\
+                4: MOV OUT[0], IMM[0].yyyz\n\
+                5: END\n";
+    let sh = glsl(text, &ShaderKey::default());
+    assert_has(
+        &sh,
+        &[
+            "switch (addr2.x) {",
+            "case 0: {",
+            "imageStore(fs_img0, floatBitsToInt(t0.xy), uintBitsToFloat(fs_const0[0].xyzw));",
+            "case 2: {",
+            "imageStore(fs_img2, floatBitsToInt(t0.xy), fs_const0[0].xyzw);",
+        ],
+    );
+    compile(&gl, &sh).unwrap();
+
+    let text = "FRAG\nDCL IN[0].xy, GENERIC[0], PERSPECTIVE\nDCL OUT[0], COLOR\nDCL SAMP[0]\n\
+                DCL SVIEW[0], SHADOW2D, FLOAT\nDCL TEMP[0..3]\n\
+                0: DDX TEMP[0].xy, IN[0].xyyy\n\
+                1: DDY TEMP[2].xy, IN[0].xyyy\n\
+                2: MOV TEMP[3].xyz, IN[0].xyyx\n\
+                3: TXD OUT[0], TEMP[3].xyzx, TEMP[0].xyxx, TEMP[2].xyxx, SAMP[0], SHADOW2D\n\
+                4: END\n";
+    let sh = glsl(text, &ShaderKey::default());
+    assert_has(
+        &sh,
+        &[
+            "uniform vec4 fs_shadmask0;",
+            "uniform vec4 fs_shadadd0;",
+            "(vec4(textureGrad(fs_samp0, t3.xyz, t0.xy, t2.xy)) * fs_shadmask0 + fs_shadadd0)",
+        ],
+    );
+    assert_eq!(
+        sh.interface.samplers[0].shadow_swizzle,
+        Some(("fs_shadmask0".into(), "fs_shadadd0".into()))
+    );
+    compile(&gl, &sh).unwrap();
+}
