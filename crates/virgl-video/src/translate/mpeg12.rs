@@ -174,11 +174,9 @@ fn split_slices(data: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut slices = Vec::new();
     for (k, &(start, code)) in codes.iter().enumerate() {
         if (0x01..=0xaf).contains(&code) {
-            let mut end = codes.get(k + 1).map_or(data.len(), |&(n, _)| n);
-            // Zero stuffing before the next start code is not slice data.
-            while end > start + 4 && data[end - 1] == 0 {
-                end -= 1;
-            }
+            // Up to the next start code, zero stuffing included: a slice's last byte may be
+            // 0x00 (an EOB's final bit and padding), so zeros cannot be told from stuffing.
+            let end = codes.get(k + 1).map_or(data.len(), |&(n, _)| n);
             slices.push(start..end);
         }
     }
@@ -352,6 +350,6 @@ mod tests {
         let data = [
             0, 0, 1, 0xb3, 9, 0, 0, 1, 1, 0xff, 0, 0, 0, 1, 2, 0xee, 0, 0, 1, 0xb7,
         ];
-        assert_eq!(split_slices(&data), vec![5..10, 11..16]);
+        assert_eq!(split_slices(&data), vec![5..11, 11..16]);
     }
 }
