@@ -1,0 +1,549 @@
+//! The VA session through the real libva loader, with tools/test-va-driver (which stands in for
+//! hardware) behind it: caps, a whole MPEG-2 frame into guest plane resources, bad input refused
+//! before any VA call, untranslated codecs refused explicitly.
+//!
+//! libva only accepts DRM nodes as displays; the test driver, preloaded, lets `/dev/null` pass
+//! (see its crate docs). `LD_PRELOAD` must be set before the process starts, so each test
+//! re-runs this test binary for itself with the environment set.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use virgl_protocol::command::{CreateVideoBuffer, CreateVideoCodec, DecodeBitstream, VideoFrame};
+use virgl_protocol::video::{Mpeg12PictureDesc, PictureDesc, VideoProfile};
+use virgl_video::{VideoBackend, VideoContext, VideoError, VideoResources};
+
+const CHILD: &str = "VIRGL_VIDEO_SESSION_CHILD";
+
+/// Builds the test driver (cheap when fresh) and returns its path.
+fn driver_library() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // <target>/<profile>/deps/<test binary>
+    let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let target_dir = profile_dir.parent().unwrap();
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev".to_string(),
+        Some(other) => other.to_string(),
+        None => "dev".to_string(),
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "test-va-driver",
+            "--profile",
+            &profile,
+        ])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .status()
+        .expect("cargo build test-va-driver");
+    assert!(status.success(), "building test-va-driver failed");
+    let lib = profile_dir.join("libtest_va_driver.so");
+    assert!(lib.exists(), "{} missing", lib.display());
+    lib
+}
+
+/// Runs test `name` again in a child with libva pointed at the test driver; returns the driver's
+/// call log. `true` when this process is that child (the caller then runs the body).
+fn in_child(name: &str, extra_env: &[(&str, &str)]) -> Option<String> {
+    if std::env::var_os(CHILD).is_some() {
+        return None;
+    }
+    let lib = driver_library();
+    let dir = std::env::temp_dir().join(format!("virgl-video-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&lib, dir.join("virgltest_drv_video.so")).unwrap();
+    let log = dir.join("calls.log");
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env("LD_PRELOAD", &lib)
+        .env("LIBVA_DRIVERS_PATH", &dir)
+        .env("LIBVA_DRIVER_NAME", "virgltest")
+        .env("LIBVA_MESSAGING_LEVEL", "1")
+        .env("VIRGL_TEST_VA_LOG", &log);
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child {name} failed:\n{text}");
+    assert!(text.contains("1 passed"), "child ran no test:\n{text}");
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(calls)
+}
+
+fn backend() -> VideoBackend {
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .unwrap();
+    VideoBackend::new(null.into()).expect("VA display on the test driver")
+}
+
+fn log_path() -> PathBuf {
+    PathBuf::from(std::env::var("VIRGL_TEST_VA_LOG").unwrap())
+}
+
+fn calls_so_far() -> String {
+    std::fs::read_to_string(log_path()).unwrap_or_default()
+}
+
+/// Guest resources in memory: backings (descriptions, bitstreams) and plane contents.
+#[derive(Default)]
+struct Guest {
+    backings: HashMap<u32, Vec<u8>>,
+    /// res_id -> (virgl format, width, height, bytes per pixel, written rows).
+    planes: HashMap<u32, (u32, u32, u32, u32, Vec<u8>)>,
+}
+
+impl Guest {
+    fn plane(&mut self, id: u32, format: u32, w: u32, h: u32, bpp: u32) {
+        self.planes.insert(id, (format, w, h, bpp, Vec::new()));
+    }
+}
+
+impl VideoResources for Guest {
+    fn backing_size(&mut self, res_id: u32) -> Option<u64> {
+        self.backings.get(&res_id).map(|b| b.len() as u64)
+    }
+    fn read_backing(&mut self, res_id: u32, offset: u64, dst: &mut [u8]) -> Result<(), VideoError> {
+        let b = &self.backings[&res_id];
+        let start = offset as usize;
+        dst.copy_from_slice(&b[start..start + dst.len()]);
+        Ok(())
+    }
+    fn resource_info(&mut self, res_id: u32) -> Option<(u32, u32, u32)> {
+        self.planes.get(&res_id).map(|p| (p.0, p.1, p.2))
+    }
+    fn write_plane(
+        &mut self,
+        res_id: u32,
+        data: &[u8],
+        offset: usize,
+        stride: usize,
+    ) -> Result<(), VideoError> {
+        let p = self.planes.get_mut(&res_id).unwrap();
+        let row = (p.1 * p.3) as usize;
+        p.4.clear();
+        for y in 0..p.2 as usize {
+            let start = offset + y * stride;
+            p.4.extend_from_slice(&data[start..start + row]);
+        }
+        Ok(())
+    }
+}
+
+fn fnv1a(mut h: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// The test driver's pattern (its crate docs).
+fn pattern(seed: u32, plane: u32, x: u32, y: u32) -> u8 {
+    let f = seed ^ (seed >> 8) ^ (seed >> 16) ^ (seed >> 24);
+    (f as u8)
+        .wrapping_add((plane as u8).wrapping_mul(61))
+        .wrapping_add((x as u8).wrapping_mul(7))
+        .wrapping_add((y as u8).wrapping_mul(13))
+}
+
+/// FNV of every slice-data buffer the driver received, in order.
+fn slice_data_seed(calls: &str) -> u32 {
+    let mut seed = 0x811c_9dc5;
+    for line in calls.lines().filter(|l| l.starts_with("CreateBuffer ")) {
+        if line.contains(" type=5 ") {
+            let hex = line.split(" data=").nth(1).unwrap();
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect();
+            seed = fnv1a(seed, &bytes);
+        }
+    }
+    seed
+}
+
+const NV12: u32 = 166;
+const P010: u32 = 314;
+const R8: u32 = 64;
+const R8G8: u32 = 65;
+const W: u32 = 64;
+const H: u32 = 32;
+const DESC: u32 = 50;
+const BITS: u32 = 51;
+
+fn codec(handle: u32, profile: VideoProfile) -> CreateVideoCodec {
+    CreateVideoCodec {
+        handle,
+        profile: profile as u32,
+        entrypoint: 1,
+        chroma_format: 1,
+        level: 0,
+        width: W,
+        height: H,
+        max_references: Some(2),
+    }
+}
+
+/// An NV12 64x32 video buffer `handle` on plane resources `handle*10 + {1,2}`.
+fn nv12_buffer(ctx: &mut VideoContext, guest: &mut Guest, handle: u32) {
+    let planes = [handle * 10 + 1, handle * 10 + 2];
+    guest.plane(planes[0], R8, W, H, 1);
+    guest.plane(planes[1], R8G8, W / 2, H / 2, 2);
+    ctx.create_buffer(
+        &CreateVideoBuffer {
+            handle,
+            format: NV12,
+            width: W,
+            height: H,
+            plane_handles: &planes,
+        },
+        guest,
+    )
+    .unwrap();
+}
+
+/// An intra MPEG-2 frame: one slice (row 0, quantiser_scale_code 8) and some payload.
+fn mpeg2_picture(guest: &mut Guest, refs: [u32; 2]) -> Vec<u8> {
+    let mut d = Mpeg12PictureDesc::default();
+    d.base.profile = VideoProfile::Mpeg2Main as u16;
+    d.base.entry_point = 1;
+    d.picture_coding_type = if refs == [0, 0] { 1 } else { 2 };
+    d.picture_structure = 3;
+    d.frame_pred_frame_dct = 1;
+    d.f_code = [[14, 14], [14, 14]];
+    d.r#ref = refs;
+    let bits = vec![0, 0, 1, 0x01, 0x40, 0x8a, 0x51, 0x23, 0x7e, 0x00, 0x11];
+    guest
+        .backings
+        .insert(DESC, PictureDesc::Mpeg12(Box::new(d)).to_union_bytes());
+    guest.backings.insert(BITS, bits.clone());
+    bits
+}
+
+fn decode(handle: u32, target: u32, size: u32) -> DecodeBitstream {
+    DecodeBitstream {
+        codec_handle: handle,
+        target_handle: target,
+        desc_handle: DESC,
+        buffer_handle: BITS,
+        buffer_size: size,
+    }
+}
+
+fn frame(codec: u32, target: u32) -> VideoFrame {
+    VideoFrame {
+        codec_handle: codec,
+        target_handle: target,
+    }
+}
+
+#[test]
+fn caps_are_what_the_driver_reports() {
+    if let Some(calls) = in_child(
+        "caps_are_what_the_driver_reports",
+        &[
+            ("VIRGL_TEST_VA_PROFILES", "1,19,33,4"),
+            ("VIRGL_TEST_VA_MAX_SIZE", "1920x1088"),
+        ],
+    ) {
+        assert!(calls.contains("QueryConfigProfiles"), "{calls}");
+        assert!(calls.contains("GetConfigAttributes profile=19 entrypoint=1"));
+        return;
+    }
+    let b = backend();
+    assert_eq!(
+        b.display().vendor(),
+        "virgl-rs test VA driver (no hardware)"
+    );
+    // MPEG-2 Main and VP9 profile 0; AV1 profile 1 and MPEG-4 Main have no decode path here.
+    let caps = b.caps();
+    assert_eq!(caps.len(), 2, "{caps:?}");
+    assert_eq!(caps[0].profile(), VideoProfile::Mpeg2Main as u32);
+    assert_eq!(caps[1].profile(), VideoProfile::Vp9Profile0 as u32);
+    for c in caps {
+        assert_eq!(c.entrypoint(), 1);
+        assert_eq!((c.max_width(), c.max_height()), (1920, 1088));
+        assert_eq!(c.prefered_format(), NV12);
+    }
+}
+
+#[test]
+fn default_driver_lists_every_decode_profile() {
+    if in_child("default_driver_lists_every_decode_profile", &[]).is_some() {
+        return;
+    }
+    let b = backend();
+    let profiles: Vec<u32> = b.caps().iter().map(|c| c.profile()).collect();
+    use VideoProfile as P;
+    let expected: Vec<u32> = [
+        P::Mpeg2Simple,
+        P::Mpeg2Main,
+        P::H264Main,
+        P::H264High,
+        P::Vc1Simple,
+        P::Vc1Main,
+        P::Vc1Advanced,
+        P::JpegBaseline,
+        P::H264Baseline,
+        P::HevcMain,
+        P::HevcMain10,
+        P::Vp9Profile0,
+        P::Vp9Profile2,
+        P::Av1Main,
+    ]
+    .iter()
+    .map(|&p| p as u32)
+    .collect();
+    assert_eq!(profiles, expected);
+    let main10 = b
+        .caps()
+        .iter()
+        .find(|c| c.profile() == P::HevcMain10 as u32);
+    assert_eq!(main10.unwrap().prefered_format(), P010);
+}
+
+#[test]
+fn mpeg2_frame_reaches_the_guest_planes() {
+    if let Some(calls) = in_child("mpeg2_frame_reaches_the_guest_planes", &[]) {
+        let order: Vec<&str> = calls
+            .lines()
+            .map(|l| l.split(' ').next().unwrap())
+            .filter(|c| {
+                matches!(
+                    *c,
+                    "CreateConfig"
+                        | "CreateContext"
+                        | "CreateSurfaces"
+                        | "BeginPicture"
+                        | "RenderPicture"
+                        | "EndPicture"
+                        | "SyncSurface"
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "CreateConfig",
+                "CreateContext",
+                "CreateSurfaces",
+                "BeginPicture",
+                "RenderPicture",
+                "EndPicture",
+                "SyncSurface"
+            ],
+            "{calls}"
+        );
+        assert!(calls.contains("CreateConfig profile=1 entrypoint=1 rt_format=0x1"));
+        assert!(calls.contains("CreateSurfaces width=64 height=32 format=0x1 fourcc=NV12"));
+        // Picture parameters, IQ matrix, slice parameters, slice data (the whole slice).
+        let types: Vec<&str> = calls
+            .lines()
+            .filter(|l| l.starts_with("CreateBuffer "))
+            .filter_map(|l| l.split(' ').find(|f| f.starts_with("type=")))
+            .collect();
+        assert_eq!(types, ["type=0", "type=1", "type=4", "type=5"], "{calls}");
+        assert!(calls.contains("type=5 size=1 num=11 "), "{calls}");
+        assert!(calls.contains("data=00000101408a51237e0011"), "{calls}");
+        return;
+    }
+    let b = backend();
+    let mut ctx = b.new_context();
+    let mut guest = Guest::default();
+    ctx.create_codec(&codec(1, VideoProfile::Mpeg2Main))
+        .unwrap();
+    nv12_buffer(&mut ctx, &mut guest, 7);
+    let bits = mpeg2_picture(&mut guest, [0, 0]);
+    ctx.begin_frame(&frame(1, 7)).unwrap();
+    ctx.decode_bitstream(&decode(1, 7, bits.len() as u32), &mut guest)
+        .unwrap();
+    ctx.end_frame(&frame(1, 7), &mut guest).unwrap();
+
+    let seed = slice_data_seed(&calls_so_far());
+    assert_eq!(seed, fnv1a(0x811c_9dc5, &bits));
+    for (plane, res) in [(0u32, 71u32), (1, 72)] {
+        let (_, w, h, bpp, data) = &guest.planes[&res];
+        assert_eq!(data.len(), (w * bpp * h) as usize);
+        for y in 0..*h {
+            for x in 0..w * bpp {
+                let got = data[(y * w * bpp + x) as usize];
+                assert_eq!(got, pattern(seed, plane, x, y), "plane {plane} x {x} y {y}");
+            }
+        }
+    }
+    assert_eq!(ctx.object_counts(), (1, 1));
+    ctx.destroy_codec(1);
+    ctx.destroy_buffer(7).unwrap();
+    assert_eq!(ctx.object_counts(), (0, 0));
+}
+
+#[test]
+fn bad_input_makes_no_va_call_and_the_context_survives() {
+    if let Some(calls) = in_child("bad_input_makes_no_va_call_and_the_context_survives", &[]) {
+        // Only the final good frame rendered anything.
+        assert_eq!(calls.matches("BeginPicture").count(), 1, "{calls}");
+        assert_eq!(calls.matches("RenderPicture").count(), 1, "{calls}");
+        assert_eq!(calls.matches("CreateConfig").count(), 1, "{calls}");
+        return;
+    }
+    let b = backend();
+    let mut ctx = b.new_context();
+    let mut guest = Guest::default();
+
+    // Unknown profile numbers, profiles without a decode path, encode: no config created.
+    let mut bad = codec(1, VideoProfile::Mpeg2Main);
+    bad.profile = 99;
+    assert!(matches!(
+        ctx.create_codec(&bad),
+        Err(VideoError::Unsupported(_))
+    ));
+    let mpeg4 = codec(1, VideoProfile::Mpeg4Simple);
+    assert!(matches!(
+        ctx.create_codec(&mpeg4),
+        Err(VideoError::Unsupported(_))
+    ));
+    let mut enc = codec(1, VideoProfile::H264Main);
+    enc.entrypoint = 4;
+    assert!(matches!(
+        ctx.create_codec(&enc),
+        Err(VideoError::Unsupported(_))
+    ));
+    let mut huge = codec(1, VideoProfile::Mpeg2Main);
+    huge.width = 1 << 20;
+    assert!(matches!(
+        ctx.create_codec(&huge),
+        Err(VideoError::InvalidCommand(_))
+    ));
+    assert!(!calls_so_far().contains("CreateConfig"));
+
+    ctx.create_codec(&codec(1, VideoProfile::Mpeg2Main))
+        .unwrap();
+    assert!(
+        ctx.create_codec(&codec(1, VideoProfile::Mpeg2Main))
+            .is_err(),
+        "handle reused"
+    );
+
+    // Video buffers: unknown format, plane count mismatch, missing plane resources.
+    guest.plane(81, R8, W, H, 1);
+    let one_plane = [81];
+    let mut vb = CreateVideoBuffer {
+        handle: 8,
+        format: R8,
+        width: W,
+        height: H,
+        plane_handles: &one_plane,
+    };
+    assert!(matches!(
+        ctx.create_buffer(&vb, &mut guest),
+        Err(VideoError::Unsupported(_))
+    ));
+    vb.format = NV12;
+    assert!(
+        ctx.create_buffer(&vb, &mut guest).is_err(),
+        "NV12 needs two planes"
+    );
+    let missing = [81, 999];
+    vb.plane_handles = &missing;
+    assert!(
+        ctx.create_buffer(&vb, &mut guest).is_err(),
+        "unknown plane resource"
+    );
+    assert!(!calls_so_far().contains("CreateSurfaces"));
+
+    nv12_buffer(&mut ctx, &mut guest, 7);
+    let bits = mpeg2_picture(&mut guest, [0, 0]);
+
+    // Frames: unknown codec/target, decode outside a frame.
+    assert!(ctx.begin_frame(&frame(2, 7)).is_err());
+    assert!(ctx.begin_frame(&frame(1, 9)).is_err());
+    assert!(ctx
+        .decode_bitstream(&decode(1, 7, bits.len() as u32), &mut guest)
+        .is_err());
+    assert!(ctx.end_frame(&frame(1, 7), &mut guest).is_err());
+
+    assert!(!calls_so_far().contains("BeginPicture"));
+
+    ctx.begin_frame(&frame(1, 7)).unwrap();
+    // Bitstream size past the resource's backing.
+    assert!(matches!(
+        ctx.decode_bitstream(&decode(1, 7, bits.len() as u32 + 1), &mut guest),
+        Err(VideoError::InvalidCommand(_))
+    ));
+    // A reference handle that names no video buffer.
+    mpeg2_picture(&mut guest, [1234, 0]);
+    assert!(matches!(
+        ctx.decode_bitstream(&decode(1, 7, bits.len() as u32), &mut guest),
+        Err(VideoError::InvalidPicture { .. })
+    ));
+    // A description resource too short for the MPEG-2 member.
+    guest.backings.insert(DESC, vec![0; 100]);
+    assert!(ctx
+        .decode_bitstream(&decode(1, 7, bits.len() as u32), &mut guest)
+        .is_err());
+    assert!(
+        !calls_so_far().contains("CreateBuffer"),
+        "no VA buffer from bad input"
+    );
+    // The target of an open frame cannot be destroyed.
+    assert!(ctx.destroy_buffer(7).is_err());
+
+    // The context still decodes.
+    mpeg2_picture(&mut guest, [0, 0]);
+    ctx.decode_bitstream(&decode(1, 7, bits.len() as u32), &mut guest)
+        .unwrap();
+    ctx.end_frame(&frame(1, 7), &mut guest).unwrap();
+}
+
+#[test]
+fn main10_decodes_into_p010_only() {
+    if let Some(calls) = in_child("main10_decodes_into_p010_only", &[]) {
+        assert!(calls.contains("rt_format=0x100"), "{calls}");
+        assert!(calls.contains("fourcc=P010"), "{calls}");
+        assert_eq!(calls.matches("BeginPicture").count(), 1, "{calls}");
+        return;
+    }
+    let b = backend();
+    let mut ctx = b.new_context();
+    let mut guest = Guest::default();
+    ctx.create_codec(&codec(1, VideoProfile::HevcMain10))
+        .unwrap();
+    nv12_buffer(&mut ctx, &mut guest, 7);
+    assert!(matches!(
+        ctx.begin_frame(&frame(1, 7)),
+        Err(VideoError::InvalidCommand(_))
+    ));
+    let planes = [91, 92];
+    guest.plane(91, 48, W, H, 2);
+    guest.plane(92, 49, W / 2, H / 2, 4);
+    ctx.create_buffer(
+        &CreateVideoBuffer {
+            handle: 9,
+            format: P010,
+            width: W,
+            height: H,
+            plane_handles: &planes,
+        },
+        &mut guest,
+    )
+    .unwrap();
+    ctx.begin_frame(&frame(1, 9)).unwrap();
+    ctx.end_frame(&frame(1, 9), &mut guest).unwrap();
+    // No slice data: the picture is the pattern of the empty hash.
+    let (_, _, _, _, y) = &guest.planes[&91];
+    assert_eq!(y[0], pattern(0x811c_9dc5, 0, 0, 0));
+    assert_eq!(y[130], pattern(0x811c_9dc5, 0, 2, 1));
+}
