@@ -73,11 +73,16 @@ pub(super) fn translate(
     let profile = VideoProfile::from_raw(u32::from(desc.base.profile))
         .map_err(|_| invalid(format!("unknown profile {}", desc.base.profile)))?;
     if profile != VideoProfile::Av1Main {
-        return Err(invalid(format!("profile {profile:?} is not an AV1 profile")));
+        return Err(invalid(format!(
+            "profile {profile:?} is not an AV1 profile"
+        )));
     }
     // seq_profile 0 (Main) and 1 (High) carry 8 or 10 bits; 12-bit needs profile 2.
     if pp.profile > 1 {
-        return Err(invalid(format!("seq_profile {} is not supported (0 and 1 are)", pp.profile)));
+        return Err(invalid(format!(
+            "seq_profile {} is not supported (0 and 1 are)",
+            pp.profile
+        )));
     }
     if pp.bit_depth_idx > 1 {
         return Err(invalid(format!(
@@ -99,17 +104,25 @@ pub(super) fn translate(
         || pp.tile_cols > MAX_TILE_COLS
         || pp.tile_rows > MAX_TILE_ROWS
     {
-        return Err(invalid(format!("tile grid {}x{}", pp.tile_cols, pp.tile_rows)));
+        return Err(invalid(format!(
+            "tile grid {}x{}",
+            pp.tile_cols, pp.tile_rows
+        )));
     }
     if pp.primary_ref_frame > 7 {
-        return Err(invalid(format!("primary_ref_frame {}", pp.primary_ref_frame)));
+        return Err(invalid(format!(
+            "primary_ref_frame {}",
+            pp.primary_ref_frame
+        )));
     }
     // Intra frames (KEY = 0, INTRA_ONLY = 2) do not use ref_frame_idx; inter frames index the
     // 8 reference slots with it.
     let inter = matches!(pp.pic_info_fields.frame_type(), 1 | 3);
     if inter {
         if let Some(bad) = pp.ref_frame_idx.iter().find(|&&i| i > 7) {
-            return Err(invalid(format!("ref_frame_idx {bad} is past the 8 reference slots")));
+            return Err(invalid(format!(
+                "ref_frame_idx {bad} is past the 8 reference slots"
+            )));
         }
     }
 

@@ -300,7 +300,9 @@ pub(super) fn translate(
     }
     if !advanced && (desc.interlace != 0 || desc.range_mapy_flag != 0 || desc.range_mapuv_flag != 0)
     {
-        return Err(invalid("advanced-profile tools in a simple/main-profile picture"));
+        return Err(invalid(
+            "advanced-profile tools in a simple/main-profile picture",
+        ));
     }
 
     let data = join_bitstreams(CODEC, bitstreams)?;
@@ -330,7 +332,7 @@ pub(super) fn translate(
             macroblock_offset,
         }]
     };
-    if usize::try_from(desc.slice_count).map_or(true, |n| n != slices.len()) {
+    if usize::try_from(desc.slice_count).ok() != Some(slices.len()) {
         tracing::debug!(
             described = desc.slice_count,
             found = slices.len(),
@@ -365,7 +367,7 @@ pub(super) fn translate(
     va.backward_reference_picture = resolve_ref(CODEC, surfaces, desc.r#ref[1])?;
     va.inloop_decoded_picture = INVALID_SURFACE;
 
-    // SAFETY (all union writes below): each is the bitfield view of a union over one integer;
+    // SAFETY: the bitfield view of a union over one integer (as all union writes below);
     // every bit pattern is valid for both views.
     let seq = unsafe { &mut va.sequence_fields.bits };
     seq.set_pulldown(desc.pulldown.into());

@@ -67,10 +67,7 @@ pub(super) fn join_bitstreams(
 }
 
 /// Gallium's `pipe_slice_buffer_placement_type` -> VA's `VA_SLICE_DATA_FLAG_*`.
-pub(super) fn placement_to_va_flag(
-    codec: &'static str,
-    placement: u32,
-) -> Result<u32, VideoError> {
+pub(super) fn placement_to_va_flag(codec: &'static str, placement: u32) -> Result<u32, VideoError> {
     Ok(match placement {
         0 => VA_SLICE_DATA_FLAG_ALL,
         1 => VA_SLICE_DATA_FLAG_BEGIN,
@@ -122,7 +119,11 @@ pub(super) fn translate(
     }
     match (pp.profile, pp.bit_depth) {
         (0, 8) | (2, 10) | (2, 12) => {}
-        (p, d) => return Err(invalid(format!("bit depth {d} is not allowed in profile {p}"))),
+        (p, d) => {
+            return Err(invalid(format!(
+                "bit depth {d} is not allowed in profile {p}"
+            )))
+        }
     }
     if pp.frame_width == 0 || pp.frame_height == 0 {
         return Err(invalid("zero frame size"));
@@ -202,7 +203,8 @@ pub(super) fn translate(
         )));
     }
     // The uncompressed and compressed headers must lie inside the frame.
-    let headers = usize::from(pp.frame_header_length_in_bytes) + usize::from(pp.first_partition_size);
+    let headers =
+        usize::from(pp.frame_header_length_in_bytes) + usize::from(pp.first_partition_size);
     if headers > size {
         return Err(invalid(format!(
             "frame headers of {headers} bytes are longer than the {size}-byte frame"
