@@ -10,6 +10,7 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 pub mod ffi;
+pub mod proxy;
 mod limits;
 mod renderer;
 

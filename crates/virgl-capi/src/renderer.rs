@@ -17,6 +17,8 @@ use virgl_resource::{
     ResourceCreateArgs, ResourceError, ResourceTable, TransferDirection, TransferRequest,
 };
 use virgl_venus::VenusBackend;
+
+use crate::proxy::{ProxyBackend, ProxyRegistry, RemoteResource};
 use virgl_vrend::{EglOptions, EglPlatform, GlContextProvider, VrendBackend};
 
 bitflags! {
@@ -154,9 +156,17 @@ pub struct RendererBuilder {
     flags: RendererFlags,
     callbacks: Option<Box<dyn RendererCallbacks>>,
     embedder_gl: Option<Box<dyn GlContextProvider>>,
+    server_fd: Option<OwnedFd>,
 }
 
 impl RendererBuilder {
+    /// A connection to a running `virgl-render-server` (the embedder's `get_server_fd`); used
+    /// with `VENUS | RENDER_SERVER` instead of starting the server ourselves.
+    pub fn render_server_fd(mut self, fd: Option<OwnedFd>) -> Self {
+        self.server_fd = fd;
+        self
+    }
+
     /// Where fence notifications go.
     pub fn callbacks(mut self, callbacks: Box<dyn RendererCallbacks>) -> Self {
         self.callbacks = Some(callbacks);
@@ -172,13 +182,18 @@ impl RendererBuilder {
 
     pub fn build(self) -> Result<Renderer, RendererError> {
         let flags = self.flags;
-        let venus = if flags.contains(RendererFlags::VENUS) {
-            if flags.contains(RendererFlags::RENDER_SERVER) {
-                tracing::warn!("no render server yet: Venus contexts run in this process");
-            }
-            Some(VenusBackend::new().map_err(|e| RendererError::Init(e.to_string()))?)
-        } else {
+        let mut proxy = None;
+        let venus: Option<Box<dyn Backend>> = if !flags.contains(RendererFlags::VENUS) {
             None
+        } else if flags.contains(RendererFlags::RENDER_SERVER) {
+            let backend = ProxyBackend::start(flags.bits(), self.server_fd)
+                .map_err(|e| RendererError::Init(e.to_string()))?;
+            proxy = Some(backend.registry());
+            Some(Box::new(backend))
+        } else {
+            Some(Box::new(
+                VenusBackend::new().map_err(|e| RendererError::Init(e.to_string()))?,
+            ))
         };
         if flags.contains(RendererFlags::DRM) {
             tracing::warn!("DRM native contexts are not supported; capset 6 will be refused");
@@ -214,6 +229,7 @@ impl RendererBuilder {
             },
             gl,
             venus,
+            proxy,
             contexts: BTreeMap::new(),
         })
     }
@@ -226,8 +242,11 @@ pub struct Renderer {
     resources: ResourceTable,
     /// The GL backend (capsets VIRGL, VIRGL2), absent with `NO_VIRGL`.
     gl: Option<VrendBackend>,
-    /// The Venus backend (capset VENUS), present with `VENUS`.
-    venus: Option<VenusBackend>,
+    /// The Venus backend (capset VENUS), present with `VENUS`: in-process, or the proxy to
+    /// the render server with `RENDER_SERVER`.
+    venus: Option<Box<dyn Backend>>,
+    /// The proxy's contexts, with `VENUS | RENDER_SERVER`.
+    proxy: Option<Rc<ProxyRegistry>>,
     contexts: BTreeMap<u32, ContextSlot>,
 }
 
@@ -238,6 +257,7 @@ impl Renderer {
             flags,
             callbacks: None,
             embedder_gl: None,
+            server_fd: None,
         }
     }
 
@@ -269,7 +289,7 @@ impl Renderer {
     fn backend_for(&mut self, capset_id: u32) -> Option<&mut dyn Backend> {
         if let Some(venus) = self.venus.as_mut() {
             if venus.capset_ids().contains(&capset_id) {
-                return Some(venus);
+                return Some(venus.as_mut());
             }
         }
         match &mut self.gl {
@@ -282,7 +302,7 @@ impl Renderer {
     fn backend_ref(&self, capset_id: u32) -> Option<&dyn Backend> {
         if let Some(venus) = self.venus.as_ref() {
             if venus.capset_ids().contains(&capset_id) {
-                return Some(venus);
+                return Some(venus.as_ref());
             }
         }
         match &self.gl {
@@ -576,6 +596,18 @@ impl Renderer {
     ) -> Result<(), RendererError> {
         let resource = Resource::import(res_id, blob_mem, fd_type, fd, size)?;
         Ok(self.resources.insert(resource)?)
+    }
+
+    /// Asks the render server to describe and export a resource one of its Venus contexts
+    /// created (our `GET_RESOURCE`): for importers the guest never told the image layout.
+    /// Fails without `VENUS | RENDER_SERVER`, for resources of no proxy context, and when
+    /// the owning worker is gone.
+    pub fn render_server_get_resource(&self, res_id: u32) -> Result<RemoteResource, RendererError> {
+        let proxy = self.proxy.as_ref().ok_or(ContextError::Unsupported(
+            "GET_RESOURCE without a render server",
+        ))?;
+        let owner = self.resources.require(res_id)?.owner_ctx();
+        Ok(proxy.get_resource(owner, res_id)?)
     }
 
     /// Scanout information of a resource.

@@ -39,6 +39,8 @@ pub struct Options {
     pub compat_profile: bool,
     pub no_virgl: bool,
     pub venus: bool,
+    /// `--venus-in-process`: Venus contexts in this process, not in the render server.
+    pub venus_in_process: bool,
     pub render_server: bool,
     pub rendernode: Option<String>,
     /// Internal: serve the already-accepted client on this fd, then exit.
@@ -58,6 +60,7 @@ impl Default for Options {
             compat_profile: false,
             no_virgl: false,
             venus: false,
+            venus_in_process: false,
             render_server: false,
             rendernode: None,
             client_fd: None,
@@ -81,7 +84,9 @@ Options:
   --use-glx               use GLX (not supported by virgl-rs: refused)
   --compat                request a compatibility-profile GL context
   --no-virgl              do not serve the virgl (GL) capsets
-  --venus                 serve Venus (Vulkan) through the render server
+  --venus                 serve Venus (Vulkan) through the render server (virgl-render-server,
+                          found as RENDER_SERVER_EXEC_PATH, next to this program, or in PATH)
+  --venus-in-process      serve Venus in this process instead (no render server)
   --render-server         run Venus contexts in the render server (implied by --venus)
   --rendernode DEV        render node to use (also VTEST_RENDERNODE)
   --help                  print this text
@@ -133,6 +138,14 @@ impl Options {
             }
             f
         };
+        if self.venus_in_process {
+            if self.venus || self.render_server {
+                return Err(VtestError::Usage(
+                    "--venus-in-process excludes --venus and --render-server".into(),
+                ));
+            }
+            flags |= RendererFlags::VENUS;
+        }
         if self.venus {
             flags |= RendererFlags::VENUS | RendererFlags::RENDER_SERVER;
         }
@@ -153,6 +166,7 @@ impl Options {
             (self.compat_profile, "--compat"),
             (self.no_virgl, "--no-virgl"),
             (self.venus, "--venus"),
+            (self.venus_in_process, "--venus-in-process"),
             (self.render_server, "--render-server"),
         ] {
             if on {
@@ -223,6 +237,7 @@ pub fn parse(
                     "--compat" => &mut opts.compat_profile,
                     "--no-virgl" => &mut opts.no_virgl,
                     "--venus" => &mut opts.venus,
+                    "--venus-in-process" => &mut opts.venus_in_process,
                     "--render-server" => &mut opts.render_server,
                     "--drm" => {
                         return Err(VtestError::Usage(
@@ -308,6 +323,9 @@ mod tests {
             RendererFlags::NO_VIRGL | RendererFlags::VENUS | RendererFlags::RENDER_SERVER
         ));
         assert!(!f.contains(RendererFlags::USE_EGL));
+        let f = serve(&["--venus-in-process"]).renderer_flags().unwrap();
+        assert!(f.contains(RendererFlags::VENUS) && !f.contains(RendererFlags::RENDER_SERVER));
+        assert!(parse_args(&["--venus-in-process", "--venus"]).is_err());
         assert!(parse_args(&["--compat", "--use-gles"]).is_err());
         assert!(parse_args(&["--use-glx"]).is_err());
         assert!(parse_args(&["--drm"]).is_err());
@@ -336,6 +354,7 @@ mod tests {
         let o = serve(&[
             "--socket-path=/tmp/x",
             "--use-gles",
+            "--venus-in-process",
             "--rendernode",
             "/dev/n",
         ]);

@@ -16,7 +16,7 @@ mod venus_common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use venus_common::{VenusServer as Server, LVP_ICD, VENUS_ICD};
+use venus_common::{profile_dir, Mode, VenusServer as Server, LVP_ICD, VENUS_ICD};
 
 const SCENES: &[&str] = &[
     "triangle",
@@ -28,12 +28,6 @@ const SCENES: &[&str] = &[
     "dynamic-rendering",
     "transfer",
 ];
-
-/// `target/<profile>`: the test binary lives in its `deps/`.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
 
 /// The vk-scenes binary of this workspace, built with the same cargo and target directory
 /// when `cargo test` did not already build it (it does with `--workspace`).
@@ -112,39 +106,50 @@ fn venus_frames_match_lavapipe() {
         }
     }
     let bin = vk_scenes();
-    let server = Server::start("frames");
-    let log = || std::fs::read_to_string(&server.log).unwrap_or_default();
     let mut failures = Vec::new();
+    // The direct lavapipe run of each scene is the reference for every mode.
+    let reference_dir = std::env::temp_dir().join(format!("vk-scenes-ref-{}", std::process::id()));
+    std::fs::create_dir_all(&reference_dir).unwrap();
+    let mut reference = Vec::new();
     for scene in SCENES {
-        let direct = run_scene(&bin, scene, None, &server.dir.join(format!("{scene}.lvp")));
-        let direct = match direct {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                failures.push(format!("{scene} on lavapipe: {e}"));
-                continue;
-            }
-        };
-        let venus = run_scene(
+        match run_scene(
             &bin,
             scene,
-            Some(&server),
-            &server.dir.join(format!("{scene}.venus")),
-        );
-        match venus {
-            Ok(bytes) if bytes == direct => {
-                eprintln!("{scene}: {} bytes identical through venus", bytes.len());
-            }
-            Ok(bytes) => failures.push(format!(
-                "{scene}: venus read-back differs from lavapipe: {}",
-                first_difference(&bytes, &direct)
-            )),
-            Err(e) => failures.push(format!("{scene} through venus: {e}")),
+            None,
+            &reference_dir.join(format!("{scene}.lvp")),
+        ) {
+            Ok(bytes) => reference.push((scene, bytes)),
+            Err(e) => failures.push(format!("{scene} on lavapipe: {e}")),
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{}\nserver log:\n{}",
-        failures.join("\n"),
-        log()
-    );
+    let _ = std::fs::remove_dir_all(&reference_dir);
+    for mode in [Mode::InProcess, Mode::RenderServer] {
+        let server = Server::start("frames", mode);
+        let before = failures.len();
+        for (scene, direct) in &reference {
+            let venus = run_scene(
+                &bin,
+                scene,
+                Some(&server),
+                &server.dir.join(format!("{scene}.venus")),
+            );
+            match venus {
+                Ok(bytes) if bytes == *direct => {
+                    eprintln!(
+                        "{scene} ({mode:?}): {} bytes identical through venus",
+                        bytes.len()
+                    );
+                }
+                Ok(bytes) => failures.push(format!(
+                    "{scene} ({mode:?}): venus read-back differs from lavapipe: {}",
+                    first_difference(&bytes, direct)
+                )),
+                Err(e) => failures.push(format!("{scene} through venus ({mode:?}): {e}")),
+            }
+        }
+        if failures.len() > before {
+            failures.push(format!("server log ({mode:?}):\n{}", server.log_text()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

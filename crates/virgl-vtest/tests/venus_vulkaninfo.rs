@@ -10,7 +10,7 @@ use std::process::Command;
 
 mod venus_common;
 
-use venus_common::{VenusServer as Server, LVP_ICD, VENUS_ICD};
+use venus_common::{Mode, VenusServer as Server, LVP_ICD, VENUS_ICD};
 
 /// Runs vulkaninfo through Mesa's venus against `server`.
 fn vulkaninfo(server: &Server, args: &[&str]) -> (bool, String) {
@@ -49,12 +49,19 @@ fn venus_vulkaninfo_summary_and_full() {
         );
         return;
     }
-    let server = Server::start("vulkaninfo");
+    for mode in Mode::ALL {
+        vulkaninfo_through(mode);
+    }
+}
+
+/// `vulkaninfo --summary` and the full output through a server in `mode`.
+fn vulkaninfo_through(mode: Mode) {
+    let server = Server::start("vulkaninfo", mode);
     let (ok, summary) = vulkaninfo(&server, &["--summary"]);
     let log = || std::fs::read_to_string(&server.log).unwrap_or_default();
     assert!(
         ok,
-        "vulkaninfo --summary failed:\n{summary}\nserver log:\n{}",
+        "vulkaninfo --summary failed ({mode:?}):\n{summary}\nserver log:\n{}",
         log()
     );
     assert!(
@@ -64,7 +71,11 @@ fn venus_vulkaninfo_summary_and_full() {
     assert!(summary.contains("driverName         = venus"), "{summary}");
 
     let (ok, full) = vulkaninfo(&server, &[]);
-    assert!(ok, "vulkaninfo failed:\n{full}\nserver log:\n{}", log());
+    assert!(
+        ok,
+        "vulkaninfo failed ({mode:?}):\n{full}\nserver log:\n{}",
+        log()
+    );
     for needle in [
         "VkPhysicalDeviceLimits:",
         "VkPhysicalDeviceFeatures:",
@@ -75,4 +86,5 @@ fn venus_vulkaninfo_summary_and_full() {
     ] {
         assert!(full.contains(needle), "full vulkaninfo lacks {needle}");
     }
+    eprintln!("vulkaninfo ({mode:?}): summary and full output OK");
 }

@@ -98,12 +98,15 @@ pub unsafe extern "C" fn virgl_renderer_init(
         let renderer_flags = RendererFlags::from_bits_truncate(flags as u32);
         // SAFETY: `cb` is valid until cleanup by this function's contract.
         let gl_provider = unsafe { CallbackGlProvider::new(cookie, cb, false) };
+        // SAFETY: `cb` is valid by this function's contract; the hook exists from version 3.
+        let server_fd = unsafe { render_server_fd(cookie, cb, renderer_flags) };
         let renderer_result = Renderer::builder(renderer_flags)
             .callbacks(Box::new(CFenceCallbacks {
                 cookie,
                 callbacks: cb,
             }))
             .embedder_gl(gl_provider.map(|p| Box::new(p) as _))
+            .render_server_fd(server_fd)
             .build();
         match renderer_result {
             Ok(renderer) => {
@@ -124,6 +127,32 @@ pub unsafe extern "C" fn virgl_renderer_init(
             }
         }
     })
+}
+
+/// The embedder's connection to a render server (`get_server_fd`, callbacks v3), asked for
+/// only when Venus contexts go to a render server, as upstream's proxy does; `None` lets the
+/// proxy start the server itself.
+///
+/// # Safety
+/// `cb` must point at valid callbacks of the version they declare.
+unsafe fn render_server_fd(
+    cookie: *mut c_void,
+    cb: *const virgl_renderer_callbacks,
+    flags: RendererFlags,
+) -> Option<OwnedFd> {
+    if !flags.contains(RendererFlags::VENUS | RendererFlags::RENDER_SERVER) {
+        return None;
+    }
+    // SAFETY: valid by this function's contract.
+    let cbs = unsafe { &*cb };
+    if cbs.version < 3 {
+        return None;
+    }
+    let get_server_fd = cbs.get_server_fd?;
+    // SAFETY: the embedder's callback (present from version 3) with its own cookie.
+    let fd = unsafe { get_server_fd(cookie, crate::proxy::SERVER_VERSION) };
+    // SAFETY: a non-negative return is a new fd handed to us (upstream takes ownership too).
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 #[no_mangle]

@@ -1,4 +1,8 @@
-//! What the Venus tests share: the ICD paths and a `virgl-vtest --venus` server on lavapipe.
+//! What the Venus tests share: the ICD paths and a `virgl-vtest` serving Venus on lavapipe, in
+//! each of its modes (in-process contexts, or the render server with worker processes or
+//! threads).
+
+#![allow(dead_code)] // each test binary uses part of this module
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -9,9 +13,61 @@ pub const VENUS_ICD: &str = "/usr/share/vulkan/icd.d/virtio_icd.json";
 /// lavapipe (the host side, for the server and for direct runs).
 pub const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
 
-/// A `virgl-vtest --venus` on its own socket in a scratch directory (removed on drop).
+/// Where the server runs Venus contexts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `--venus-in-process`.
+    InProcess,
+    /// `--venus`: `virgl-render-server` with one worker process per context.
+    RenderServer,
+    /// `--venus` with a server whose workers are threads.
+    RenderServerThreads,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [
+        Mode::InProcess,
+        Mode::RenderServer,
+        Mode::RenderServerThreads,
+    ];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Mode::InProcess => "inproc",
+            Mode::RenderServer => "rs",
+            Mode::RenderServerThreads => "rs-threads",
+        }
+    }
+}
+
+/// `target/<profile>`: the test binary lives in its `deps/`.
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// Builds `package`'s binary `bin` with the same cargo, profile and target directory as this
+/// test (a no-op when `cargo test --workspace` already did) and returns its path.
+pub fn workspace_bin(package: &str, bin: &str) -> PathBuf {
+    let profile = profile_dir();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "-p", package, "--bin", bin])
+        .env("CARGO_TARGET_DIR", profile.parent().unwrap())
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo build");
+    assert!(status.success(), "building {bin} failed");
+    profile.join(bin)
+}
+
+/// A `virgl-vtest` serving Venus on its own socket in a scratch directory (removed on drop).
 pub struct VenusServer {
     child: Child,
+    pub mode: Mode,
     pub dir: PathBuf,
     pub socket: PathBuf,
     pub log: PathBuf,
@@ -19,16 +75,34 @@ pub struct VenusServer {
 
 impl VenusServer {
     /// Starts the server and waits until it listens.
-    pub fn start(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("virgl-venus-{name}-{}", std::process::id()));
+    pub fn start(name: &str, mode: Mode) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "virgl-venus-{name}-{}-{}",
+            mode.tag(),
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("vtest.sock");
         let log = dir.join("server.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_virgl-vtest"))
-            .arg("--venus")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_virgl-vtest"));
+        match mode {
+            Mode::InProcess => {
+                cmd.arg("--venus-in-process");
+            }
+            Mode::RenderServer | Mode::RenderServerThreads => {
+                let server = workspace_bin("virgl-venus", "virgl-render-server");
+                cmd.arg("--venus").env("RENDER_SERVER_EXEC_PATH", server);
+                if mode == Mode::RenderServerThreads {
+                    cmd.env("VIRGL_RENDER_SERVER_WORKER", "thread");
+                } else {
+                    cmd.env_remove("VIRGL_RENDER_SERVER_WORKER");
+                }
+            }
+        }
+        let child = cmd
             .arg(format!("--socket-path={}", socket.display()))
             .env("VK_DRIVER_FILES", LVP_ICD)
-            .env("RUST_LOG", "virgl_venus=info")
+            .env("RUST_LOG", "virgl_venus=info,virgl_capi=info")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -43,10 +117,16 @@ impl VenusServer {
         }
         Self {
             child,
+            mode,
             dir,
             socket,
             log,
         }
+    }
+
+    /// The server's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 
