@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub caps: CapsV2,
     /// Memory imported from other contexts (`import.rs`).
     pub imports: crate::import::ImportState,
+    /// VA-API decode, when the embedder enabled video (`VrendBackend::enable_video`).
+    pub video: Option<virgl_video::VideoBackend>,
 }
 
 impl Shared {
@@ -99,9 +101,25 @@ impl VrendBackend {
                 resources: RefCell::new(HashMap::new()),
                 caps,
                 imports: Default::default(),
+                video: None,
             }),
             signalled_ctx0_fences: Vec::new(),
         })
+    }
+
+    /// Serves the video commands of every context created from now on with `video`, and
+    /// lists its decode profiles in caps v2 (`video_caps`). Call it right after creating the
+    /// backend: it fails once contexts exist.
+    pub fn enable_video(&mut self, video: virgl_video::VideoBackend) -> Result<(), ContextError> {
+        let shared = Rc::get_mut(&mut self.shared).ok_or(ContextError::Unsupported(
+            "enabling video after contexts were created",
+        ))?;
+        let entries = video.caps();
+        let n = entries.len().min(shared.caps.video_caps.len());
+        shared.caps.video_caps[..n].clone_from_slice(&entries[..n]);
+        shared.caps.num_video_caps = n as u32;
+        shared.video = Some(video);
+        Ok(())
     }
 
     /// The caps served for capsets VIRGL/VIRGL2.

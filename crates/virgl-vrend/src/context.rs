@@ -5,7 +5,9 @@
 //! The first failing command marks the context broken: the rest of that buffer and every later
 //! submit are refused with the logged reason, while other contexts keep working. Draws go
 //! through [`crate::draw`]; what is not implemented (compute, shader images/buffers, stream
-//! output, video) fails explicitly with [`ContextError::Unsupported`] — never a silent success.
+//! output, video without a video backend) fails explicitly with [`ContextError::Unsupported`]
+//! — never a silent success. Video commands go to `crate::video` (failures there are logged
+//! and dropped, as upstream does, so a bad picture does not kill the GL context).
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -93,6 +95,8 @@ pub struct VrendContext {
     attached: HashSet<u32>,
     broken: Option<String>,
     retired: Vec<FenceSignal>,
+    /// Codecs and video buffers, when the renderer has a video backend.
+    video: Option<virgl_video::VideoContext>,
 }
 
 impl std::fmt::Debug for VrendContext {
@@ -178,6 +182,7 @@ impl VrendContext {
         capset_id: u32,
         name: &str,
     ) -> Result<Self, ContextError> {
+        let video = shared.video.as_ref().map(|v| v.new_context());
         let mut ctx = Self {
             shared,
             ctx_id,
@@ -188,6 +193,7 @@ impl VrendContext {
             attached: HashSet::new(),
             broken: None,
             retired: Vec::new(),
+            video,
         };
         ctx.create_sub_ctx(0)?;
         Ok(ctx)
@@ -667,7 +673,7 @@ impl VrendContext {
                     "PIPE_RESOURCE_CREATE/GET_LAYOUT (blob resources, not implemented)",
                 ))
             }
-            Command::CreateVideoCodec(_)
+            video @ (Command::CreateVideoCodec(_)
             | Command::DestroyVideoCodec { .. }
             | Command::CreateVideoBuffer(_)
             | Command::DestroyVideoBuffer { .. }
@@ -675,9 +681,18 @@ impl VrendContext {
             | Command::DecodeMacroblock(_)
             | Command::DecodeBitstream(_)
             | Command::EncodeBitstream(_)
-            | Command::EndFrame(_) => Err(ContextError::Unsupported(
-                "video commands (virgl-video, not wired)",
-            )),
+            | Command::EndFrame(_)) => {
+                // Plane uploads rebind textures and unpack state behind the shadow's back.
+                self.sub_mut()?.shadow.invalidate();
+                crate::video::execute(
+                    &self.shared,
+                    self.ctx_id,
+                    &self.attached,
+                    &mut self.video,
+                    video,
+                    backings,
+                )
+            }
         }
     }
 

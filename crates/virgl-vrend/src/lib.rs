@@ -35,6 +35,7 @@ mod resource;
 mod state;
 pub mod tgsi;
 mod vertex;
+mod video;
 mod views;
 
 pub use backend::{ResourceInfo, VrendBackend};
