@@ -65,19 +65,12 @@ fn piglit_sanity(socket: &Path, runtime_dir: &Path, results: &Path) -> Result<()
     if !status.success() {
         return Err(format!("piglit run failed: {status}"));
     }
-    let summary = Command::new("piglit")
-        .args(["summary", "console", "-s"])
-        .arg(results)
-        .output()
-        .map_err(|e| format!("piglit summary: {e}"))?;
-    let text = String::from_utf8_lossy(&summary.stdout);
-    let field = |name: &str| -> usize {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(&format!("{name}:")))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0)
-    };
-    let (pass, fail, crash, skip) = (field("pass"), field("fail"), field("crash"), field("skip"));
+    let crate::conformance::Counts {
+        pass,
+        fail,
+        crash,
+        skip,
+    } = crate::conformance::piglit_counts(results)?;
     println!("  piglit sanity: {pass} pass, {fail} fail, {crash} crash, {skip} skip (upstream: 27 pass, 3 skip)");
     if pass < PIGLIT_SANITY_MIN_PASS {
         return Err(format!(

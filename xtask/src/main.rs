@@ -6,6 +6,7 @@
 mod clients;
 mod codegen;
 mod compare;
+mod conformance;
 mod demo;
 mod fuzz;
 mod install;
@@ -22,6 +23,7 @@ tasks:
   qemu-e2e    boot a guest in Debian's QEMU (virtio-gpu-gl) on our libvirglrenderer.so.1
   compare     [--reference 'CMD'] [--rounds N] ...: real clients against virgl-vtest and a reference server
   clients     glmark2 --validate and piglit sanity through virgl-vtest (regression floors)
+  conformance [--subset|--full] [-j N]: piglit GL set through virgl-vtest vs direct llvmpipe
   demo        start virgl-vtest and render with a real Mesa client (prints a summary, saves a PNG)
   test        everything CI runs: packages, fmt, clippy, unit/integration tests, bench smoke, qemu-e2e
   fuzz        [--seconds N] [target...]: long libFuzzer runs (nightly, cargo-fuzz)
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
     let rest = &args[1..];
     let result = match task.as_str() {
         "clients" => clients::clients(rest),
+        "conformance" => conformance::conformance(rest),
         "demo" => demo::demo(rest),
         "compare" => compare::compare(rest),
         "qemu-e2e" => qemu_e2e::qemu_e2e(rest),

@@ -84,6 +84,12 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     )?;
     // Real Mesa clients through our server: glmark2 --validate and piglit sanity.
     run_step("real Mesa clients", cargo().args(["xtask", "clients"]))?;
+    // piglit's GL conformance subset through virgl-vtest (about 40 s; the full set with the
+    // direct comparison is `cargo xtask conformance`).
+    run_step(
+        "piglit conformance subset",
+        cargo().args(["xtask", "conformance", "--subset"]),
+    )?;
     // An unmodified Debian QEMU boots a guest on our libvirglrenderer.so.1 (about 15 s once the
     // packages and the kernel package are cached; the library is already built by the tests).
     run_step(
