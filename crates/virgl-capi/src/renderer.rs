@@ -157,6 +157,7 @@ pub struct RendererBuilder {
     callbacks: Option<Box<dyn RendererCallbacks>>,
     embedder_gl: Option<Box<dyn GlContextProvider>>,
     server_fd: Option<OwnedFd>,
+    drm_fd: Option<OwnedFd>,
 }
 
 impl RendererBuilder {
@@ -164,6 +165,13 @@ impl RendererBuilder {
     /// with `VENUS | RENDER_SERVER` instead of starting the server ourselves.
     pub fn render_server_fd(mut self, fd: Option<OwnedFd>) -> Self {
         self.server_fd = fd;
+        self
+    }
+
+    /// The DRM render node video decode runs on (the embedder's `get_drm_fd`, vtest's
+    /// `--rendernode`); used with `USE_VIDEO`.
+    pub fn drm_fd(mut self, fd: Option<OwnedFd>) -> Self {
+        self.drm_fd = fd;
         self
     }
 
@@ -219,6 +227,10 @@ impl RendererBuilder {
             };
             Some(backend.map_err(|e| RendererError::Init(e.to_string()))?)
         };
+        let mut gl = gl;
+        if flags.contains(RendererFlags::USE_VIDEO) {
+            enable_video(gl.as_mut(), self.drm_fd);
+        }
         Ok(Renderer {
             flags,
             callbacks: self.callbacks,
@@ -232,6 +244,21 @@ impl RendererBuilder {
             proxy,
             contexts: BTreeMap::new(),
         })
+    }
+}
+
+/// `USE_VIDEO`: VA-API decode on `drm_fd` for the GL backend's contexts. Like upstream, a host
+/// where video cannot start (no fd, no VA driver) runs without it: the caps then list no video
+/// profiles, so guests do not try.
+fn enable_video(gl: Option<&mut VrendBackend>, drm_fd: Option<OwnedFd>) {
+    let (Some(gl), Some(fd)) = (gl, drm_fd) else {
+        tracing::warn!("USE_VIDEO needs the GL backend and a DRM fd; video disabled");
+        return;
+    };
+    match virgl_video::VideoBackend::new(fd).map(|video| gl.enable_video(video)) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "video disabled"),
+        Err(e) => tracing::warn!(error = %e, "video disabled"),
     }
 }
 
@@ -258,6 +285,7 @@ impl Renderer {
             callbacks: None,
             embedder_gl: None,
             server_fd: None,
+            drm_fd: None,
         }
     }
 

@@ -100,6 +100,8 @@ pub unsafe extern "C" fn virgl_renderer_init(
         let gl_provider = unsafe { CallbackGlProvider::new(cookie, cb, false) };
         // SAFETY: `cb` is valid by this function's contract; the hook exists from version 3.
         let server_fd = unsafe { render_server_fd(cookie, cb, renderer_flags) };
+        // SAFETY: `cb` is valid by this function's contract; the hook exists from version 2.
+        let drm_fd = unsafe { video_drm_fd(cookie, cb, renderer_flags) };
         let renderer_result = Renderer::builder(renderer_flags)
             .callbacks(Box::new(CFenceCallbacks {
                 cookie,
@@ -107,6 +109,7 @@ pub unsafe extern "C" fn virgl_renderer_init(
             }))
             .embedder_gl(gl_provider.map(|p| Box::new(p) as _))
             .render_server_fd(server_fd)
+            .drm_fd(drm_fd)
             .build();
         match renderer_result {
             Ok(renderer) => {
@@ -153,6 +156,36 @@ unsafe fn render_server_fd(
     let fd = unsafe { get_server_fd(cookie, crate::proxy::SERVER_VERSION) };
     // SAFETY: a non-negative return is a new fd handed to us (upstream takes ownership too).
     (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The embedder's DRM fd for video (`get_drm_fd`, callbacks version 2+), duplicated: the
+/// embedder keeps its own.
+///
+/// # Safety
+/// `cb` must be valid.
+unsafe fn video_drm_fd(
+    cookie: *mut c_void,
+    cb: *const virgl_renderer_callbacks,
+    flags: RendererFlags,
+) -> Option<OwnedFd> {
+    if !flags.contains(RendererFlags::USE_VIDEO) {
+        return None;
+    }
+    // SAFETY: valid by this function's contract.
+    let cbs = unsafe { &*cb };
+    if cbs.version < 2 {
+        return None;
+    }
+    let get_drm_fd = cbs.get_drm_fd?;
+    // SAFETY: the embedder's callback (present from version 2) with its own cookie.
+    let fd = unsafe { get_drm_fd(cookie) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: F_DUPFD_CLOEXEC on the embedder's open fd; it keeps the original.
+    let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    // SAFETY: a new fd we own.
+    (dup >= 0).then(|| unsafe { OwnedFd::from_raw_fd(dup) })
 }
 
 #[no_mangle]
