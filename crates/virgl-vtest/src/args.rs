@@ -88,7 +88,7 @@ Options:
                           found as RENDER_SERVER_EXEC_PATH, next to this program, or in PATH)
   --venus-in-process      serve Venus in this process instead (no render server)
   --render-server         run Venus contexts in the render server (implied by --venus)
-  --rendernode DEV        render node to use (also VTEST_RENDERNODE)
+  --rendernode DEV        render node for video decode (also VTEST_RENDERNODE)
   --help                  print this text
   --version               print the version
 
@@ -151,6 +151,10 @@ impl Options {
         }
         if self.render_server {
             flags |= RendererFlags::RENDER_SERVER;
+        }
+        // The render node serves VA-API video decode (the GL backend is EGL surfaceless).
+        if self.rendernode.is_some() && !self.no_virgl {
+            flags |= RendererFlags::USE_VIDEO;
         }
         // vtest_init_renderer adds these for every client.
         Ok(flags | RendererFlags::THREAD_SYNC | RendererFlags::USE_EXTERNAL_BLOB)

@@ -48,9 +48,28 @@ impl RendererCallbacks for FenceQueue {
     }
 }
 
-/// Creates the renderer for the server's flags, reporting fences into `fences`.
-pub fn new_renderer(flags: RendererFlags, fences: FenceQueue) -> Result<Renderer, RendererError> {
-    Renderer::builder(flags).callbacks(Box::new(fences)).build()
+/// Creates the renderer for the server's flags, reporting fences into `fences`; with
+/// `USE_VIDEO`, video decode runs on `rendernode` (upstream's `get_drm_fd` opens it the same way).
+pub fn new_renderer(
+    flags: RendererFlags,
+    fences: FenceQueue,
+    rendernode: Option<&str>,
+) -> Result<Renderer, RendererError> {
+    let drm_fd = rendernode
+        .filter(|_| flags.contains(RendererFlags::USE_VIDEO))
+        .and_then(|path| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .inspect_err(|e| tracing::warn!(path, error = %e, "cannot open the render node"))
+                .ok()
+        })
+        .map(OwnedFd::from);
+    Renderer::builder(flags)
+        .callbacks(Box::new(fences))
+        .drm_fd(drm_fd)
+        .build()
 }
 
 /// Creates a 3D resource, backed by `shm` when the client has one (RESOURCE_CREATE2).

@@ -139,7 +139,9 @@ impl<'a> EventLoop<'a> {
     fn add_client(&mut self, stream: UnixStream) -> VtestResult<()> {
         if self.shared.is_none() {
             // Upstream stops serving when the renderer cannot be initialised.
-            let shared = Shared::new(self.opts.renderer_flags()?, self.opts.multi_clients)
+            let flags = self.opts.renderer_flags()?;
+            let node = self.opts.rendernode.as_deref();
+            let shared = Shared::new(flags, self.opts.multi_clients, node)
                 .inspect_err(|e| error!(error = %e, "failed to initialise the renderer"))?;
             self.shared = Some(shared);
         }

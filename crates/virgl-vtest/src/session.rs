@@ -48,9 +48,13 @@ pub struct Shared {
 
 impl Shared {
     /// Initialises the renderer (`vtest_init_renderer`).
-    pub fn new(flags: RendererFlags, multi_clients: bool) -> VtestResult<Self> {
+    pub fn new(
+        flags: RendererFlags,
+        multi_clients: bool,
+        rendernode: Option<&str>,
+    ) -> VtestResult<Self> {
         let fences = FenceQueue::default();
-        let renderer = host::new_renderer(flags, fences.clone())?;
+        let renderer = host::new_renderer(flags, fences.clone(), rendernode)?;
         Ok(Self {
             renderer,
             fences,
