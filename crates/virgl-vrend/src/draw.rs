@@ -777,7 +777,7 @@ pub(crate) fn bind_resources(
         }
         for &(index, unit) in &b.samplers {
             let view = draw.views[s].get(index as usize).copied().unwrap_or(0);
-            let mut integer = false;
+            let mut border = crate::views::BorderMode::IDENTITY;
             match (view, objects.get(ObjectType::SamplerView, view)) {
                 (0, _) | (_, Err(_)) => {
                     // No view: GL samples an incomplete texture (zeros), as Gallium does.
@@ -796,13 +796,13 @@ pub(crate) fn bind_resources(
                     } else {
                         v.bind(gl, unit);
                     }
-                    integer = v.integer;
+                    border = v.border;
                 }
                 _ => return Err(invalid("sampler view handle of another type")),
             }
             let smp = draw.samplers[s].get(index as usize).copied().unwrap_or(0);
             match objects.get(ObjectType::SamplerState, smp) {
-                Ok(Object::SamplerState(o)) if smp != 0 => o.bind(host, unit, integer),
+                Ok(Object::SamplerState(o)) if smp != 0 => o.bind(host, unit, border),
                 // SAFETY: see `draw_vbo`.
                 _ => unsafe { gl.bind_sampler(unit, None) },
             }

@@ -39,8 +39,8 @@ pub struct SamplerViewObj {
     owned: bool,
     /// Parameters to set at bind time when `tex` is the resource's own texture.
     fallback: Option<Fallback>,
-    /// The view's format is a pure integer format (border colours are integers).
-    pub integer: bool,
+    /// How the sampler's border colour reaches this view's host storage.
+    pub border: BorderMode,
     /// The guest's view swizzle (`swz::*`): shadow samplers apply it to the comparison
     /// result in the shader, where the texture swizzle cannot reach.
     pub swizzle: [u8; 4],
@@ -48,6 +48,47 @@ pub struct SamplerViewObj {
     gl_swizzle: [i32; 4],
     /// `bind_shadow` left an identity swizzle on `tex` (an owned view must get its own back).
     swizzle_reset: std::cell::Cell<bool>,
+}
+
+/// How a view's texels relate to the guest's border colour.
+///
+/// Gallium's border colour is the texel the view's format would give before the view swizzle
+/// (Mesa already resolved GL_ALPHA/LUMINANCE/INTENSITY into it), and GL substitutes the border
+/// colour for the stored texel, before `TEXTURE_SWIZZLE`. Where the host stores a format in
+/// other channels (A8 in R8 read through (0, 0, 0, R), L8A8 in RG8...), the border colour must
+/// move into the channels the host swizzle reads: upstream does this for alpha formats only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BorderMode {
+    /// The view's format is a pure integer format (border colours are integers).
+    pub integer: bool,
+    /// For each guest channel, the host channel (`swz::X..=swz::W`) it is read from, or a
+    /// constant (`swz::ZERO`/`swz::ONE`: the border colour's value is not stored).
+    pub channels: [u8; 4],
+}
+
+impl BorderMode {
+    /// Float border colour, stored channels as sampled.
+    pub const IDENTITY: BorderMode = BorderMode {
+        integer: false,
+        channels: [swz::X, swz::Y, swz::Z, swz::W],
+    };
+
+    /// The border colour (raw dwords, guest channel order) in host storage order: each stored
+    /// channel takes the first guest channel read from it; channels no guest channel reads keep
+    /// the guest's value (they are never seen).
+    pub fn host_border(&self, guest: [u32; 4]) -> [u32; 4] {
+        let mut host = guest;
+        let mut set = [false; 4];
+        for (c, &k) in self.channels.iter().enumerate() {
+            if let Some(k) = (k <= swz::W).then_some(usize::from(k)) {
+                if !set[k] {
+                    host[k] = guest[c];
+                    set[k] = true;
+                }
+            }
+        }
+        host
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -128,6 +169,11 @@ impl SamplerViewObj {
             glow::DEPTH_COMPONENT
         });
         let integer = hf.entry.is_integer() || stencil;
+        let mut channels = hf.entry.swizzle.unwrap_or(BorderMode::IDENTITY.channels);
+        if imported_bgra {
+            channels.swap(0, 2);
+        }
+        let border = BorderMode { integer, channels };
         match res.storage {
             Storage::Buffer(buf) => {
                 let bytes = hf.entry.layout().bytes.max(1);
@@ -172,7 +218,7 @@ impl SamplerViewObj {
                     tex,
                     owned: true,
                     fallback: None,
-                    integer,
+                    border,
                     swizzle: v.swizzle,
                     gl_swizzle: IDENTITY_SWIZZLE,
                     swizzle_reset: Default::default(),
@@ -222,7 +268,7 @@ impl SamplerViewObj {
                         max_level: last_level as i32,
                         ds_mode: ds_mode.filter(|_| host.features.has(Feature::StencilTexturing)),
                     }),
-                    integer,
+                    border,
                     swizzle: v.swizzle,
                     gl_swizzle: swizzle,
                     swizzle_reset: Default::default(),
@@ -374,9 +420,9 @@ impl SamplerViewObj {
 pub struct SamplerObj {
     pub state: SamplerState,
     pub sampler: glow::Sampler,
-    /// Whether the border colour was last set as integers (views of integer formats read the
-    /// border colour as integers; GL keeps one representation per sampler).
-    border_integer: std::cell::Cell<bool>,
+    /// The border colour's form last set on `sampler` (integers for integer views, channels
+    /// moved for emulated formats; GL keeps one border colour per sampler).
+    border: std::cell::Cell<BorderMode>,
 }
 
 impl SamplerObj {
@@ -466,36 +512,36 @@ impl SamplerObj {
         Ok(Self {
             state: *s,
             sampler,
-            border_integer: std::cell::Cell::new(false),
+            border: std::cell::Cell::new(BorderMode::IDENTITY),
         })
     }
 
-    /// Binds the sampler to `unit`, switching the border colour's representation to the
-    /// view's (float or integer).
-    pub fn bind(&self, host: &HostGl, unit: u32, integer_view: bool) {
+    /// Binds the sampler to `unit`, first giving it the border colour in the form the view
+    /// reads it (float or integer, channels moved where the host format is emulated).
+    pub fn bind(&self, host: &HostGl, unit: u32, view: BorderMode) {
         let gl = &host.gl;
-        // SAFETY: current context; the sampler is live; `unit` is in range (caller).
+        // SAFETY: current context; the sampler is live; `unit` is in range (caller); the
+        // integer border colour is four dwords, as GL reads.
         unsafe {
-            if integer_view != self.border_integer.get()
-                && host.features.has(Feature::SamplerBorderColors)
-            {
-                if integer_view {
+            if view != self.border.get() && host.features.has(Feature::SamplerBorderColors) {
+                let color = view.host_border(self.state.border_color);
+                if view.integer {
                     if let Some(set) = host.extra.sampler_parameter_iuiv {
                         // The guest sends integer border colours as raw dwords.
                         set(
                             self.sampler.0.get(),
                             glow::TEXTURE_BORDER_COLOR,
-                            self.state.border_color.as_ptr(),
+                            color.as_ptr(),
                         );
                     }
                 } else {
                     gl.sampler_parameter_f32_slice(
                         self.sampler,
                         glow::TEXTURE_BORDER_COLOR,
-                        &self.state.border_color_f32(),
+                        &color.map(f32::from_bits),
                     );
                 }
-                self.border_integer.set(integer_view);
+                self.border.set(view);
             }
             gl.bind_sampler(unit, Some(self.sampler));
         }
@@ -605,6 +651,30 @@ mod tests {
         };
         assert_ne!(sampler_key(&a), sampler_key(&d));
         assert_eq!(SamplerCache::default().len(), 0);
+    }
+
+    #[test]
+    fn border_colours_move_into_the_emulating_channels() {
+        let guest = [1, 2, 3, 4];
+        assert_eq!(BorderMode::IDENTITY.host_border(guest), guest);
+        // A8 in R8, read as (0, 0, 0, R): alpha is stored in red.
+        let a8 = BorderMode {
+            integer: false,
+            channels: [swz::ZERO, swz::ZERO, swz::ZERO, swz::X],
+        };
+        assert_eq!(a8.host_border(guest)[0], 4);
+        // L8A8 in RG8, read as (R, R, R, G): luminance from the guest's red, alpha in green.
+        let la = BorderMode {
+            integer: false,
+            channels: [swz::X, swz::X, swz::X, swz::Y],
+        };
+        assert_eq!(la.host_border(guest)[..2], [1, 4]);
+        // Imported BGRA: red and blue swap places.
+        let bgra = BorderMode {
+            integer: false,
+            channels: [swz::Z, swz::Y, swz::X, swz::W],
+        };
+        assert_eq!(bgra.host_border(guest), [3, 2, 1, 4]);
     }
 
     #[test]
