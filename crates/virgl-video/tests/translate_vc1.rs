@@ -32,7 +32,7 @@ struct Writer {
 impl Writer {
     fn put(&mut self, value: u32, n: u32) {
         for i in (0..n).rev() {
-            if self.bits % 8 == 0 {
+            if self.bits.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             let bit = ((value >> i) & 1) as u8;
