@@ -10,8 +10,8 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 pub mod ffi;
-pub mod proxy;
 mod limits;
+pub mod proxy;
 mod renderer;
 
 pub use renderer::{

@@ -1,0 +1,400 @@
+//! Venus through the render server (`VENUS | RENDER_SERVER`), with faults: a context whose
+//! worker is SIGKILLed while it has submits and a fence in flight errors cleanly (broken, its
+//! fence retires, nothing hangs), a second context keeps rendering (a vkCmdFillBuffer read back
+//! through its blob's mapping), the server keeps creating contexts, `GET_RESOURCE` answers for
+//! live and unknown resources and fails cleanly for a dead worker, and the proxy's fds return
+//! to their baseline (/proc/self/fd). The same with worker threads, where a context is broken
+//! by a command stream its decoder rejects.
+//!
+//! Needs lavapipe (`lvp_icd.json`); without it the test prints why and passes. The only test
+//! in its binary: it counts this process's fds and sets VK_DRIVER_FILES.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use virgl_capi::{capset, Renderer, RendererCallbacks, RendererError, RendererFlags};
+use virgl_resource::{BlobFlags, BlobInfo, BlobMem, ContextError, FdType};
+
+const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
+
+const INSTANCE: u64 = 0x100;
+const PHYSICAL: u64 = 0x200;
+const DEVICE: u64 = 0x300;
+const QUEUE: u64 = 0x310;
+const BUFFER: u64 = 0x500;
+const MEMORY: u64 = 0x600;
+const POOL: u64 = 0x700;
+const SIZE: u64 = 4096;
+
+/// A Venus command stream encoded by hand as Mesa's venus driver encodes it.
+#[derive(Default)]
+struct Stream(Vec<u8>);
+
+impl Stream {
+    fn u32(&mut self, v: u32) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn u64(&mut self, v: u64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn f32(&mut self, v: f32) -> &mut Self {
+        self.u32(v.to_bits())
+    }
+    fn cmd(&mut self, ty: u32) -> &mut Self {
+        self.u32(ty).u32(0)
+    }
+    fn alloc_and_out(&mut self, id: u64) -> &mut Self {
+        self.u64(0).u64(1).u64(id)
+    }
+    fn dwords(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.0)
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
+
+    fn instance_and_device(&mut self) -> &mut Self {
+        self.cmd(0).u64(1).u32(1).u64(0).u32(0).u64(0);
+        self.u32(0).u64(0).u32(0).u64(0);
+        self.alloc_and_out(INSTANCE);
+        self.cmd(2).u64(INSTANCE).u64(1).u32(1).u64(1).u64(PHYSICAL);
+        self.cmd(11)
+            .u64(PHYSICAL)
+            .u64(1)
+            .u32(3)
+            .u64(0)
+            .u32(0)
+            .u32(1);
+        self.u64(1)
+            .u32(2)
+            .u64(0)
+            .u32(0)
+            .u32(0)
+            .u32(1)
+            .u64(1)
+            .f32(1.0);
+        self.u32(0).u64(0).u32(0).u64(0).u64(0);
+        self.alloc_and_out(DEVICE);
+        // vkGetDeviceQueue(device, family 0, index 0, out queue).
+        self.cmd(17).u64(DEVICE).u32(0).u32(0).u64(1).u64(QUEUE)
+    }
+
+    /// Host-visible memory (type 0 on lavapipe) with a transfer-destination buffer bound.
+    fn buffer_and_memory(&mut self) -> &mut Self {
+        self.cmd(50)
+            .u64(DEVICE)
+            .u64(1)
+            .u32(12)
+            .u64(0)
+            .u32(0)
+            .u64(SIZE)
+            .u32(2);
+        self.u32(0).u32(0).u64(0);
+        self.alloc_and_out(BUFFER);
+        self.cmd(21)
+            .u64(DEVICE)
+            .u64(1)
+            .u32(5)
+            .u64(0)
+            .u64(SIZE)
+            .u32(0);
+        self.alloc_and_out(MEMORY);
+        // vkBindBufferMemory(device, buffer, memory, 0).
+        self.cmd(28).u64(DEVICE).u64(BUFFER).u64(MEMORY).u64(0)
+    }
+
+    /// Records vkCmdFillBuffer(buffer, 0, SIZE, value) in a new pool (ids from `round`) and
+    /// submits it to the queue.
+    fn fill_and_submit(&mut self, value: u32, round: u64) -> &mut Self {
+        let pool = POOL + 0x10 * round;
+        let cmdbuf = pool + 1;
+        self.cmd(85).u64(DEVICE).u64(1).u32(39).u64(0).u32(0).u32(0);
+        self.alloc_and_out(pool);
+        self.cmd(88).u64(DEVICE).u64(1).u32(40).u64(0).u64(pool);
+        self.u32(0).u32(1).u64(1).u64(cmdbuf);
+        self.cmd(90).u64(cmdbuf).u64(1).u32(42).u64(0).u32(0).u64(0);
+        self.cmd(118).u64(cmdbuf).u64(BUFFER).u64(0).u64(SIZE);
+        self.u32(value);
+        self.cmd(91).u64(cmdbuf);
+        // vkQueueSubmit(queue, 1, [VkSubmitInfo {sType 4, no waits, 1 command buffer, no
+        // signals}], VK_NULL_HANDLE).
+        self.cmd(18).u64(QUEUE).u32(1).u64(1);
+        self.u32(4).u64(0).u32(0).u64(0).u64(0);
+        self.u32(1).u64(1).u64(cmdbuf);
+        self.u32(0).u64(0);
+        self.u64(0)
+    }
+}
+
+#[derive(Clone, Default)]
+struct Fences(Arc<Mutex<Vec<(u32, u64)>>>);
+
+impl RendererCallbacks for Fences {
+    fn write_fence(&self, _fence_id: u32) {}
+    fn write_context_fence(&self, ctx_id: u32, _ring_idx: u32, fence_id: u64) {
+        self.0.lock().unwrap().push((ctx_id, fence_id));
+    }
+}
+
+impl Fences {
+    fn wait(&self, r: &mut Renderer, ctx_id: u32, fence_id: u64) {
+        let start = Instant::now();
+        while !self.0.lock().unwrap().contains(&(ctx_id, fence_id)) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "fence {fence_id} of context {ctx_id} never retired"
+            );
+            r.poll();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// `(pid, comm)` of the children of `pid`.
+fn children_of(pid: u32) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_string();
+        if stat[close + 1..].split_whitespace().nth(1) == Some(&pid.to_string()) {
+            out.push((child, comm));
+        }
+    }
+    out
+}
+
+/// The worker process serving context `ctx_id` (named `vkr-<ctx_id>-...` by the server).
+fn worker_pid(ctx_id: u32) -> u32 {
+    let me = std::process::id();
+    let (server, _) = children_of(me)
+        .into_iter()
+        .find(|(_, comm)| comm.starts_with("virgl-render"))
+        .expect("a render server child");
+    let prefix = format!("vkr-{ctx_id}-");
+    // The forked worker names itself right after the fork: wait for it.
+    let start = Instant::now();
+    loop {
+        let workers = children_of(server);
+        if let Some((pid, _)) = workers.iter().find(|(_, comm)| comm.starts_with(&prefix)) {
+            return *pid;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no worker {prefix}* among {workers:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The server binary, built with this test's cargo and target directory.
+fn server_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "-p", "virgl-venus", "--bin", "virgl-render-server"])
+        .env("CARGO_TARGET_DIR", profile.parent().unwrap())
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    assert!(build.status().unwrap().success(), "building the server");
+    profile.join("virgl-render-server")
+}
+
+fn renderer(fences: &Fences) -> Renderer {
+    let flags = RendererFlags::NO_VIRGL | RendererFlags::VENUS | RendererFlags::RENDER_SERVER;
+    Renderer::builder(flags)
+        .callbacks(Box::new(fences.clone()))
+        .build()
+        .expect("renderer with a render server")
+}
+
+/// A context that renders: fills a buffer on the GPU queue, fences, reads it through a new
+/// blob of the memory. Round 0 creates the instance, device, buffer and memory first.
+fn render_and_check(
+    r: &mut Renderer,
+    fences: &Fences,
+    ctx_id: u32,
+    res_id: u32,
+    value: u32,
+    round: u64,
+) {
+    let mut s = Stream::default();
+    if round == 0 {
+        s.instance_and_device().buffer_and_memory();
+    }
+    s.fill_and_submit(value, round);
+    r.submit_cmd(ctx_id, &s.dwords()).expect("fill buffer");
+    let fence = u64::from(value);
+    r.context_create_fence(ctx_id, 0, 0, fence).unwrap();
+    fences.wait(r, ctx_id, fence);
+    let info = BlobInfo {
+        blob_mem: BlobMem::Host3d,
+        blob_flags: BlobFlags::MAPPABLE,
+        blob_id: MEMORY,
+        size: SIZE,
+    };
+    r.create_blob(ctx_id, res_id, info, None)
+        .expect("blob of the memory");
+    let region = r.resources_mut().get_mut(res_id).unwrap().map().unwrap();
+    // SAFETY: the mapping is SIZE bytes long and stays mapped until unmap below.
+    let bytes = unsafe { std::slice::from_raw_parts(region.ptr, SIZE as usize) };
+    assert!(
+        bytes.chunks_exact(4).all(|w| w == value.to_le_bytes()),
+        "the fill is visible through the blob"
+    );
+    r.resources_mut().get_mut(res_id).unwrap().unmap().unwrap();
+
+    // GET_RESOURCE of that blob: the same memory, as an fd.
+    let remote = r.render_server_get_resource(res_id).expect("GET_RESOURCE");
+    assert_eq!(remote.fd_type, FdType::Shm);
+    let shm = virgl_resource::SharedMemory::from_fd(remote.fd, SIZE).unwrap();
+    assert_eq!(&shm.as_slice()[..4], &value.to_le_bytes());
+}
+
+fn broken(e: &RendererError) -> bool {
+    matches!(
+        e,
+        RendererError::ContextBroken { .. } | RendererError::Context(ContextError::Broken(_))
+    )
+}
+
+/// Keeps submitting to `ctx_id` until the proxy reports the context broken.
+fn submit_until_broken(r: &mut Renderer, ctx_id: u32) -> RendererError {
+    let start = Instant::now();
+    loop {
+        // vkDeviceWaitIdle: valid, cheap, no reply.
+        let mut s = Stream::default();
+        for _ in 0..64 {
+            s.cmd(20).u64(DEVICE);
+        }
+        if let Err(e) = r.submit_cmd(ctx_id, &s.dwords()) {
+            return e;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "context {ctx_id} never broke"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn worker_processes() {
+    std::env::remove_var("VIRGL_RENDER_SERVER_WORKER");
+    let baseline = open_fds();
+    let fences = Fences::default();
+    let mut r = renderer(&fences);
+    r.create_context(2, capset::VENUS, "steady").unwrap();
+    render_and_check(&mut r, &fences, 2, 20, 0x1111_1111, 0);
+    let steady = open_fds();
+
+    // Context 1: in flight (submits and a fence) when its worker is killed.
+    r.create_context(1, capset::VENUS, "victim").unwrap();
+    let mut s = Stream::default();
+    s.instance_and_device();
+    r.submit_cmd(1, &s.dwords()).unwrap();
+    // A shared-memory blob of context 1 (blob id 0), for GET_RESOURCE after the crash.
+    let shm_blob = BlobInfo {
+        blob_mem: BlobMem::Host3d,
+        blob_flags: BlobFlags::MAPPABLE,
+        blob_id: 0,
+        size: SIZE,
+    };
+    r.create_blob(1, 10, shm_blob, None).unwrap();
+    assert!(r.render_server_get_resource(10).is_ok());
+    let pid = worker_pid(1);
+    let mut s = Stream::default();
+    for _ in 0..2000 {
+        s.cmd(20).u64(DEVICE);
+    }
+    r.submit_cmd(1, &s.dwords()).unwrap();
+    r.context_create_fence(1, 0, 0, 77).unwrap();
+    nix_kill(pid);
+    let err = submit_until_broken(&mut r, 1);
+    assert!(broken(&err), "a clean broken-context error, got {err}");
+    assert!(!r.context_is_usable(1));
+    // Its fence retires (the guest must not hang on a dead context).
+    fences.wait(&mut r, 1, 77);
+    // GET_RESOURCE through a dead worker: an error, not a hang; other contexts unaffected.
+    let dead = r.render_server_get_resource(10);
+    assert!(
+        matches!(&dead, Err(e) if broken(e)),
+        "GET_RESOURCE via a dead worker: {dead:?}"
+    );
+    assert!(r.render_server_get_resource(20).is_ok());
+
+    // The other context keeps rendering; the server keeps creating contexts.
+    render_and_check(&mut r, &fences, 2, 21, 0x2222_2222, 1);
+    r.create_context(3, capset::VENUS, "after").unwrap();
+    render_and_check(&mut r, &fences, 3, 30, 0x3333_3333, 0);
+    assert!(matches!(
+        r.render_server_get_resource(999),
+        Err(RendererError::Resource(_))
+    ));
+
+    // Destroying the dead and the new context gives their fds back.
+    r.destroy_context(1);
+    r.unref_resource(10);
+    r.unref_resource(21);
+    r.unref_resource(30);
+    r.destroy_context(3);
+    assert_eq!(open_fds(), steady, "fds after destroying contexts 1 and 3");
+    drop(r);
+    assert_eq!(open_fds(), baseline, "fds after dropping the renderer");
+}
+
+fn worker_threads() {
+    std::env::set_var("VIRGL_RENDER_SERVER_WORKER", "thread");
+    let baseline = open_fds();
+    let fences = Fences::default();
+    let mut r = renderer(&fences);
+    r.create_context(1, capset::VENUS, "hostile").unwrap();
+    r.create_context(2, capset::VENUS, "steady").unwrap();
+    // An unknown command type: the worker thread refuses it and ends.
+    r.submit_cmd(1, &[0xffff_fff0, 0]).unwrap();
+    let err = submit_until_broken(&mut r, 1);
+    assert!(broken(&err), "{err}");
+    render_and_check(&mut r, &fences, 2, 20, 0x4444_4444, 0);
+    r.destroy_context(1);
+    drop(r);
+    assert_eq!(open_fds(), baseline, "fds after dropping the renderer");
+    std::env::remove_var("VIRGL_RENDER_SERVER_WORKER");
+}
+
+fn nix_kill(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn proxy_worker_faults() {
+    if !std::path::Path::new(LVP_ICD).exists() {
+        eprintln!("SKIP proxy_faults: {LVP_ICD} is not installed (install mesa-vulkan-drivers)");
+        return;
+    }
+    std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
+    std::env::set_var("RENDER_SERVER_EXEC_PATH", server_bin());
+    worker_processes();
+    worker_threads();
+}
