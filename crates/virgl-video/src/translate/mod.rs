@@ -113,6 +113,13 @@ zeroable!(
     libva_sys::va_display_drm::_VAPictureParameterBufferHEVC__bindgen_ty_1__bindgen_ty_1,
     libva_sys::va_display_drm::_VAPictureParameterBufferHEVC__bindgen_ty_2__bindgen_ty_1,
     libva_sys::va_display_drm::_VASliceParameterBufferHEVC__bindgen_ty_1__bindgen_ty_1,
+    libva_sys::va_display_drm::VAPictureParameterBufferVC1,
+    libva_sys::va_display_drm::VASliceParameterBufferVC1,
+    libva_sys::va_display_drm::VADecPictureParameterBufferVP9,
+    libva_sys::va_display_drm::VASliceParameterBufferVP9,
+    // Also holds one pointer (`anchor_frames_list`): all-zero is a null pointer, valid.
+    libva_sys::va_display_drm::VADecPictureParameterBufferAV1,
+    libva_sys::va_display_drm::VASliceParameterBufferAV1,
 );
 
 /// `VABufferType` values used by the decoders.
