@@ -77,6 +77,22 @@ pub(crate) fn joined<'a>(bitstreams: &[&'a [u8]]) -> std::borrow::Cow<'a, [u8]> 
     }
 }
 
+/// [`joined`], refusing an empty bitstream and one too long for a VA buffer's `u32` size and
+/// the `u32` offsets slice parameters carry.
+pub(crate) fn joined_nonempty<'a>(
+    codec: &'static str,
+    bitstreams: &[&'a [u8]],
+) -> Result<std::borrow::Cow<'a, [u8]>, VideoError> {
+    let total: usize = bitstreams.iter().map(|b| b.len()).sum();
+    if total == 0 {
+        return Err(invalid(codec, "no bitstream data"));
+    }
+    if u32::try_from(total).is_err() {
+        return Err(invalid(codec, format!("bitstream of {total} bytes does not fit a VA buffer")));
+    }
+    Ok(joined(bitstreams))
+}
+
 /// An all-zero value of a libva-sys struct, the starting point of every VA buffer we fill.
 pub(crate) fn zeroed<T: Zeroable>() -> T {
     // SAFETY: `T: Zeroable` is only implemented below for libva-sys structs, which are plain C
