@@ -34,8 +34,7 @@ use libva_sys::va_display_drm::{
 };
 use virgl_protocol::video::{Av1PictureDesc, VideoProfile};
 
-use super::vp9::join_bitstreams;
-use super::{resolve_ref, SurfaceMap, VaBuffer, INVALID_SURFACE};
+use super::{joined_nonempty, resolve_ref, zeroed, SurfaceMap, VaBuffer, INVALID_SURFACE};
 use crate::VideoError;
 
 const CODEC: &str = "av1";
@@ -45,22 +44,7 @@ const MAX_TILE_COLS: u8 = 64;
 const MAX_TILE_ROWS: u8 = 64;
 
 fn invalid(reason: impl Into<String>) -> VideoError {
-    VideoError::InvalidPicture {
-        codec: CODEC,
-        reason: reason.into(),
-    }
-}
-
-fn zeroed_pic() -> VADecPictureParameterBufferAV1 {
-    // SAFETY: a C struct of integers, integer arrays, bitfield unions of integers and one
-    // pointer (`anchor_frames_list`); all-zero bytes are a valid value of each (a null pointer
-    // for the pointer), which is what C's `= {0}` gives.
-    unsafe { std::mem::zeroed() }
-}
-
-fn zeroed_slice() -> VASliceParameterBufferAV1 {
-    // SAFETY: integers and integer arrays only.
-    unsafe { std::mem::zeroed() }
+    super::invalid(CODEC, reason)
 }
 
 /// Translates one AV1 frame.
@@ -126,9 +110,9 @@ pub(super) fn translate(
         }
     }
 
-    let data = join_bitstreams(CODEC, bitstreams)?;
+    let data = joined_nonempty(CODEC, bitstreams)?;
 
-    let mut va = zeroed_pic();
+    let mut va: VADecPictureParameterBufferAV1 = zeroed();
     va.profile = pp.profile;
     va.order_hint_bits_minus_1 = pp.order_hint_bits_minus_1;
     va.bit_depth_idx = pp.bit_depth_idx;
@@ -405,7 +389,7 @@ fn tile_slices(
                 pp.tile_cols, pp.tile_rows
             )));
         }
-        let mut s = zeroed_slice();
+        let mut s = zeroed::<VASliceParameterBufferAV1>();
         s.slice_data_offset = offset as u32;
         s.slice_data_size = size as u32;
         s.slice_data_flag = VA_SLICE_DATA_FLAG_ALL;

@@ -38,8 +38,7 @@ use libva_sys::va_display_drm::{
 };
 use virgl_protocol::video::{Vc1PictureDesc, VideoProfile};
 
-use super::vp9::join_bitstreams;
-use super::{resolve_ref, SurfaceMap, VaBuffer, INVALID_SURFACE};
+use super::{joined_nonempty, resolve_ref, zeroed, SurfaceMap, VaBuffer, INVALID_SURFACE};
 use crate::VideoError;
 
 const CODEC: &str = "vc1";
@@ -56,10 +55,7 @@ const PTYPE_B: u8 = 2;
 const PTYPE_BI: u8 = 3;
 
 fn invalid(reason: impl Into<String>) -> VideoError {
-    VideoError::InvalidPicture {
-        codec: CODEC,
-        reason: reason.into(),
-    }
+    super::invalid(CODEC, reason)
 }
 
 /// MSB-first reader for picture-header fields; reads past the end fail (`None`).
@@ -262,17 +258,6 @@ fn split_advanced(data: &[u8]) -> Result<Vec<Slice>, VideoError> {
     Ok(slices)
 }
 
-fn zeroed_pic() -> VAPictureParameterBufferVC1 {
-    // SAFETY: a plain C struct of integers and bitfield unions of integers; all-zero bytes are
-    // a valid value (what C's `= {0}` gives).
-    unsafe { std::mem::zeroed() }
-}
-
-fn zeroed_slice() -> VASliceParameterBufferVC1 {
-    // SAFETY: integers only.
-    unsafe { std::mem::zeroed() }
-}
-
 /// Translates one VC-1 picture.
 pub(super) fn translate(
     desc: &Vc1PictureDesc,
@@ -305,7 +290,7 @@ pub(super) fn translate(
         ));
     }
 
-    let data = join_bitstreams(CODEC, bitstreams)?;
+    let data = joined_nonempty(CODEC, bitstreams)?;
 
     let mut header = None;
     let slices = if advanced {
@@ -362,7 +347,7 @@ pub(super) fn translate(
         (0, 1, 1)
     };
 
-    let mut va = zeroed_pic();
+    let mut va: VAPictureParameterBufferVC1 = zeroed();
     va.forward_reference_picture = resolve_ref(CODEC, surfaces, desc.r#ref[0])?;
     va.backward_reference_picture = resolve_ref(CODEC, surfaces, desc.r#ref[1])?;
     va.inloop_decoded_picture = INVALID_SURFACE;
@@ -440,7 +425,7 @@ pub(super) fn translate(
     let va_slices: Vec<VASliceParameterBufferVC1> = slices
         .iter()
         .map(|s| {
-            let mut v = zeroed_slice();
+            let mut v = zeroed::<VASliceParameterBufferVC1>();
             v.slice_data_offset = s.offset as u32;
             v.slice_data_size = s.size as u32;
             v.slice_data_flag = VA_SLICE_DATA_FLAG_ALL;

@@ -28,69 +28,29 @@ use libva_sys::va_display_drm::{
 };
 use virgl_protocol::video::{VideoProfile, Vp9PictureDesc};
 
-use super::{resolve_ref, SurfaceMap, VaBuffer};
+use super::{joined_nonempty, resolve_ref, zeroed, SurfaceMap, VaBuffer};
 use crate::VideoError;
 
 const CODEC: &str = "vp9";
 
 fn invalid(reason: impl Into<String>) -> VideoError {
-    VideoError::InvalidPicture {
-        codec: CODEC,
-        reason: reason.into(),
-    }
-}
-
-/// The guest's bitstream buffers as one byte string (Mesa's virgl driver already sends one
-/// buffer; several are joined so offsets keep meaning "from the start of the frame's data").
-pub(super) fn join_bitstreams(
-    codec: &'static str,
-    bitstreams: &[&[u8]],
-) -> Result<Vec<u8>, VideoError> {
-    let total: usize = bitstreams.iter().map(|b| b.len()).sum();
-    if total == 0 {
-        return Err(VideoError::InvalidPicture {
-            codec,
-            reason: "no bitstream data".into(),
-        });
-    }
-    if u32::try_from(total).is_err() {
-        return Err(VideoError::InvalidPicture {
-            codec,
-            reason: format!("bitstream of {total} bytes does not fit a VA buffer"),
-        });
-    }
-    let mut out = Vec::with_capacity(total);
-    for b in bitstreams {
-        out.extend_from_slice(b);
-    }
-    Ok(out)
+    super::invalid(CODEC, reason)
 }
 
 /// Gallium's `pipe_slice_buffer_placement_type` -> VA's `VA_SLICE_DATA_FLAG_*`.
-pub(super) fn placement_to_va_flag(codec: &'static str, placement: u32) -> Result<u32, VideoError> {
+fn placement_to_va_flag(codec: &'static str, placement: u32) -> Result<u32, VideoError> {
     Ok(match placement {
         0 => VA_SLICE_DATA_FLAG_ALL,
         1 => VA_SLICE_DATA_FLAG_BEGIN,
         2 => VA_SLICE_DATA_FLAG_MIDDLE,
         3 => VA_SLICE_DATA_FLAG_END,
         other => {
-            return Err(VideoError::InvalidPicture {
+            return Err(super::invalid(
                 codec,
-                reason: format!("unknown slice placement {other}"),
-            })
+                format!("unknown slice placement {other}"),
+            ))
         }
     })
-}
-
-fn zeroed_pic() -> VADecPictureParameterBufferVP9 {
-    // SAFETY: a plain C struct of integers, arrays of integers and bitfield unions of integers;
-    // all-zero bytes are a valid value (it is what C's `= {0}` gives).
-    unsafe { std::mem::zeroed() }
-}
-
-fn zeroed_slice() -> VASliceParameterBufferVP9 {
-    // SAFETY: as `zeroed_pic`: integers, integer arrays and integer bitfield unions only.
-    unsafe { std::mem::zeroed() }
 }
 
 /// Translates one VP9 frame.
@@ -136,9 +96,9 @@ pub(super) fn translate(
         )));
     }
 
-    let data = join_bitstreams(CODEC, bitstreams)?;
+    let data = joined_nonempty(CODEC, bitstreams)?;
 
-    let mut va = zeroed_pic();
+    let mut va: VADecPictureParameterBufferVP9 = zeroed();
     va.frame_width = pp.frame_width;
     va.frame_height = pp.frame_height;
     for (slot, &handle) in va.reference_frames.iter_mut().zip(desc.r#ref.iter()) {
@@ -211,7 +171,7 @@ pub(super) fn translate(
         )));
     }
 
-    let mut slice = zeroed_slice();
+    let mut slice: VASliceParameterBufferVP9 = zeroed();
     slice.slice_data_offset = offset as u32;
     slice.slice_data_size = size as u32;
     slice.slice_data_flag = placement_to_va_flag(CODEC, sp.slice_data_flag)?;
