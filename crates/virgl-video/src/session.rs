@@ -104,6 +104,7 @@ impl VideoBackend {
     pub fn new_context(&self) -> VideoContext {
         VideoContext {
             display: self.display.clone(),
+            profiles: self.caps.iter().map(|c| c.profile()).collect(),
             codecs: HashMap::new(),
             buffers: HashMap::new(),
         }
@@ -168,6 +169,8 @@ struct VideoBuffer {
 /// One guest context's video objects.
 pub struct VideoContext {
     display: Display,
+    /// Gallium profiles the caps list (what the driver decodes).
+    profiles: Vec<u32>,
     codecs: HashMap<u32, Codec>,
     buffers: HashMap<u32, VideoBuffer>,
 }
@@ -223,7 +226,10 @@ impl VideoContext {
             )));
         }
         let va_profile = caps::va_profile(profile)
-            .ok_or_else(|| VideoError::Unsupported(format!("profile {profile:?}")))?;
+            .filter(|_| self.profiles.contains(&(profile as u32)))
+            .ok_or_else(|| {
+                VideoError::Unsupported(format!("profile {profile:?} (not in the video caps)"))
+            })?;
         if c.width == 0 || c.height == 0 || c.width > MAX_DIMENSION || c.height > MAX_DIMENSION {
             return Err(invalid(format!("codec size {}x{}", c.width, c.height)));
         }
