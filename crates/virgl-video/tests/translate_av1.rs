@@ -814,3 +814,49 @@ fn grain_without_target_displays_the_target_and_no_target_is_invalid_surface() {
     let p: va::VADecPictureParameterBufferAV1 = read_struct(&bufs[0].data);
     assert_eq!(p.current_frame, 0xffff_ffff);
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A real frame's description with random bytes overwritten (biased towards the tile
+        /// and slice tables at the end) and its data cut anywhere: translation refuses or
+        /// succeeds, never panics, and every tile it hands on lies inside the data and the grid.
+        #[test]
+        fn mutated_descriptions_never_escape_the_data(
+            muts in proptest::collection::vec((0..Av1PictureDesc::SIZE, any::<u8>()), 1..8),
+            tail_muts in proptest::collection::vec((0usize..3400, any::<u8>()), 0..8),
+            cut in 0usize..200,
+        ) {
+            let (d, bytes) = inter_frame();
+            let mut raw = d.to_bytes();
+            let len = raw.len();
+            for (at, v) in muts {
+                raw[at] = v;
+            }
+            for (back, v) in tail_muts {
+                raw[len - 1 - back] = v;
+            }
+            let d = Av1PictureDesc::from_bytes(&raw).unwrap();
+            let bytes = &bytes[..cut.min(bytes.len())];
+            match run(&d, bytes) {
+                Ok(bufs) => {
+                    let p: va::VADecPictureParameterBufferAV1 = read_struct(&bufs[0].data);
+                    prop_assert!(p.anchor_frames_list.is_null());
+                    for chunk in bufs[1].data.chunks(bufs[1].element_size) {
+                        let s: va::VASliceParameterBufferAV1 = read_struct(chunk);
+                        let end = s.slice_data_offset as usize + s.slice_data_size as usize;
+                        prop_assert!(end <= bufs[2].data.len());
+                        prop_assert!(s.tile_row < u16::from(p.tile_rows));
+                        prop_assert!(s.tile_column < u16::from(p.tile_cols));
+                    }
+                }
+                Err(VideoError::InvalidPicture { .. }) => {}
+                Err(e) => prop_assert!(false, "unexpected error {e}"),
+            }
+        }
+    }
+}

@@ -583,3 +583,43 @@ fn bad_input_is_refused() {
     // Only sequence-level units.
     assert!(refused(&adv, &[0, 0, 1, 0x0f, 0x11, 0x22]).contains("no frame"));
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Random descriptions (profile forced to a VC-1 one so the bitstream is looked at)
+        /// over random data sprinkled with start codes: translation refuses or succeeds, never
+        /// panics, and every slice it hands on lies inside the data.
+        #[test]
+        fn random_input_never_escapes_the_data(
+            raw in proptest::collection::vec(any::<u8>(), Vc1PictureDesc::SIZE),
+            profile in 6u16..=8,
+            mut data in proptest::collection::vec(any::<u8>(), 0..64),
+            codes in proptest::collection::vec((0usize..64, 0x0au8..=0x0f), 0..6),
+        ) {
+            let mut d = Vc1PictureDesc::from_bytes(&raw).unwrap();
+            d.base.profile = profile;
+            d.r#ref = [0, 5];
+            for (at, kind) in codes {
+                if at + 4 <= data.len() {
+                    data[at..at + 4].copy_from_slice(&[0, 0, 1, kind]);
+                }
+            }
+            match run(&d, &data) {
+                Ok(bufs) => {
+                    for s in slices(&bufs) {
+                        let end = s.slice_data_offset as usize + s.slice_data_size as usize;
+                        prop_assert!(end <= data.len());
+                        prop_assert!(s.slice_data_size > 0);
+                    }
+                }
+                Err(VideoError::InvalidPicture { .. }) => {}
+                Err(e) => prop_assert!(false, "unexpected error {e}"),
+            }
+        }
+    }
+}

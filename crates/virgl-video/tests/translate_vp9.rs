@@ -600,3 +600,39 @@ fn split_bitstream_buffers_are_joined() {
     let bufs = translate(&PictureDesc::Vp9(Box::new(d)), &[a, b], &s).unwrap();
     assert_eq!(bufs[2].data, bytes);
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A real frame's description with random bytes overwritten and its bitstream cut
+        /// anywhere: translation refuses or succeeds, never panics, and what it hands on
+        /// stays inside the data.
+        #[test]
+        fn mutated_descriptions_never_escape_the_data(
+            muts in proptest::collection::vec((0..Vp9PictureDesc::SIZE, any::<u8>()), 1..8),
+            cut in 0usize..2000,
+        ) {
+            let (d, bytes) = inter_frame();
+            let mut raw = d.to_bytes();
+            for (at, v) in muts {
+                raw[at] = v;
+            }
+            let d = Vp9PictureDesc::from_bytes(&raw).unwrap();
+            let bytes = &bytes[..cut.min(bytes.len())];
+            match run(&d, bytes) {
+                Ok(bufs) => {
+                    let s: va::VASliceParameterBufferVP9 = read_struct(&bufs[1].data);
+                    let end = s.slice_data_offset as usize + s.slice_data_size as usize;
+                    prop_assert!(end <= bufs[2].data.len());
+                    prop_assert_eq!(&bufs[2].data[..], bytes);
+                }
+                Err(VideoError::InvalidPicture { .. }) => {}
+                Err(e) => prop_assert!(false, "unexpected error {e}"),
+            }
+        }
+    }
+}
