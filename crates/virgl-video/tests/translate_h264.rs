@@ -557,14 +557,13 @@ fn bad_input_is_refused() {
     d.pps.num_slice_groups_minus1 = 1;
     refused(&d, &bytes);
     // A list modification naming a frame the DPB lacks (empty DPB).
-    let mut d = p.desc.clone();
-    d.buffer_id = [0; 16];
     let with_mods = pics.iter().find(|q| {
         q.slices
             .iter()
             .any(|(h, _)| h.get("ref_pic_list_modification_flag_l0") == Some(1))
     });
-    if let Some(q) = with_mods {
+    let q = with_mods.expect("the CAVLC clip modifies its lists");
+    {
         let mut d = q.desc.clone();
         d.buffer_id = [0; 16];
         refused(&d, &bitstream(q));

@@ -207,7 +207,7 @@ mod tests {
     fn emulation_prevention_is_skipped_and_counted_apart() {
         let data = [0x00, 0x00, 0x03, 0x01, 0xff];
         let mut r = BitReader::new(&data, true);
-        assert_eq!(r.u(24).unwrap(), 0x0000_01);
+        assert_eq!(r.u(24).unwrap(), 1);
         assert_eq!(r.rbsp_bit_pos(), 24);
         assert_eq!(r.raw_byte_pos(), 4);
         assert_eq!(r.u(8).unwrap(), 0xff);

@@ -400,12 +400,11 @@ fn parse_slice_header(desc: &H264PictureDesc, nal: &[u8]) -> Result<SliceHeader,
         field_scale(pps.num_ref_idx_l0_default_active_minus1),
         field_scale(pps.num_ref_idx_l1_default_active_minus1),
     ];
-    if st == P || st == SP || st == B {
-        if r.flag().map_err(b)? {
-            h.num_ref_idx_active_minus1[0] = r.ue().map_err(b)?;
-            if st == B {
-                h.num_ref_idx_active_minus1[1] = r.ue().map_err(b)?;
-            }
+    // num_ref_idx_active_override_flag
+    if (st == P || st == SP || st == B) && r.flag().map_err(b)? {
+        h.num_ref_idx_active_minus1[0] = r.ue().map_err(b)?;
+        if st == B {
+            h.num_ref_idx_active_minus1[1] = r.ue().map_err(b)?;
         }
     }
     let max_idx = if h.field_pic_flag { 31 } else { 15 };

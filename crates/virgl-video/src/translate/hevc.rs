@@ -708,14 +708,14 @@ fn iq_matrix(desc: &H265PictureDesc) -> va::VAIQMatrixBufferHEVC {
     let s8 = diagonal_scan(8);
     let mut m: va::VAIQMatrixBufferHEVC = zeroed();
     for i in 0..6 {
-        for j in 0..16 {
-            m.ScalingList4x4[i][s4[j]] = sps.scaling_list4x4[i][j];
+        for (j, &pos) in s4.iter().enumerate() {
+            m.ScalingList4x4[i][pos] = sps.scaling_list4x4[i][j];
         }
-        for j in 0..64 {
-            m.ScalingList8x8[i][s8[j]] = sps.scaling_list8x8[i][j];
-            m.ScalingList16x16[i][s8[j]] = sps.scaling_list16x16[i][j];
+        for (j, &pos) in s8.iter().enumerate() {
+            m.ScalingList8x8[i][pos] = sps.scaling_list8x8[i][j];
+            m.ScalingList16x16[i][pos] = sps.scaling_list16x16[i][j];
             if i < 2 {
-                m.ScalingList32x32[i][s8[j]] = sps.scaling_list32x32[i][j];
+                m.ScalingList32x32[i][pos] = sps.scaling_list32x32[i][j];
             }
         }
     }
@@ -829,7 +829,7 @@ fn ref_pic_lists(desc: &H265PictureDesc, h: &SliceHeader) -> Result<[Vec<u8>; 2]
     }
     let lists = if h.slice_type == B { 2 } else { 1 };
     let mut out = [Vec::new(), Vec::new()];
-    for list in 0..lists {
+    for (list, out_list) in out.iter_mut().enumerate().take(lists) {
         let order: Vec<u8> = if list == 0 {
             before.iter().chain(after).chain(lt).copied().collect()
         } else {
@@ -838,13 +838,13 @@ fn ref_pic_lists(desc: &H265PictureDesc, h: &SliceHeader) -> Result<[Vec<u8>; 2]
         let n = h.num_ref_idx_active_minus1[list] as usize + 1;
         let temp_len = n.max(total);
         let temp: Vec<u8> = order.iter().copied().cycle().take(temp_len).collect();
-        out[list] = (0..n)
+        *out_list = (0..n)
             .map(|i| match &h.list_entry[list] {
                 Some(e) => temp[e[i] as usize],
                 None => temp[i],
             })
             .collect();
-        if let Some(&bad) = out[list].iter().find(|&&idx| idx >= 15) {
+        if let Some(&bad) = out_list.iter().find(|&&idx| idx >= 15) {
             return Err(invalid(CODEC, format!("RPS names reference {bad} of 15")));
         }
     }

@@ -88,7 +88,10 @@ pub(crate) fn joined_nonempty<'a>(
         return Err(invalid(codec, "no bitstream data"));
     }
     if u32::try_from(total).is_err() {
-        return Err(invalid(codec, format!("bitstream of {total} bytes does not fit a VA buffer")));
+        return Err(invalid(
+            codec,
+            format!("bitstream of {total} bytes does not fit a VA buffer"),
+        ));
     }
     Ok(joined(bitstreams))
 }
