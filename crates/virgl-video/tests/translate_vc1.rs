@@ -245,6 +245,7 @@ fn check_simple_main(profile: VideoProfile, seq: Seq, pic: Pic) {
     assert_eq!(p.forward_reference_picture, 1003);
     assert_eq!(p.backward_reference_picture, 1004);
     assert_eq!(p.inloop_decoded_picture, 0xffff_ffff);
+    assert_eq!((p.coded_width, p.coded_height), (16, 16));
     // SAFETY: reading bitfield views of unions of one integer the translator filled.
     let (seqf, ep, pf, mv, q, tf) = unsafe {
         (
@@ -571,6 +572,21 @@ fn bad_input_is_refused() {
     bad(&|d| d.quantizer = 4, &bytes, "quantizer");
     bad(&|d| d.interlace = 1, &bytes, "advanced-profile tools");
     bad(&|_| {}, &[], "no bitstream");
+
+    // Without the codec's coded size there is no coded_width/height to give.
+    /// A map that knows surfaces but not the codec size.
+    struct NoSize;
+    impl virgl_video::translate::SurfaceMap for NoSize {
+        fn surface(&self, h: u32) -> Option<u32> {
+            Some(h + 1000)
+        }
+    }
+    let r = translate(
+        &PictureDesc::Vc1(Box::new(good.clone())),
+        &[&bytes],
+        &NoSize,
+    );
+    assert!(matches!(r, Err(VideoError::InvalidPicture { .. })), "{r:?}");
 
     let adv = advanced_desc();
     let mut d = adv.clone();

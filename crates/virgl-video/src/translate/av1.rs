@@ -24,6 +24,10 @@
 //!   tile decoding only, which is refused (its anchor-frame list is a pointer VA cannot take
 //!   through a buffer the guest controls).
 //!
+//! Description fields VA has no place for: `current_frame_id`, `max_width`/`max_height`,
+//! `seq_info_fields.ref_frame_mvs`, `refresh_frame_flags`, `ref[8..16]` (the driver tracks
+//! these itself); `tile_*_start_sb` only stand in for tile sizes the guest left at 0.
+//!
 //! Upstream writes the description's `current_frame_id` into `current_frame` (a surface id
 //! field) and drops the tile grid for uniform spacing; neither is copied here.
 

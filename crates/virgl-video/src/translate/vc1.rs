@@ -24,12 +24,18 @@
 //! decoder, and for the advanced profile the sequence header's `POSTPROCFLAG`, which the
 //! guest never sends. Drivers that parse the picture header themselves (Mesa's, NVDEC) do not
 //! need it; drivers that need it (Intel) also need the decoded bitplanes, which are not on the
-//! wire either. Also not on the wire: `coded_width`/`coded_height` (the guest's codec size is
-//! not part of the description), `broken_link`/`closed_entry`, and the P/B-only fields
+//! wire either. Also not on the wire: `broken_link`/`closed_entry` and the P/B-only fields
 //! (`mv_mode`, intensity compensation, `b_picture_fraction`, `dq_*` ...). `POSTPROC` arrives
 //! only as "non-zero" (`deblockEnable`) and is written as 1 (deblocking).
 //! `frame_coding_mode` is derived from the bitstream (FCM, or the field start code), not taken
-//! from the description: Mesa's virgl driver never writes that field.
+//! from the description: Mesa's virgl driver never writes that field. `coded_width`/
+//! `coded_height` come from the codec's size ([`SurfaceMap::coded_size`]; required, as for
+//! H.264 and MPEG-2).
+//!
+//! Known guest quirk: Mesa's VA frontend puts a frame start code (`0x0D`) in front of every
+//! slice-data buffer that has none, and ffmpeg strips slice start codes, so an advanced-profile
+//! picture with several slices from such a client arrives as several "frames"; each still
+//! becomes its own VA slice (at vertical position 0, offset 0), the bitstream is not altered.
 
 use libva_sys::va_display_drm::{
     VABufferType_VAPictureParameterBufferType, VABufferType_VASliceDataBufferType,
@@ -290,6 +296,10 @@ pub(super) fn translate(
         ));
     }
 
+    let (width, height) = super::coded_size(CODEC, surfaces)?;
+    let (Ok(coded_width), Ok(coded_height)) = (u16::try_from(width), u16::try_from(height)) else {
+        return Err(invalid(format!("coded size {width}x{height}")));
+    };
     let data = joined_nonempty(CODEC, bitstreams)?;
 
     let mut header = None;
@@ -351,6 +361,8 @@ pub(super) fn translate(
     va.forward_reference_picture = resolve_ref(CODEC, surfaces, desc.r#ref[0])?;
     va.backward_reference_picture = resolve_ref(CODEC, surfaces, desc.r#ref[1])?;
     va.inloop_decoded_picture = INVALID_SURFACE;
+    va.coded_width = coded_width;
+    va.coded_height = coded_height;
 
     // SAFETY: the bitfield view of a union over one integer (as all union writes below);
     // every bit pattern is valid for both views.
