@@ -444,6 +444,17 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
             key.flip_y = flip_y;
             key.clip_plane_enable = rs.clip_plane_enable;
         }
+        key.gl_clamp = crate::views::gl_clamp_masks(
+            sub.draw.samplers[st.index()]
+                .iter()
+                .enumerate()
+                .filter_map(
+                    |(i, &h)| match sub.objects.get(ObjectType::SamplerState, h) {
+                        Ok(Object::SamplerState(o)) if h != 0 => Some((i, &o.state)),
+                        _ => None,
+                    },
+                ),
+        );
         match st {
             ShaderType::Fragment => {
                 let f = rs.flags;

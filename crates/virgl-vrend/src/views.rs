@@ -453,18 +453,16 @@ impl SamplerObj {
         let sampler = unsafe {
             let smp = gl.create_sampler().map_err(VrendError::HostGlMissing)?;
             let i = |p, v: u32| gl.sampler_parameter_i32(smp, p, v as i32);
-            i(
-                glow::TEXTURE_WRAP_S,
-                glenum::tex_wrap(s.wrap_s, mirror_clamp),
-            );
-            i(
-                glow::TEXTURE_WRAP_T,
-                glenum::tex_wrap(s.wrap_t, mirror_clamp),
-            );
-            i(
-                glow::TEXTURE_WRAP_R,
-                glenum::tex_wrap(s.wrap_r, mirror_clamp),
-            );
+            let wrap = |raw: u8| {
+                if raw & 7 == WRAP_CLAMP && gl_clamp_by_border(s) {
+                    glow::CLAMP_TO_BORDER
+                } else {
+                    glenum::tex_wrap(raw, mirror_clamp)
+                }
+            };
+            i(glow::TEXTURE_WRAP_S, wrap(s.wrap_s));
+            i(glow::TEXTURE_WRAP_T, wrap(s.wrap_t));
+            i(glow::TEXTURE_WRAP_R, wrap(s.wrap_r));
             i(glow::TEXTURE_MIN_FILTER, min);
             i(glow::TEXTURE_MAG_FILTER, mag);
             i(
@@ -546,6 +544,37 @@ impl SamplerObj {
             gl.bind_sampler(unit, Some(self.sampler));
         }
     }
+}
+
+/// `PIPE_TEX_WRAP_CLAMP`: GL_CLAMP, which core profiles removed.
+const WRAP_CLAMP: u8 = 1;
+
+/// Whether GL_CLAMP of `s` is emulated with CLAMP_TO_BORDER and coordinates saturated in the
+/// shader (shader key `gl_clamp`), which is exact when both filters are linear: GL_CLAMP
+/// clamps the coordinate to [0, 1], and linear filtering there blends edge texels with the
+/// border. Otherwise it becomes CLAMP_TO_EDGE, exact for nearest filtering (as upstream does
+/// for every filter).
+fn gl_clamp_by_border(s: &SamplerState) -> bool {
+    s.min_img_filter != 0 && s.mag_img_filter != 0
+}
+
+/// The shader key's `gl_clamp` masks for the sampler states bound to one stage: bit `i` of
+/// element `c` saturates coordinate `c` (s, t, r) of sampler `i`.
+pub(crate) fn gl_clamp_masks<'a>(
+    states: impl IntoIterator<Item = (usize, &'a SamplerState)>,
+) -> [u32; 3] {
+    let mut masks = [0u32; 3];
+    for (i, s) in states {
+        if i >= 32 || !gl_clamp_by_border(s) {
+            continue;
+        }
+        for (c, w) in [s.wrap_s, s.wrap_t, s.wrap_r].into_iter().enumerate() {
+            if w & 7 == WRAP_CLAMP {
+                masks[c] |= 1 << i;
+            }
+        }
+    }
+    masks
 }
 
 /// The GL-relevant content of a sampler state (everything but the handle).
@@ -651,6 +680,34 @@ mod tests {
         };
         assert_ne!(sampler_key(&a), sampler_key(&d));
         assert_eq!(SamplerCache::default().len(), 0);
+    }
+
+    #[test]
+    fn gl_clamp_is_emulated_only_with_linear_filters() {
+        let base = SamplerState {
+            handle: 1,
+            wrap_s: WRAP_CLAMP,
+            wrap_t: 2,
+            wrap_r: WRAP_CLAMP,
+            min_img_filter: 1,
+            min_mip_filter: 0,
+            mag_img_filter: 1,
+            compare_mode: false,
+            compare_func: 0,
+            seamless_cube_map: false,
+            max_anisotropy: 0,
+            lod_bias: 0.0,
+            min_lod: 0.0,
+            max_lod: 1000.0,
+            border_color: [0; 4],
+        };
+        let nearest = SamplerState {
+            mag_img_filter: 0,
+            ..base
+        };
+        assert_eq!(gl_clamp_masks([(3, &base)]), [1 << 3, 0, 1 << 3]);
+        assert_eq!(gl_clamp_masks([(3, &nearest)]), [0; 3]);
+        assert_eq!(gl_clamp_masks([(40, &base)]), [0; 3]);
     }
 
     #[test]

@@ -448,6 +448,7 @@ impl Gen<'_> {
                     }
                     _ => ("texture", self.fetch(c0, Ty::F, &iota(n))?, String::new()),
                 };
+                let (func, p) = self.gl_clamp_coords(inst, samp_src, target, func, p, c0)?;
                 let e = match off {
                     // Bias goes after the offset in textureOffset; lod/grad before it.
                     Some(o) if inst.opcode == Txb => {
@@ -471,6 +472,72 @@ impl Gen<'_> {
         };
         let comps = mask_comps(d.write_mask);
         self.store(&d, &format!("({e}).{}", swizzle_str(&comps)), ty)
+    }
+
+    /// GL_CLAMP emulation (key `gl_clamp`): the coordinates the key names are clamped to
+    /// [0, 1]; a projected lookup divides first. Cube maps ignore wrapping, rectangle textures
+    /// have unnormalized coordinates, and indirectly indexed samplers are left alone.
+    fn gl_clamp_coords<'f>(
+        &mut self,
+        inst: &Instruction,
+        samp_src: usize,
+        target: TexTarget,
+        func: &'f str,
+        p: String,
+        c0: &SrcOperand,
+    ) -> GResult<(&'f str, String)> {
+        let samp = &inst.src[samp_src];
+        let normalized = matches!(
+            target.without_shadow(),
+            TexTarget::T1D
+                | TexTarget::T2D
+                | TexTarget::T3D
+                | TexTarget::T1DArray
+                | TexTarget::T2DArray
+        );
+        if !normalized || self.samp_indirect || samp.index.indirect.is_some() {
+            return Ok((func, p));
+        }
+        let i = samp.index.offset;
+        if !(0..32).contains(&i) {
+            return Ok((func, p));
+        }
+        let lanes: Vec<usize> = (0..dims(target))
+            .filter(|&c| self.key.gl_clamp[c] & (1 << i) != 0)
+            .collect();
+        if lanes.is_empty() {
+            return Ok((func, p));
+        }
+        let n = coord_len(target);
+        let (func, p) = if func == "textureProj" {
+            let all = self.fetch(c0, Ty::F, &iota(4))?;
+            (
+                "texture",
+                format!("(({all}) / ({all}).w).{}", swizzle_str(&iota(n))),
+            )
+        } else {
+            (func, p)
+        };
+        let parts: Vec<String> = (0..n)
+            .map(|c| {
+                let lane = if n == 1 {
+                    format!("({p})")
+                } else {
+                    format!("({p}).{}", super::expr::SWZ[c])
+                };
+                if lanes.contains(&c) {
+                    format!("clamp({lane}, 0.0, 1.0)")
+                } else {
+                    lane
+                }
+            })
+            .collect();
+        let p = if n == 1 {
+            parts.join("")
+        } else {
+            format!("vec{n}({})", parts.join(", "))
+        };
+        Ok((func, p))
     }
 
     /// A shadow comparison result as a vec4 with the view's swizzle applied (directly

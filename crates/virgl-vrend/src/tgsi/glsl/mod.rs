@@ -169,6 +169,9 @@ pub struct ShaderKey {
     pub next_interp: Vec<VaryingInterp>,
     /// Compute shader: bytes of shared memory (`MEMORY[n], SHARED`) from the create command.
     pub shared_mem_bytes: u32,
+    /// GL_CLAMP emulation: bit `i` of element `c` clamps coordinate `c` (s, t, r) of sampler
+    /// `i` to [0, 1] before sampling (the sampler wraps with CLAMP_TO_BORDER instead).
+    pub gl_clamp: [u32; 3],
 }
 
 /// A generated shader.
