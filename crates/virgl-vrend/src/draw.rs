@@ -481,6 +481,12 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
                 key.cbuf_unsigned_int = uint;
                 key.nr_cbufs = sub.fb.cbufs.len() as u8;
             }
+            ShaderType::TessEval => {
+                key.prev_patch_array = stages
+                    .iter()
+                    .find(|(s, _)| *s == ShaderType::TessCtrl)
+                    .and_then(|(_, tcs)| crate::tgsi::glsl::tcs_patch_array(&tcs.tgsi));
+            }
             ShaderType::Vertex => {
                 if let Some(ve) = ve {
                     let (s, u) = ve.int_masks();

@@ -157,6 +157,9 @@ pub struct ShaderKey {
     /// The stage whose outputs feed this one (its prefix names this stage's inputs). `None`:
     /// vertex for TCS/GS/FS, tessellation control for TES.
     pub prev_stage: Option<Processor>,
+    /// Tessellation evaluation shader: the bound TCS declares its patch outputs as one array
+    /// of this length ([`tcs_patch_array`]), so the inputs must be that array too.
+    pub prev_patch_array: Option<u32>,
     /// This stage is the last before rasterization: apply Y flip and user clip planes.
     /// `None`: true for vertex, tessellation evaluation and geometry shaders.
     pub last_vertex_stage: Option<bool>,
@@ -172,6 +175,37 @@ pub struct ShaderKey {
     /// GL_CLAMP emulation: bit `i` of element `c` clamps coordinate `c` (s, t, r) of sampler
     /// `i` to [0, 1] before sampling (the sampler wraps with CLAMP_TO_BORDER instead).
     pub gl_clamp: [u32; 3],
+}
+
+/// Whether a tessellation control shader keeps its patch outputs in one array
+/// `patch out vec4 tcs_pa[n]` (element = PATCH semantic index), and n. It does when it
+/// indexes its outputs indirectly: a store through a dynamic array index is the form GL
+/// implementations handle for per-patch data written by several invocations (llvmpipe
+/// mis-stores lone patch variables written under divergent control flow). The draw code
+/// passes the result to the TES in [`ShaderKey::prev_patch_array`].
+pub fn tcs_patch_array(p: &Program) -> Option<u32> {
+    if p.processor != Processor::TessCtrl {
+        return None;
+    }
+    let indirect = p.instructions.iter().any(|i| {
+        i.dst
+            .iter()
+            .any(|d| d.file == File::Output && d.index.indirect.is_some() && d.dimension.is_none())
+            || i.src.iter().any(|s| {
+                s.file == File::Output && s.index.indirect.is_some() && s.dimension.is_none()
+            })
+    });
+    if !indirect {
+        return None;
+    }
+    p.decls(File::Output)
+        .filter_map(|d| {
+            let s = d.semantic?;
+            (s.name == SemanticName::Patch && !d.per_vertex)
+                .then(|| s.index.saturating_add(d.last - d.first).saturating_add(1))
+        })
+        .max()
+        .filter(|&n| n <= 32)
 }
 
 /// A generated shader.
