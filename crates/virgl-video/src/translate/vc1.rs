@@ -166,6 +166,7 @@ fn parse_simple_main(desc: &Vc1PictureDesc, data: &[u8]) -> Option<(u8, Option<S
     } else {
         0
     };
+    // RESPIC: I and P pictures; BI pictures follow the I layout here (as ffmpeg reads them).
     let resolution_index = if desc.multires != 0 { r.bits(2)? } else { 0 };
     let ac_codingset_idx1 = r.code012()?; // TRANSACFRM
     let ac_codingset_idx2 = r.code012()?; // TRANSACFRM2

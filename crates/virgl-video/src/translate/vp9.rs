@@ -38,18 +38,13 @@ fn invalid(reason: impl Into<String>) -> VideoError {
 }
 
 /// Gallium's `pipe_slice_buffer_placement_type` -> VA's `VA_SLICE_DATA_FLAG_*`.
-fn placement_to_va_flag(codec: &'static str, placement: u32) -> Result<u32, VideoError> {
+fn placement_to_va_flag(placement: u32) -> Result<u32, VideoError> {
     Ok(match placement {
         0 => VA_SLICE_DATA_FLAG_ALL,
         1 => VA_SLICE_DATA_FLAG_BEGIN,
         2 => VA_SLICE_DATA_FLAG_MIDDLE,
         3 => VA_SLICE_DATA_FLAG_END,
-        other => {
-            return Err(super::invalid(
-                codec,
-                format!("unknown slice placement {other}"),
-            ))
-        }
+        other => return Err(invalid(format!("unknown slice placement {other}"))),
     })
 }
 
@@ -174,7 +169,7 @@ pub(super) fn translate(
     let mut slice: VASliceParameterBufferVP9 = zeroed();
     slice.slice_data_offset = offset as u32;
     slice.slice_data_size = size as u32;
-    slice.slice_data_flag = placement_to_va_flag(CODEC, sp.slice_data_flag)?;
+    slice.slice_data_flag = placement_to_va_flag(sp.slice_data_flag)?;
     for (dst, src) in slice.seg_param.iter_mut().zip(sp.seg_param.iter()) {
         let sf = &src.segment_flags;
         // The getters return at most 2 bits, so the `as u16` casts are exact.
