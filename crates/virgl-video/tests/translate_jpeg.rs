@@ -7,7 +7,7 @@
 mod trace;
 
 use libva_sys::va_display_drm as va;
-use trace::{clip, read_struct, Section, Surfaces};
+use trace::{clip, read_struct, Rng, Section, Surfaces};
 use virgl_protocol::video::{MjpegPictureDesc, PictureDesc, VideoProfile};
 use virgl_video::translate::{translate, VaBuffer};
 use virgl_video::VideoError;
@@ -227,5 +227,25 @@ fn bad_input_is_refused() {
     // Every truncation translates or is refused, never panics.
     for cut in 0..data.len() {
         let _ = run(&good, &data[..cut]);
+    }
+}
+
+#[test]
+fn mutated_input_never_panics() {
+    // Bit flips and truncations of a real JPEG, random bytes in its description: every case
+    // must translate or be refused with a typed error, never panic or overflow.
+    let (data, sections) = clip("jpeg_64x48.jpg");
+    let desc = desc_for(&sections);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..3000 {
+        let mut b = data.clone();
+        rng.mutate(&mut b);
+        let mut d = desc.clone();
+        if rng.below(2) == 0 {
+            let mut raw = d.to_bytes();
+            rng.poke(&mut raw);
+            d = MjpegPictureDesc::from_bytes(&raw).unwrap();
+        }
+        let _ = run(&d, &b);
     }
 }

@@ -582,3 +582,70 @@ fn indirect_images_and_shadow_swizzle() {
     );
     compile(&gl, &sh).unwrap();
 }
+
+// piglit arb_tessellation_shader barrier-patch: invocations write their own PATCH output
+// through an index, then read the others' after BARRIER. Patch outputs are shared, so they
+// are written in place (no private shadow copy), and the indexed ones form one array that
+// the TES declares the same way (`ShaderKey::prev_patch_array`).
+#[test]
+fn tcs_patch_outputs_are_shared() {
+    let gl = open_gl(false);
+    let tcs = "TESS_CTRL\nPROPERTY TCS_VERTICES_OUT 6\nDCL IN[][0], POSITION\n\
+               DCL SV[0], INVOCATIONID\nDCL OUT[][0], POSITION\nDCL OUT[1], TESSOUTER\n\
+               DCL OUT[2].xy, TESSINNER\nDCL OUT[3].xyz, PATCH\nDCL OUT[4].xyz, PATCH[1]\n\
+               DCL TEMP[0..7]\nDCL ADDR[0..1]\nIMM[0] UINT32 {2, 0, 1065353216, 1}\n\
+               0: UARL ADDR[1].x, SV[0].xxxx\n\
+               1: MOV OUT[ADDR[1].x][0], IN[ADDR[1].x][0]\n\
+               2: UARL ADDR[0].x, SV[0].xxxx\n\
+               3: MOV OUT[ADDR[0].x+3].x, SV[0].xxxx\n\
+               4: MOV OUT[3].yz, IMM[0].yyzy\n\
+               5: BARRIER\n\
+               6: MOV TEMP[5].xyz, OUT[ADDR[0].x+3].xyzx\n\
+               7: MOV OUT[1], IMM[0].zzzy\n\
+               8: MOV OUT[2].xy, TEMP[5].xyxx\n\
+               9: END\n";
+    let p = tgsi::parse(tcs).unwrap();
+    assert_eq!(tgsi::glsl::tcs_patch_array(&p), Some(2));
+    let sh = glsl(tcs, &ShaderKey::default());
+    assert_has(
+        &sh,
+        &[
+            "patch out vec4 tcs_pa[2];",
+            "if (virgl_pi >= 0) tcs_pa[virgl_pi].x = intBitsToFloat(ivec4(gl_InvocationID).x);",
+            "tcs_pa[0].yz = ",
+            "barrier();",
+            "virgl_tcs_out((addr0.x + 3)).xyz",
+            "gl_TessLevelOuter[3] = ",
+            "gl_TessLevelInner[1] = ",
+        ],
+    );
+    // Nothing per patch is copied at the end by every invocation.
+    let epilogue = &sh.source[sh.source.find("void virgl_store_outputs()").unwrap()..];
+    let epilogue = &epilogue[..epilogue.find("}\n").unwrap()];
+    assert!(
+        !epilogue.contains("TessLevel") && !epilogue.contains("tcs_pa"),
+        "{epilogue}"
+    );
+    compile(&gl, &sh).unwrap();
+
+    let tes = "TESS_EVAL\nPROPERTY TES_PRIM_MODE 4\nDCL IN[][0], POSITION\nDCL IN[1], PATCH\n\
+               DCL IN[2], PATCH[1]\nDCL SV[0], TESSCOORD\nDCL OUT[0], POSITION\n\
+               DCL OUT[1], GENERIC[0]\nDCL TEMP[0]\n\
+               0: MOV OUT[0], IN[0][0]\n1: ADD OUT[1], IN[1], IN[2]\n2: END\n";
+    let key = ShaderKey {
+        prev_patch_array: Some(2),
+        ..Default::default()
+    };
+    let sh = glsl(tes, &key);
+    assert_has(
+        &sh,
+        &[
+            "patch in vec4 tcs_pa[2];",
+            "(tcs_pa[0].xyzw + tcs_pa[1].xyzw)",
+        ],
+    );
+    compile(&gl, &sh).unwrap();
+    let sh = glsl(tes, &ShaderKey::default());
+    assert_has(&sh, &["patch in vec4 tcs_p0;", "patch in vec4 tcs_p1;"]);
+    compile(&gl, &sh).unwrap();
+}

@@ -122,3 +122,47 @@ impl virgl_video::translate::SurfaceMap for Surfaces {
         Some(self.size)
     }
 }
+
+/// A small deterministic xorshift generator for mutation tests (no dependency, reproducible).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A value below `n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Flips 1-4 random bits of `bytes` and sometimes truncates it.
+    pub fn mutate(&mut self, bytes: &mut Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        for _ in 0..1 + self.below(4) {
+            let i = self.below(bytes.len());
+            bytes[i] ^= 1 << self.below(8);
+        }
+        if self.below(8) == 0 {
+            let keep = self.below(bytes.len());
+            bytes.truncate(keep);
+        }
+    }
+
+    /// Overwrites one random byte of `bytes` (a description's wire bytes) with a random or
+    /// boundary value.
+    pub fn poke(&mut self, bytes: &mut [u8]) {
+        let i = self.below(bytes.len());
+        bytes[i] = match self.below(4) {
+            0 => 0,
+            1 => 0xff,
+            2 => 0x80,
+            _ => self.next() as u8,
+        };
+    }
+}

@@ -30,6 +30,12 @@ pub(crate) enum OutReg {
     Shadow,
     /// TCS per-vertex output: `prefix[v]suffix`.
     PerVertex(String, String),
+    /// TCS patch output, written in place: every invocation of the patch shares it, so a
+    /// private shadow copy would hide writes from the others (reads after `BARRIER`) and
+    /// overwrite them with stale values at the end.
+    Patch(String),
+    /// TCS `TESSOUTER` (true) / `TESSINNER` (false), written in place per component.
+    TessLevel(bool),
 }
 
 pub(crate) struct Gen<'a> {
@@ -68,6 +74,21 @@ pub(crate) struct Gen<'a> {
     pub cur_saturate: bool,
     /// Fragment shader: `gl_ClipDistance` entries read.
     pub fs_clipdist_in: u32,
+    /// TCS: outputs are read with an indirect index (`virgl_tcs_out(i)` is emitted).
+    pub tcs_out_read_indirect: std::cell::Cell<bool>,
+    /// TCS: patch outputs are elements of `tcs_pa[n]` ([`super::tcs_patch_array`]).
+    pub tcs_patch_array: Option<u32>,
+    /// TCS: register -> PATCH semantic index, for `tcs_pa`.
+    pub tcs_patch_regs: BTreeMap<u32, u32>,
+}
+
+/// A tessellation level array read as a vec4.
+fn tess_level_expr(outer: bool) -> &'static str {
+    if outer {
+        "vec4(gl_TessLevelOuter[0], gl_TessLevelOuter[1], gl_TessLevelOuter[2], gl_TessLevelOuter[3])"
+    } else {
+        "vec4(gl_TessLevelInner[0], gl_TessLevelInner[1], 0.0, 0.0)"
+    }
 }
 
 fn sem_suffix(s: &Semantic) -> Option<String> {
@@ -127,6 +148,9 @@ impl<'a> Gen<'a> {
             line: 0,
             cur_saturate: false,
             fs_clipdist_in: 0,
+            tcs_out_read_indirect: std::cell::Cell::new(false),
+            tcs_patch_array: super::tcs_patch_array(p),
+            tcs_patch_regs: BTreeMap::new(),
         };
         g.stage_features()?;
         g.scan()?;
@@ -215,6 +239,9 @@ impl<'a> Gen<'a> {
 
     fn declare(&mut self) -> GResult<()> {
         let decls: Vec<Declaration> = self.p.declarations.clone();
+        if let Some(n) = self.tcs_patch_array {
+            self.out.global(format!("patch out vec4 tcs_pa[{n}];"));
+        }
         for d in &decls {
             self.line = d.line;
             match d.file {
@@ -479,6 +506,15 @@ impl<'a> Gen<'a> {
                     "vec4(gl_TessLevelInner[0], gl_TessLevelInner[1], 0.0, 0.0)".into(),
                     Ty::F,
                 ),
+                _ if self.stage == Processor::TessEval
+                    && self.key.prev_patch_array.is_some_and(|n| sem.index < n) =>
+                {
+                    if !self.out.globals.contains(" tcs_pa[") {
+                        let n = self.key.prev_patch_array.unwrap_or(1);
+                        self.out.global(format!("patch in vec4 tcs_pa[{n}];"));
+                    }
+                    InReg::Expr(format!("tcs_pa[{}]", sem.index), Ty::F)
+                }
                 _ => {
                     let name = format!("{}_p{}", self.in_pre, sem.index);
                     self.out.global(format!("patch in vec4 {name};"));
@@ -569,6 +605,13 @@ impl<'a> Gen<'a> {
                         OutReg::PerVertex(name, String::new())
                     }
                 }
+            } else if let Some(r) = self.tcs_patch_output(sem)? {
+                if let (OutReg::Patch(_), Some(sem)) = (&r, sem) {
+                    if self.tcs_patch_array.is_some_and(|n| sem.index < n) {
+                        self.tcs_patch_regs.insert(reg, sem.index);
+                    }
+                }
+                r
             } else {
                 self.out_len = self.out_len.max(reg + 1);
                 OutReg::Shadow
@@ -581,6 +624,41 @@ impl<'a> Gen<'a> {
             self.outputs.insert(reg, (r, sem));
         }
         Ok(())
+    }
+
+    /// Per-patch outputs of a tessellation control shader, declared in place.
+    fn tcs_patch_output(&mut self, sem: Option<Semantic>) -> GResult<Option<OutReg>> {
+        let Some(sem) = sem.filter(|_| self.stage == Processor::TessCtrl) else {
+            return Ok(None);
+        };
+        Ok(Some(match sem.name {
+            SemanticName::Patch if self.tcs_patch_array.is_some_and(|n| sem.index < n) => {
+                let name = format!("tcs_pa[{}]", sem.index);
+                self.iface.outputs.push(Varying {
+                    semantic: sem,
+                    name: name.clone(),
+                    interpolation: None,
+                    location: InterpLocation::Center,
+                    patch: true,
+                });
+                OutReg::Patch(name)
+            }
+            SemanticName::Patch => {
+                let name = format!("{}_p{}", self.pre, sem.index);
+                self.out.global(format!("patch out vec4 {name};"));
+                self.iface.outputs.push(Varying {
+                    semantic: sem,
+                    name: name.clone(),
+                    interpolation: None,
+                    location: InterpLocation::Center,
+                    patch: true,
+                });
+                OutReg::Patch(name)
+            }
+            SemanticName::TessOuter => OutReg::TessLevel(true),
+            SemanticName::TessInner => OutReg::TessLevel(false),
+            _ => return Ok(None),
+        }))
     }
 
     fn declare_sv(&mut self, d: &Declaration) -> GResult<()> {
@@ -857,6 +935,13 @@ impl<'a> Gen<'a> {
     ) -> GResult<(String, Ty)> {
         if idx.indirect.is_some() {
             let i = self.index_expr(&idx)?;
+            if self.stage == Processor::TessCtrl && dim.is_none() {
+                if write {
+                    return Err(self.err("indirect TCS output write outside store"));
+                }
+                self.tcs_out_read_indirect.set(true);
+                return Ok((format!("virgl_tcs_out({i})"), Ty::F));
+            }
             if self.out_len == 0 {
                 return Err(self.err("OUT not declared"));
             }
@@ -869,6 +954,13 @@ impl<'a> Gen<'a> {
             .ok_or_else(|| self.err(format!("OUT[{reg}] not declared")))?;
         Ok(match r {
             OutReg::Shadow => (format!("outr[{reg}]"), Ty::F),
+            OutReg::Patch(name) => (name.clone(), Ty::F),
+            OutReg::TessLevel(outer) => {
+                if write {
+                    return Err(self.err("tessellation level write outside store"));
+                }
+                (tess_level_expr(*outer).into(), Ty::F)
+            }
             OutReg::PerVertex(a, suffix) => {
                 let v = match dim {
                     Some(d) if !write => self.index_expr(&d)?,
@@ -918,6 +1010,21 @@ impl<'a> Gen<'a> {
     pub fn store(&mut self, d: &DstOperand, val: &str, ty: Ty) -> GResult<()> {
         let comps = mask_comps(d.write_mask);
         let n = comps.len();
+        if d.file == File::Output && self.stage == Processor::TessCtrl && d.dimension.is_none() {
+            let in_place = d.index.indirect.is_some()
+                || matches!(
+                    self.outputs.get(&(d.index.offset as u32)),
+                    Some((OutReg::TessLevel(_), _))
+                );
+            if in_place {
+                let mut v = val.to_string();
+                if self.cur_saturate && ty == Ty::F {
+                    v = format!("clamp({v}, 0.0, 1.0)");
+                }
+                let v = cast(&v, ty, Ty::F, n);
+                return self.tcs_store_in_place(d, &v, &comps);
+            }
+        }
         let (lv, st) = match d.file {
             File::Temp => (self.temp_lvalue(&d.index)?, Ty::F),
             File::Output => self.out_access(d.index, d.dimension, true)?,
@@ -938,6 +1045,104 @@ impl<'a> Gen<'a> {
         self.out
             .line(format!("{lv}.{} = {v};", swizzle_str(&comps)));
         Ok(())
+    }
+
+    /// A TCS output store that cannot be one assignment: tessellation levels (float arrays)
+    /// and indirectly indexed outputs (a switch over the registers). `v` is `comps.len()`
+    /// float lanes. Patch outputs go through `tcs_pa` with a dynamic index (see
+    /// [`super::tcs_patch_array`]).
+    fn tcs_store_in_place(&mut self, d: &DstOperand, v: &str, comps: &[u8]) -> GResult<()> {
+        let sw = swizzle_str(comps);
+        let regs: Vec<(u32, OutReg)> = if d.index.indirect.is_some() {
+            self.outputs
+                .iter()
+                .filter(|(_, (r, _))| !matches!(r, OutReg::PerVertex(..)))
+                .map(|(k, (r, _))| (*k, r.clone()))
+                .collect()
+        } else {
+            let reg = d.index.offset as u32;
+            let (r, _) = self
+                .outputs
+                .get(&reg)
+                .ok_or_else(|| self.err(format!("OUT[{reg}] not declared")))?;
+            vec![(reg, r.clone())]
+        };
+        let switch = d.index.indirect.is_some();
+        let mut regs = regs;
+        if switch && !self.tcs_patch_regs.is_empty() {
+            // Patch registers: one store through a dynamic index into `tcs_pa`.
+            let i = self.index_expr(&d.index)?;
+            let map: String = self
+                .tcs_patch_regs
+                .iter()
+                .map(|(r, p)| format!("(virgl_r == {r}) ? {p} : "))
+                .collect();
+            self.out.line("{");
+            self.out.indent += 1;
+            self.out.line(format!("int virgl_r = {i};"));
+            self.out.line(format!("int virgl_pi = {map}-1;"));
+            self.out
+                .line(format!("if (virgl_pi >= 0) tcs_pa[virgl_pi].{sw} = {v};"));
+            self.out.indent -= 1;
+            self.out.line("}");
+            regs.retain(|(r, _)| !self.tcs_patch_regs.contains_key(r));
+        }
+        if switch {
+            let i = self.index_expr(&d.index)?;
+            self.out.line(format!("switch ({i}) {{"));
+        }
+        for (reg, r) in regs {
+            if switch {
+                self.out.line(format!("case {reg}:"));
+            }
+            match r {
+                OutReg::Shadow => self.out.line(format!("outr[{reg}].{sw} = {v};")),
+                OutReg::Patch(name) => self.out.line(format!("{name}.{sw} = {v};")),
+                OutReg::TessLevel(outer) => {
+                    let (arr, n) = if outer {
+                        ("gl_TessLevelOuter", 4)
+                    } else {
+                        ("gl_TessLevelInner", 2)
+                    };
+                    for (lane, &c) in comps.iter().enumerate() {
+                        if c >= n {
+                            continue;
+                        }
+                        let e = if comps.len() == 1 {
+                            v.to_string()
+                        } else {
+                            format!("({v}).{}", super::expr::SWZ[lane])
+                        };
+                        self.out.line(format!("{arr}[{c}] = {e};"));
+                    }
+                }
+                OutReg::PerVertex(..) => {}
+            }
+            if switch {
+                self.out.line("break;");
+            }
+        }
+        if switch {
+            self.out.line("default: break;");
+            self.out.line("}");
+        }
+        Ok(())
+    }
+
+    /// `vec4 virgl_tcs_out(int i)`: TCS outputs read with an indirect index.
+    fn tcs_out_reader(&self) -> String {
+        let mut s = String::from("vec4 virgl_tcs_out(int i) {\n   switch (i) {\n");
+        for (reg, (r, _)) in &self.outputs {
+            let e = match r {
+                OutReg::Shadow => format!("outr[{reg}]"),
+                OutReg::Patch(name) => name.clone(),
+                OutReg::TessLevel(outer) => tess_level_expr(*outer).to_string(),
+                OutReg::PerVertex(..) => continue,
+            };
+            let _ = writeln!(s, "   case {reg}: return {e};");
+        }
+        s.push_str("   default: return vec4(0.0);\n   }\n}\n");
+        s
     }
 
     // ----- driver -----
@@ -976,6 +1181,9 @@ impl<'a> Gen<'a> {
         s.push_str(&self.out.layout);
         s.push_str(&decls);
         s.push_str(&self.out.globals);
+        if self.tcs_out_read_indirect.get() {
+            s.push_str(&self.tcs_out_reader());
+        }
         s.push_str("void virgl_store_outputs() {\n");
         s.push_str(&epilogue);
         s.push_str("}\n");
