@@ -4,8 +4,10 @@
 //! occlusion query and event around a draw, and VK_KHR_dynamic_rendering with dynamic
 //! viewport/scissor and an indexed draw, and transfer commands — update/copy buffer, clear,
 //! blit, copy image — in a secondary command buffer) runs once directly on lavapipe and
-//! once through Mesa's venus driver against `virgl-vtest --venus` (whose Venus backend runs on
-//! lavapipe); the read-back bytes must be identical. Each scene also checks a few values it
+//! once through Mesa's venus driver against `virgl-vtest` (whose Venus backend runs on
+//! lavapipe) in each mode: in-process (`--venus-in-process`) and through `virgl-render-server`
+//! with worker processes and with worker threads (`--venus`); the read-back bytes must be
+//! identical. Each scene also checks a few values it
 //! can predict, so a run that draws nothing fails on its own.
 //!
 //! Needs Mesa >= 25 with the venus ICD (`virtio_icd.json`) and lavapipe (`lvp_icd.json`); CI
@@ -123,7 +125,7 @@ fn venus_frames_match_lavapipe() {
         }
     }
     let _ = std::fs::remove_dir_all(&reference_dir);
-    for mode in [Mode::InProcess, Mode::RenderServer] {
+    for mode in Mode::ALL {
         let server = Server::start("frames", mode);
         let before = failures.len();
         for (scene, direct) in &reference {

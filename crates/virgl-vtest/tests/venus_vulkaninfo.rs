@@ -1,5 +1,7 @@
 //! Mesa's venus driver (the guest side) runs `vulkaninfo --summary` and then the full
-//! `vulkaninfo` against `virgl-vtest --venus`, whose Venus backend runs on lavapipe.
+//! `vulkaninfo` against `virgl-vtest`, whose Venus backend runs on lavapipe, in each mode:
+//! in-process (`--venus-in-process`) and through `virgl-render-server` (`--venus`) with worker
+//! processes and with worker threads.
 //!
 //! Needs vulkaninfo, Mesa >= 25 with the venus ICD (`virtio_icd.json`) and lavapipe
 //! (`lvp_icd.json`); CI installs them (`cargo xtask packages`). Without them the test prints why
