@@ -1,7 +1,8 @@
 //! The façade of virgl-rs: a safe Rust [`Renderer`] API and the C ABI of `virglrenderer.h`.
 //!
 //! [`Renderer`] owns the resource table, creates contexts by capset (VIRGL and VIRGL2 on the GL
-//! backend; VENUS and DRM are refused with a clear error until those backends exist), routes
+//! backend; VENUS in-process or, with `RENDER_SERVER`, through the [`proxy`] to
+//! `virgl-render-server`; DRM is refused with a clear error), routes
 //! commands, marks a context broken on its first guest-caused error, and runs fences. The
 //! [`ffi`] module exports the functions of upstream virglrenderer 1.3.0 so that an unmodified
 //! QEMU can load `libvirglrenderer.so.1` built from this crate.

@@ -11,6 +11,9 @@
 //!   through one generic path that translates the guest's ids and calls the driver's entry
 //!   point, keeping the id tables (children of devices and pools) in step.
 //!
+//! [`render_server`] runs the same contexts in `virgl-render-server` (one worker process or
+//! thread per context) for the proxy in `virgl-capi`.
+//!
 //! Device memory reaches the guest as blobs (RESOURCE_CREATE_BLOB with the memory's id):
 //! host-visible memory is a memfd of ours imported with VK_EXT_external_memory_host, so the
 //! guest's mapping is the memory itself.
