@@ -34,6 +34,8 @@ use super::{
 };
 use crate::VideoError;
 
+mod reflist;
+
 const CODEC: &str = "h264";
 
 /// Flat scaling list (`Flat_4x4_16` / `Flat_8x8_16`).
@@ -124,9 +126,8 @@ pub(super) fn translate(
 #[derive(Clone, Copy)]
 struct RefFrame {
     pic: va::VAPictureH264,
-    long_term: bool,
-    /// Both fields are referenced (only such frames enter frame reference lists).
-    frame: bool,
+    /// The same frame as reference-list construction sees it.
+    list: reflist::DpbFrame,
 }
 
 fn invalid_picture() -> va::VAPictureH264 {
@@ -172,17 +173,24 @@ fn reference_frames(
         }
         // Mesa writes INT_MAX for the order count of a field that is not referenced.
         let poc = |v: u32, used: bool| if used { v as i32 } else { 0 };
+        let pic = va::VAPictureH264 {
+            picture_id: surface,
+            frame_idx: desc.frame_num_list[i],
+            flags,
+            TopFieldOrderCnt: poc(desc.field_order_cnt_list[i][0], top),
+            BottomFieldOrderCnt: poc(desc.field_order_cnt_list[i][1], bottom),
+            va_reserved: [0; 4],
+        };
         dpb.push(RefFrame {
-            pic: va::VAPictureH264 {
-                picture_id: surface,
-                frame_idx: desc.frame_num_list[i],
-                flags,
-                TopFieldOrderCnt: poc(desc.field_order_cnt_list[i][0], top),
-                BottomFieldOrderCnt: poc(desc.field_order_cnt_list[i][1], bottom),
-                va_reserved: [0; 4],
+            pic,
+            list: reflist::DpbFrame {
+                frame_idx: pic.frame_idx,
+                long_term,
+                top_ref: top,
+                bottom_ref: bottom,
+                top_poc: pic.TopFieldOrderCnt,
+                bottom_poc: pic.BottomFieldOrderCnt,
             },
-            long_term,
-            frame: top && bottom,
         });
     }
     Ok(dpb)
@@ -309,6 +317,7 @@ struct SliceHeader {
     slice_type: u32,
     frame_num: u32,
     field_pic_flag: bool,
+    bottom_field_flag: bool,
     direct_spatial_mv_pred_flag: bool,
     num_ref_idx_active_minus1: [u32; 2],
     /// (modification_of_pic_nums_idc, value) per list.
@@ -362,7 +371,7 @@ fn parse_slice_header(desc: &H264PictureDesc, nal: &[u8]) -> Result<SliceHeader,
     if sps.frame_mbs_only_flag == 0 {
         h.field_pic_flag = r.flag().map_err(b)?;
         if h.field_pic_flag {
-            r.skip(1).map_err(b)?; // bottom_field_flag
+            h.bottom_field_flag = r.flag().map_err(b)?;
         }
     }
     if idr {
@@ -571,15 +580,13 @@ fn slice_parameters(
 
     sp.RefPicList0 = [invalid_picture(); 32];
     sp.RefPicList1 = [invalid_picture(); 32];
-    if lists > 0 && !h.field_pic_flag {
-        let [l0, l1] = frame_ref_lists(desc, dpb, h)?;
+    if lists > 0 {
+        let [l0, l1] = ref_pic_lists(desc, dpb, h, lists)?;
         for (dst, src) in sp.RefPicList0.iter_mut().zip(&l0) {
-            *dst = src.map_or_else(invalid_picture, |r| r.pic);
+            *dst = *src;
         }
-        if lists == 2 {
-            for (dst, src) in sp.RefPicList1.iter_mut().zip(&l1) {
-                *dst = src.map_or_else(invalid_picture, |r| r.pic);
-            }
+        for (dst, src) in sp.RefPicList1.iter_mut().zip(&l1) {
+            *dst = *src;
         }
     }
 
@@ -627,111 +634,61 @@ fn slice_parameters(
     Ok(sp)
 }
 
-type RefList = Vec<Option<RefFrame>>;
-
-/// `RefPicList0/1` of a frame slice: 8.2.4.2.1 (P) / 8.2.4.2.3 (B) initialisation, then the
-/// 8.2.4.3 modifications, `num_ref_idx_lX_active_minus1 + 1` entries each (missing entries are
-/// "no reference picture").
-fn frame_ref_lists(
+/// `RefPicList0/1` of the slice as VA pictures (see [`reflist`]); unused entries invalid.
+fn ref_pic_lists(
     desc: &H264PictureDesc,
     dpb: &[RefFrame],
     h: &SliceHeader,
-) -> Result<[RefList; 2], VideoError> {
-    let max_frame_num = 1i64 << (u32::from(desc.pps.sps.log2_max_frame_num_minus4) + 4);
-    let curr = i64::from(h.frame_num);
-    let pic_num = |r: &RefFrame| {
-        let f = i64::from(r.pic.frame_idx);
-        if f > curr {
-            f - max_frame_num
-        } else {
-            f
-        }
-    };
-    let frames: Vec<&RefFrame> = dpb.iter().filter(|r| r.frame).collect();
-    let mut short: Vec<&RefFrame> = frames.iter().copied().filter(|r| !r.long_term).collect();
-    let mut long: Vec<&RefFrame> = frames.iter().copied().filter(|r| r.long_term).collect();
-    long.sort_by_key(|r| r.pic.frame_idx);
-    let poc = |r: &RefFrame| r.pic.TopFieldOrderCnt.min(r.pic.BottomFieldOrderCnt);
-    let cur_poc = desc.field_order_cnt[0].min(desc.field_order_cnt[1]);
-
-    let mut init: [Vec<&RefFrame>; 2] = [Vec::new(), Vec::new()];
-    if h.slice_type == B {
-        let mut before: Vec<&RefFrame> =
-            short.iter().copied().filter(|r| poc(r) < cur_poc).collect();
-        let mut after: Vec<&RefFrame> =
-            short.iter().copied().filter(|r| poc(r) > cur_poc).collect();
-        before.sort_by_key(|r| std::cmp::Reverse(poc(r)));
-        after.sort_by_key(|r| poc(r));
-        init[0] = before.iter().chain(&after).chain(&long).copied().collect();
-        init[1] = after.iter().chain(&before).chain(&long).copied().collect();
-        if init[1].len() > 1
-            && init[0]
-                .iter()
-                .zip(&init[1])
-                .all(|(a, b)| std::ptr::eq(*a, *b))
-        {
-            init[1].swap(0, 1);
-        }
+    lists: usize,
+) -> Result<[Vec<va::VAPictureH264>; 2], VideoError> {
+    let field = h.field_pic_flag.then_some(if h.bottom_field_flag {
+        reflist::Parity::Bottom
     } else {
-        short.sort_by_key(|r| std::cmp::Reverse(pic_num(r)));
-        init[0] = short.iter().chain(&long).copied().collect();
-    }
-
-    let mut out: [RefList; 2] = [Vec::new(), Vec::new()];
-    for list in 0..2 {
-        let n = h.num_ref_idx_active_minus1[list] as usize + 1;
-        // One spare slot: the modification process works on n + 1 entries.
-        let mut l: Vec<Option<RefFrame>> = init[list].iter().map(|r| Some(**r)).collect();
-        l.resize(n + 1, None);
-        l.truncate(n + 1);
-        let mut pred = curr;
-        for (ref_idx, &(idc, v)) in h.modifications[list].iter().enumerate() {
-            if ref_idx >= n {
-                return Err(invalid(CODEC, "more list modifications than list entries"));
-            }
-            let target = if idc == 2 {
-                dpb.iter()
-                    .find(|r| r.frame && r.long_term && r.pic.frame_idx == v)
-                    .ok_or_else(|| {
-                        invalid(CODEC, format!("modification names long-term picture {v}"))
-                    })?
-            } else {
-                let abs = i64::from(v) + 1;
-                let mut no_wrap = if idc == 0 { pred - abs } else { pred + abs };
-                if no_wrap < 0 {
-                    no_wrap += max_frame_num;
-                } else if no_wrap >= max_frame_num {
-                    no_wrap -= max_frame_num;
+        reflist::Parity::Top
+    });
+    let poc = match field {
+        None => desc.field_order_cnt[0].min(desc.field_order_cnt[1]),
+        Some(reflist::Parity::Top) => desc.field_order_cnt[0],
+        Some(reflist::Parity::Bottom) => desc.field_order_cnt[1],
+    };
+    let frames: Vec<reflist::DpbFrame> = dpb.iter().map(|r| r.list).collect();
+    let slice = reflist::Slice {
+        frame_num: h.frame_num,
+        max_frame_num: 1 << (u32::from(desc.pps.sps.log2_max_frame_num_minus4) + 4),
+        field,
+        poc,
+        b_slice: h.slice_type == B,
+        lists,
+        num_active: [
+            h.num_ref_idx_active_minus1[0] as usize + 1,
+            h.num_ref_idx_active_minus1[1] as usize + 1,
+        ],
+        modifications: &h.modifications,
+    };
+    let built = reflist::build(&frames, &slice).map_err(|e| invalid(CODEC, e))?;
+    Ok(built.map(|l| {
+        l.iter()
+            .map(|e| match e {
+                None => invalid_picture(),
+                Some(e) => {
+                    let mut pic = dpb[e.frame].pic;
+                    let base = pic.flags
+                        & (va::VA_PICTURE_H264_SHORT_TERM_REFERENCE
+                            | va::VA_PICTURE_H264_LONG_TERM_REFERENCE);
+                    match e.field {
+                        None => pic.flags = base,
+                        Some(reflist::Parity::Top) => {
+                            pic.flags = base | va::VA_PICTURE_H264_TOP_FIELD;
+                            pic.BottomFieldOrderCnt = 0;
+                        }
+                        Some(reflist::Parity::Bottom) => {
+                            pic.flags = base | va::VA_PICTURE_H264_BOTTOM_FIELD;
+                            pic.TopFieldOrderCnt = 0;
+                        }
+                    }
+                    pic
                 }
-                pred = no_wrap;
-                let pn = if no_wrap > curr {
-                    no_wrap - max_frame_num
-                } else {
-                    no_wrap
-                };
-                dpb.iter()
-                    .find(|r| r.frame && !r.long_term && pic_num(r) == pn)
-                    .ok_or_else(|| {
-                        invalid(CODEC, format!("modification names picture number {pn}"))
-                    })?
-            };
-            // Insert at ref_idx, then drop later copies of the same picture (8-37, 8-38).
-            l.insert(ref_idx, Some(*target));
-            let mut kept = ref_idx + 1;
-            for c in ref_idx + 1..l.len() {
-                let same = l[c].is_some_and(|x| {
-                    x.long_term == target.long_term && x.pic.picture_id == target.pic.picture_id
-                });
-                if !same {
-                    l[kept] = l[c];
-                    kept += 1;
-                }
-            }
-            l.truncate(kept.max(n + 1));
-            l.resize(n + 1, None);
-        }
-        l.truncate(n);
-        out[list] = l;
-    }
-    Ok(out)
+            })
+            .collect()
+    }))
 }
