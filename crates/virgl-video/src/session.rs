@@ -160,6 +160,54 @@ fn buffer_format(virgl_format: u32) -> Option<BufferFormat> {
     })
 }
 
+/// Checks plane `i` of video buffer `b` against the resource the guest gave for it: the
+/// format Mesa's `vl_video_buffer` uses for that plane and the plane's size (chroma planes of
+/// 4:2:0 formats are half size in both directions).
+fn check_plane(
+    b: &CreateVideoBuffer<'_>,
+    i: usize,
+    format: u32,
+    width: u32,
+    height: u32,
+) -> Result<(), VideoError> {
+    use VirglFormat as F;
+    let buffer = F::from_raw(b.format);
+    let (r8, r8g8, r16, r16g16) = (
+        F::R8_UNORM.raw(),
+        F::R8G8_UNORM.raw(),
+        F::R16_UNORM.raw(),
+        F::R16G16_UNORM.raw(),
+    );
+    // `None`: any format (packed YUV, whose plane format virgl spells several ways).
+    let (expected, subsampled) = match buffer {
+        Some(F::Y8_U8V8_420_UNORM) => (Some([r8, r8g8][i.min(1)]), i > 0),
+        Some(F::X6Y10_X6U10X6V10_420_UNORM | F::Y16_U16V16_420_UNORM) => {
+            (Some([r16, r16g16][i.min(1)]), i > 0)
+        }
+        Some(F::Y8_U8_V8_420_UNORM | F::Y8_V8_U8_420_UNORM) => (Some(r8), i > 0),
+        Some(F::Y8U8Y8V8_422_UNORM | F::U8Y8V8Y8_422_UNORM) => (None, false),
+        _ => (Some(b.format), false),
+    };
+    if expected.is_some_and(|f| f != format) {
+        return Err(invalid(format!(
+            "plane {i} of a format {} buffer is a format {format} resource",
+            b.format
+        )));
+    }
+    let want = if subsampled {
+        (b.width / 2, b.height / 2)
+    } else {
+        (b.width, b.height)
+    };
+    if (width, height) != want {
+        return Err(invalid(format!(
+            "plane {i} resource is {width}x{height}, the plane is {}x{}",
+            want.0, want.1
+        )));
+    }
+    Ok(())
+}
+
 struct VideoBuffer {
     format: BufferFormat,
     plane_handles: Vec<u32>,
@@ -291,10 +339,11 @@ impl VideoContext {
                 b.plane_handles.len()
             )));
         }
-        for &h in b.plane_handles {
-            if res.resource_info(h).is_none() {
-                return Err(invalid(format!("plane resource {h} does not exist")));
-            }
+        for (i, &h) in b.plane_handles.iter().enumerate() {
+            let (format, width, height) = res
+                .resource_info(h)
+                .ok_or_else(|| invalid(format!("plane resource {h} does not exist")))?;
+            check_plane(b, i, format, width, height)?;
         }
         let surface = self
             .display

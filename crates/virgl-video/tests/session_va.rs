@@ -462,6 +462,21 @@ fn bad_input_makes_no_va_call_and_the_context_survives() {
         ctx.create_buffer(&vb, &mut guest).is_err(),
         "unknown plane resource"
     );
+    // Planes of the wrong format or size.
+    guest.plane(82, R8, W / 2, H / 2, 1);
+    guest.plane(83, R8G8, W, H, 2);
+    let wrong_format = [81, 82];
+    vb.plane_handles = &wrong_format;
+    assert!(matches!(
+        ctx.create_buffer(&vb, &mut guest),
+        Err(VideoError::InvalidCommand(e)) if e.contains("format")
+    ));
+    let wrong_size = [81, 83];
+    vb.plane_handles = &wrong_size;
+    assert!(matches!(
+        ctx.create_buffer(&vb, &mut guest),
+        Err(VideoError::InvalidCommand(e)) if e.contains("32x16")
+    ));
     assert!(!calls_so_far().contains("CreateSurfaces"));
 
     nv12_buffer(&mut ctx, &mut guest, 7);
