@@ -29,8 +29,8 @@ use virgl_protocol::video::{H264PictureDesc, VideoProfile};
 
 use super::bits::{annexb_units, BitReader, BitsError};
 use super::{
-    buffer_type, coded_size, invalid, joined, resolve_ref, zeroed, SurfaceMap, VaBuffer,
-    INVALID_SURFACE,
+    buffer_type, coded_size, invalid, joined, resolve_ref, zeroed, zeroed_box, SurfaceMap,
+    VaBuffer, INVALID_SURFACE,
 };
 use crate::VideoError;
 
@@ -97,8 +97,8 @@ pub(super) fn translate(
 
     let data = joined(bitstreams);
     let mut out = vec![
-        VaBuffer::from_structs(buffer_type::PICTURE_PARAMETER, &[pic]),
-        VaBuffer::from_structs(buffer_type::IQ_MATRIX, &[iq]),
+        VaBuffer::from_boxed(buffer_type::PICTURE_PARAMETER, pic),
+        VaBuffer::from_boxed(buffer_type::IQ_MATRIX, iq),
     ];
     let mut slices = 0usize;
     for unit in annexb_units(&data) {
@@ -112,7 +112,7 @@ pub(super) fn translate(
         let header = parse_slice_header(desc, nal)
             .map_err(|e| invalid(CODEC, format!("slice {slices}: {e}")))?;
         let sp = slice_parameters(desc, &dpb, &header, nal)?;
-        out.push(VaBuffer::from_structs(buffer_type::SLICE_PARAMETER, &[sp]));
+        out.push(VaBuffer::from_boxed(buffer_type::SLICE_PARAMETER, sp));
         out.push(VaBuffer::slice_data(buffer_type::SLICE_DATA, nal));
         slices += 1;
     }
@@ -202,10 +202,10 @@ fn picture_parameters(
     dpb: &[RefFrame],
     width_mbs: u32,
     height_mbs: u32,
-) -> va::VAPictureParameterBufferH264 {
+) -> Box<va::VAPictureParameterBufferH264> {
     let pps = &desc.pps;
     let sps = &pps.sps;
-    let mut p: va::VAPictureParameterBufferH264 = zeroed();
+    let mut p: Box<va::VAPictureParameterBufferH264> = zeroed_box();
     let mut flags = if desc.is_reference != 0 {
         va::VA_PICTURE_H264_SHORT_TERM_REFERENCE
     } else {
@@ -279,8 +279,8 @@ fn picture_parameters(
 /// The scaling lists as VA wants them (Mesa's frontend copies VA's lists verbatim, so this is
 /// the same order). An all-zero list was never sent (no scaling list has a zero entry) and
 /// becomes the flat default.
-fn iq_matrix(desc: &H264PictureDesc) -> va::VAIQMatrixBufferH264 {
-    let mut m: va::VAIQMatrixBufferH264 = zeroed();
+fn iq_matrix(desc: &H264PictureDesc) -> Box<va::VAIQMatrixBufferH264> {
+    let mut m: Box<va::VAIQMatrixBufferH264> = zeroed_box();
     for (dst, src) in m.ScalingList4x4.iter_mut().zip(&desc.pps.scaling_list4x4) {
         *dst = if src.iter().all(|&v| v == 0) {
             [FLAT; 16]
@@ -550,8 +550,8 @@ fn slice_parameters(
     dpb: &[RefFrame],
     h: &SliceHeader,
     nal: &[u8],
-) -> Result<va::VASliceParameterBufferH264, VideoError> {
-    let mut sp: va::VASliceParameterBufferH264 = zeroed();
+) -> Result<Box<va::VASliceParameterBufferH264>, VideoError> {
+    let mut sp: Box<va::VASliceParameterBufferH264> = zeroed_box();
     sp.slice_data_size =
         u32::try_from(nal.len()).map_err(|_| invalid(CODEC, "slice larger than 4 GiB"))?;
     sp.slice_data_offset = 0;

@@ -29,7 +29,8 @@ use virgl_protocol::video::{H265PictureDesc, VideoProfile};
 
 use super::bits::{annexb_units, ceil_log2, BitReader, BitsError};
 use super::{
-    buffer_type, invalid, joined, resolve_ref, zeroed, SurfaceMap, VaBuffer, INVALID_SURFACE,
+    buffer_type, invalid, joined, resolve_ref, zeroed, zeroed_box, SurfaceMap, VaBuffer,
+    INVALID_SURFACE,
 };
 use crate::VideoError;
 
@@ -93,20 +94,17 @@ pub(super) fn translate(
     let pic = picture_parameters(desc, surfaces, first, all_intra)?;
 
     let mut out = Vec::with_capacity(2 + 2 * slices.len());
-    out.push(VaBuffer::from_structs(
-        buffer_type::PICTURE_PARAMETER,
-        &[pic],
-    ));
+    out.push(VaBuffer::from_boxed(buffer_type::PICTURE_PARAMETER, pic));
     if sps.scaling_list_enabled_flag != 0 {
-        out.push(VaBuffer::from_structs(
+        out.push(VaBuffer::from_boxed(
             buffer_type::IQ_MATRIX,
-            &[iq_matrix(desc)],
+            iq_matrix(desc),
         ));
     }
     let last = slices.len() - 1;
     for (k, (h, nal)) in slices.iter().enumerate() {
         let sp = slice_parameters(desc, h, nal, k == last)?;
-        out.push(VaBuffer::from_structs(buffer_type::SLICE_PARAMETER, &[sp]));
+        out.push(VaBuffer::from_boxed(buffer_type::SLICE_PARAMETER, sp));
         out.push(VaBuffer::slice_data(buffer_type::SLICE_DATA, nal));
     }
     Ok(out)
@@ -528,10 +526,10 @@ fn picture_parameters(
     surfaces: &dyn SurfaceMap,
     first: &SliceHeader,
     all_intra: bool,
-) -> Result<va::VAPictureParameterBufferHEVC, VideoError> {
+) -> Result<Box<va::VAPictureParameterBufferHEVC>, VideoError> {
     let pps = &desc.pps;
     let sps = &pps.sps;
-    let mut p: va::VAPictureParameterBufferHEVC = zeroed();
+    let mut p: Box<va::VAPictureParameterBufferHEVC> = zeroed_box();
     p.CurrPic.picture_id = surfaces.target().unwrap_or(INVALID_SURFACE);
     p.CurrPic.pic_order_cnt = desc.curr_pic_order_cnt_val;
     p.CurrPic.flags = 0;
@@ -702,11 +700,11 @@ fn diagonal_scan(n: usize) -> Vec<usize> {
 }
 
 /// Mesa stores `desc[j] = va[scan[j]]`; VA gets the inverse.
-fn iq_matrix(desc: &H265PictureDesc) -> va::VAIQMatrixBufferHEVC {
+fn iq_matrix(desc: &H265PictureDesc) -> Box<va::VAIQMatrixBufferHEVC> {
     let sps = &desc.pps.sps;
     let s4 = diagonal_scan(4);
     let s8 = diagonal_scan(8);
-    let mut m: va::VAIQMatrixBufferHEVC = zeroed();
+    let mut m: Box<va::VAIQMatrixBufferHEVC> = zeroed_box();
     for i in 0..6 {
         for (j, &pos) in s4.iter().enumerate() {
             m.ScalingList4x4[i][pos] = sps.scaling_list4x4[i][j];
@@ -729,8 +727,8 @@ fn slice_parameters(
     h: &SliceHeader,
     nal: &[u8],
     last: bool,
-) -> Result<va::VASliceParameterBufferHEVC, VideoError> {
-    let mut sp: va::VASliceParameterBufferHEVC = zeroed();
+) -> Result<Box<va::VASliceParameterBufferHEVC>, VideoError> {
+    let mut sp: Box<va::VASliceParameterBufferHEVC> = zeroed_box();
     sp.slice_data_size =
         u32::try_from(nal.len()).map_err(|_| invalid(CODEC, "slice larger than 4 GiB"))?;
     sp.slice_data_offset = 0;

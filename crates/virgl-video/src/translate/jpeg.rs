@@ -15,7 +15,7 @@
 use libva_sys::va_display_drm as va;
 use virgl_protocol::video::{MjpegPictureDesc, VideoProfile};
 
-use super::{buffer_type, invalid, joined, zeroed, SurfaceMap, VaBuffer};
+use super::{buffer_type, invalid, joined, zeroed_box, SurfaceMap, VaBuffer};
 use crate::VideoError;
 
 const CODEC: &str = "jpeg";
@@ -44,7 +44,7 @@ pub(super) fn translate(
             format!("{num_components} components (baseline has 1 to 4)"),
         ));
     }
-    let mut pic: va::VAPictureParameterBufferJPEGBaseline = zeroed();
+    let mut pic: Box<va::VAPictureParameterBufferJPEGBaseline> = zeroed_box();
     pic.picture_width = pp.picture_width;
     pic.picture_height = pp.picture_height;
     pic.num_components = pp.num_components;
@@ -62,11 +62,11 @@ pub(super) fn translate(
         dst.quantiser_table_selector = src.quantiser_table_selector;
     }
 
-    let mut iq: va::VAIQMatrixBufferJPEGBaseline = zeroed();
+    let mut iq: Box<va::VAIQMatrixBufferJPEGBaseline> = zeroed_box();
     iq.load_quantiser_table = desc.quantization_table.load_quantiser_table;
     iq.quantiser_table = desc.quantization_table.quantiser_table;
 
-    let mut huff: va::VAHuffmanTableBufferJPEGBaseline = zeroed();
+    let mut huff: Box<va::VAHuffmanTableBufferJPEGBaseline> = zeroed_box();
     for (i, (dst, src)) in huff
         .huffman_table
         .iter_mut()
@@ -101,14 +101,11 @@ pub(super) fn translate(
         });
 
     let mut out = Vec::with_capacity(3 + 2 * parsed.scans.len());
-    out.push(VaBuffer::from_structs(
-        buffer_type::PICTURE_PARAMETER,
-        &[pic],
-    ));
-    out.push(VaBuffer::from_structs(buffer_type::IQ_MATRIX, &[iq]));
-    out.push(VaBuffer::from_structs(buffer_type::HUFFMAN_TABLE, &[huff]));
+    out.push(VaBuffer::from_boxed(buffer_type::PICTURE_PARAMETER, pic));
+    out.push(VaBuffer::from_boxed(buffer_type::IQ_MATRIX, iq));
+    out.push(VaBuffer::from_boxed(buffer_type::HUFFMAN_TABLE, huff));
     for scan in &parsed.scans {
-        let mut sp: va::VASliceParameterBufferJPEGBaseline = zeroed();
+        let mut sp: Box<va::VASliceParameterBufferJPEGBaseline> = zeroed_box();
         let bytes = &data[scan.data.clone()];
         sp.slice_data_size =
             u32::try_from(bytes.len()).map_err(|_| invalid(CODEC, "scan larger than 4 GiB"))?;
@@ -128,7 +125,7 @@ pub(super) fn translate(
         }
         sp.restart_interval = scan.restart_interval;
         sp.num_mcus = num_mcus(&frame, &scan.components, width, height)?;
-        out.push(VaBuffer::from_structs(buffer_type::SLICE_PARAMETER, &[sp]));
+        out.push(VaBuffer::from_boxed(buffer_type::SLICE_PARAMETER, sp));
         out.push(VaBuffer::slice_data(buffer_type::SLICE_DATA, bytes));
     }
     Ok(out)

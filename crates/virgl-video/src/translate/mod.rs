@@ -103,6 +103,16 @@ pub(crate) fn zeroed<T: Zeroable>() -> T {
     unsafe { std::mem::zeroed() }
 }
 
+/// A libva-sys struct in zero-filled heap memory, to be filled field by field in place and
+/// handed to [`VaBuffer::from_boxed`]. Field assignments never touch padding, so the padding
+/// bytes stay the zeros the allocation wrote and the struct's bytes can be copied out soundly
+/// (a struct built on the stack and moved may carry uninitialised padding).
+pub(crate) fn zeroed_box<T: Zeroable>() -> Box<T> {
+    // SAFETY: `new_zeroed` returns a zero-filled allocation sized and aligned for `T`, and
+    // all-zero bytes are a valid `T` (`Zeroable`).
+    unsafe { Box::<T>::new_zeroed().assume_init() }
+}
+
 /// libva-sys structs for which all-zero bytes are a valid value.
 pub(crate) trait Zeroable: Copy {}
 
@@ -189,7 +199,9 @@ pub struct VaBuffer {
 }
 
 impl VaBuffer {
-    /// A buffer of `count` plain-old-data VA structs.
+    /// A buffer of `count` plain-old-data VA structs. Copying a struct's bytes reads its
+    /// padding, which a value built on the stack may leave uninitialised: use this only for
+    /// structs without implicit padding, and [`VaBuffer::from_boxed`] for the others.
     pub fn from_structs<T: Copy>(kind: u32, structs: &[T]) -> Self {
         let element_size = std::mem::size_of::<T>();
         let mut data = vec![0u8; std::mem::size_of_val(structs)];
@@ -204,6 +216,25 @@ impl VaBuffer {
             kind,
             element_size,
             count: structs.len() as u32,
+            data,
+        }
+    }
+
+    /// A buffer of one VA struct built in place by [`zeroed_box`] (every byte, padding
+    /// included, initialised).
+    pub(crate) fn from_boxed<T: Zeroable>(kind: u32, value: Box<T>) -> Self {
+        let size = std::mem::size_of::<T>();
+        let ptr = Box::into_raw(value);
+        // SAFETY: `ptr` comes from a `Box<T>` made by `zeroed_box`: `size` bytes, all
+        // initialised (fields written in place, padding still the allocation's zeros). The
+        // bytes are copied before the box is rebuilt and dropped.
+        let data = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), size) }.to_vec();
+        // SAFETY: `ptr` was produced by `Box::into_raw` above and is not used afterwards.
+        drop(unsafe { Box::from_raw(ptr) });
+        Self {
+            kind,
+            element_size: size,
+            count: 1,
             data,
         }
     }

@@ -18,7 +18,9 @@ use libva_sys::va_display_drm as va;
 use virgl_protocol::video::{Mpeg12PictureDesc, VideoProfile};
 
 use super::bits::{BitReader, BitsError};
-use super::{buffer_type, coded_size, invalid, joined, resolve_ref, zeroed, SurfaceMap, VaBuffer};
+use super::{
+    buffer_type, coded_size, invalid, joined, resolve_ref, zeroed, zeroed_box, SurfaceMap, VaBuffer,
+};
 use crate::VideoError;
 
 const CODEC: &str = "mpeg12";
@@ -58,16 +60,13 @@ pub(super) fn translate(
         return Err(invalid(CODEC, "bitstream holds no slice start code"));
     }
     let mut out = Vec::with_capacity(2 + 2 * slices.len());
-    out.push(VaBuffer::from_structs(
-        buffer_type::PICTURE_PARAMETER,
-        &[pic],
-    ));
-    out.push(VaBuffer::from_structs(buffer_type::IQ_MATRIX, &[iq]));
+    out.push(VaBuffer::from_boxed(buffer_type::PICTURE_PARAMETER, pic));
+    out.push(VaBuffer::from_boxed(buffer_type::IQ_MATRIX, iq));
     for range in slices {
         let bytes = &data[range];
         let header = parse_slice_header(bytes, height)
             .map_err(|e| invalid(CODEC, format!("slice header: {e}")))?;
-        let mut sp: va::VASliceParameterBufferMPEG2 = zeroed();
+        let mut sp: Box<va::VASliceParameterBufferMPEG2> = zeroed_box();
         sp.slice_data_size = len_u32(bytes.len())?;
         sp.slice_data_offset = 0;
         sp.slice_data_flag = va::VA_SLICE_DATA_FLAG_ALL;
@@ -76,7 +75,7 @@ pub(super) fn translate(
         sp.slice_vertical_position = header.vertical_position;
         sp.quantiser_scale_code = header.quantiser_scale_code as i32;
         sp.intra_slice_flag = i32::from(header.intra_slice_flag);
-        out.push(VaBuffer::from_structs(buffer_type::SLICE_PARAMETER, &[sp]));
+        out.push(VaBuffer::from_boxed(buffer_type::SLICE_PARAMETER, sp));
         out.push(VaBuffer::slice_data(buffer_type::SLICE_DATA, bytes));
     }
     Ok(out)
@@ -91,8 +90,8 @@ fn picture_parameters(
     surfaces: &dyn SurfaceMap,
     width: u32,
     height: u32,
-) -> Result<va::VAPictureParameterBufferMPEG2, VideoError> {
-    let mut p: va::VAPictureParameterBufferMPEG2 = zeroed();
+) -> Result<Box<va::VAPictureParameterBufferMPEG2>, VideoError> {
+    let mut p: Box<va::VAPictureParameterBufferMPEG2> = zeroed_box();
     p.horizontal_size = u16::try_from(width)
         .map_err(|_| invalid(CODEC, format!("width {width} exceeds MPEG-2's range")))?;
     p.vertical_size = u16::try_from(height)
@@ -139,8 +138,8 @@ fn picture_parameters(
     Ok(p)
 }
 
-fn iq_matrix(desc: &Mpeg12PictureDesc) -> va::VAIQMatrixBufferMPEG2 {
-    let mut m: va::VAIQMatrixBufferMPEG2 = zeroed();
+fn iq_matrix(desc: &Mpeg12PictureDesc) -> Box<va::VAIQMatrixBufferMPEG2> {
+    let mut m: Box<va::VAIQMatrixBufferMPEG2> = zeroed_box();
     // The guest writes zeros for a matrix its VA client did not load (no valid matrix has a
     // zero entry); the driver then keeps its default/previous matrix.
     if desc.intra_matrix.iter().any(|&v| v != 0) {
