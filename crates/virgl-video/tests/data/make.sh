@@ -19,6 +19,10 @@ trace mpeg2_64x64.m2v
 ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=64x48 -frames:v 1 \
     -pix_fmt yuvj420p -c:v mjpeg -q:v 5 -y jpeg_64x48.jpg
 trace jpeg_64x48.jpg
+# JPEG baseline 4:2:2 (ffmpeg: luma 2x2, chroma 1x2 sampling), 40x24: partial MCUs.
+ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=40x24 -frames:v 1 \
+    -pix_fmt yuvj422p -c:v mjpeg -q:v 5 -y jpeg_40x24_422.jpg
+trace jpeg_40x24_422.jpg
 # H.264 high, CABAC, I P B with 2 slices per picture.
 ffmpeg -hide_banner -loglevel error $src -frames:v 3 -pix_fmt yuv420p -c:v libx264 \
     -profile:v high -bf 1 -g 3 -x264-params slices=2:weightp=2 -bsf:v filter_units=remove_types=6 \
