@@ -562,3 +562,87 @@ fn main10_decodes_into_p010_only() {
     assert_eq!(y[0], pattern(0x811c_9dc5, 0, 0, 0));
     assert_eq!(y[130], pattern(0x811c_9dc5, 0, 2, 1));
 }
+
+#[test]
+fn readback_falls_back_to_get_image() {
+    if let Some(calls) = in_child(
+        "readback_falls_back_to_get_image",
+        &[("VIRGL_TEST_VA_NO_DERIVE", "1")],
+    ) {
+        assert!(calls.contains("refused"), "{calls}");
+        assert!(
+            calls.contains("CreateImage fourcc=NV12 width=64 height=32"),
+            "{calls}"
+        );
+        assert!(calls.contains("GetImage surface="), "{calls}");
+        return;
+    }
+    let b = backend();
+    let mut ctx = b.new_context();
+    let mut guest = Guest::default();
+    ctx.create_codec(&codec(1, VideoProfile::Mpeg2Main))
+        .unwrap();
+    nv12_buffer(&mut ctx, &mut guest, 7);
+    let bits = mpeg2_picture(&mut guest, [0, 0]);
+    ctx.begin_frame(&frame(1, 7)).unwrap();
+    ctx.decode_bitstream(&decode(1, 7, bits.len() as u32), &mut guest)
+        .unwrap();
+    ctx.end_frame(&frame(1, 7), &mut guest).unwrap();
+    let seed = slice_data_seed(&calls_so_far());
+    let (_, _, _, _, uv) = &guest.planes[&72];
+    assert_eq!(uv[64 * 3 + 5], pattern(seed, 1, 5, 3));
+}
+
+#[test]
+fn surfaces_export_as_prime_descriptors() {
+    if let Some(calls) = in_child(
+        "surfaces_export_as_prime_descriptors",
+        &[("VIRGL_TEST_VA_EXPORT", "1")],
+    ) {
+        assert!(calls.contains("ExportSurfaceHandle"), "{calls}");
+        assert!(calls.contains("mem_type=0x40000000 flags=0x5"), "{calls}");
+        return;
+    }
+    use std::os::unix::fs::FileExt;
+    let b = backend();
+    let surface = b.display().create_surface(0x1, W, H).unwrap();
+    assert_eq!(surface.size(), (W, H));
+    let e = surface.export().unwrap();
+    assert_eq!(e.fourcc, u32::from_le_bytes(*b"NV12"));
+    assert_eq!((e.width, e.height), (W, H));
+    assert_eq!(e.objects.len(), 1);
+    assert_eq!(e.objects[0].size, W * H * 3 / 2);
+    assert_eq!(e.objects[0].modifier, 0);
+    let layers: Vec<(u32, u32, u32)> = e
+        .layers
+        .iter()
+        .map(|l| (l.drm_format, l.offset, l.pitch))
+        .collect();
+    assert_eq!(
+        layers,
+        [
+            (u32::from_le_bytes(*b"R8  "), 0, W),
+            (u32::from_le_bytes(*b"GR88"), W * H, W)
+        ]
+    );
+    // The object is a real fd holding the (still black) surface.
+    let file = std::fs::File::from(e.objects.into_iter().next().unwrap().fd);
+    let mut bytes = vec![1u8; (W * H * 3 / 2) as usize];
+    file.read_exact_at(&mut bytes, 0).unwrap();
+    assert!(bytes.iter().all(|&b| b == 0));
+}
+
+#[test]
+fn export_without_driver_support_is_an_error() {
+    if in_child("export_without_driver_support_is_an_error", &[]).is_some() {
+        return;
+    }
+    let b = backend();
+    let surface = b.display().create_surface(0x1, W, H).unwrap();
+    match surface.export() {
+        Err(VideoError::Va { call, status, .. }) => {
+            assert_eq!((call, status), ("vaExportSurfaceHandle", 0x14));
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -256,8 +256,9 @@ pub struct VADriverVTable {
     pub mf_submit: P,
     pub create_buffer2: P,
     pub query_processing_rate: P,
-    /// NULL on purpose: the driver has no dma-bufs, so clients exercise their copy fallback.
-    pub export_surface_handle: P,
+    /// Filled only with `VIRGL_TEST_VA_EXPORT=1` (memfds standing in for dma-bufs).
+    pub export_surface_handle:
+        Option<unsafe extern "C" fn(Ctx, VAGenericID, u32, u32, *mut c_void) -> VAStatus>,
     pub sync_surface2: P,
     pub sync_buffer: P,
     pub copy: P,
@@ -297,6 +298,39 @@ pub struct VADriverContext {
     pub reserved: [c_ulong; 37],
 }
 
+/// `VADRMPRIMESurfaceDescriptor` (`va/va_drmcommon.h`).
+#[repr(C)]
+#[derive(Default)]
+pub struct PrimeDescriptor {
+    pub fourcc: u32,
+    pub width: u32,
+    pub height: u32,
+    pub num_objects: u32,
+    pub objects: [PrimeObject; 4],
+    pub num_layers: u32,
+    pub layers: [PrimeLayer; 4],
+}
+
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub struct PrimeObject {
+    pub fd: c_int,
+    pub size: u32,
+    pub drm_format_modifier: u64,
+}
+
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub struct PrimeLayer {
+    pub drm_format: u32,
+    pub num_planes: u32,
+    pub object_index: [u32; 4],
+    pub offset: [u32; 4],
+    pub pitch: [u32; 4],
+}
+
+pub const VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2: u32 = 0x4000_0000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +344,7 @@ mod tests {
             440
         );
         assert_eq!(std::mem::size_of::<VAImageFormat>(), 48);
+        assert_eq!(std::mem::size_of::<PrimeDescriptor>(), 312);
         assert_eq!(std::mem::size_of::<VAImage>(), 120);
         assert_eq!(std::mem::offset_of!(VADriverContext, str_vendor), 88);
         assert_eq!(std::mem::offset_of!(VADriverContext, reserved), 184);

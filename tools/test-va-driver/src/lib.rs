@@ -31,8 +31,11 @@
 //!   data (`VASliceDataBufferType`) bytes rendered since `vaBeginPicture` and
 //!   `fold(s) = s ^ s>>8 ^ s>>16 ^ s>>24` truncated to a byte.
 //! - Readback through `vaDeriveImage` (a copy, not an alias) or `vaCreateImage` + `vaGetImage`
-//!   and `vaMapBuffer`. `vaExportSurfaceHandle` is not provided (no dma-bufs), so clients use
-//!   their copy path.
+//!   and `vaMapBuffer`. `VIRGL_TEST_VA_NO_DERIVE=1` makes `vaDeriveImage` fail, so clients take
+//!   their `vaGetImage` path.
+//! - `vaExportSurfaceHandle` exists only with `VIRGL_TEST_VA_EXPORT=1`: DRM PRIME 2, one memfd
+//!   (standing in for a dma-buf: same bytes, linear) holding the surface, one layer per plane
+//!   (`R8`/`GR88` for NV12, `R16`/`GR1616` for P010/P016, the packed fourcc otherwise).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 // The vtable functions are called by libva only, with the pointers it owns.
 #![allow(clippy::missing_safety_doc)]
@@ -180,6 +183,9 @@ pub unsafe extern "C" fn __vaDriverInit_1_17(ctx: Ctx) -> VAStatus {
     v.query_display_attributes = Some(query_display_attributes);
     v.get_display_attributes = Some(get_display_attributes);
     v.set_display_attributes = Some(set_display_attributes);
+    if std::env::var_os("VIRGL_TEST_VA_EXPORT").is_some() {
+        v.export_surface_handle = Some(export_surface_handle);
+    }
     VA_STATUS_SUCCESS
 }
 
@@ -796,6 +802,10 @@ unsafe extern "C" fn derive_image(ctx: Ctx, surface: VAGenericID, out: *mut VAIm
     // SAFETY: libva's context.
     unsafe {
         with(ctx, |d| {
+            if std::env::var_os("VIRGL_TEST_VA_NO_DERIVE").is_some() {
+                d.log(&format!("DeriveImage surface={surface} refused"));
+                return VA_STATUS_ERROR_OPERATION_FAILED;
+            }
             let Some(s) = d.surfaces.get(&surface) else {
                 return VA_STATUS_ERROR_INVALID_SURFACE;
             };
@@ -867,6 +877,77 @@ unsafe extern "C" fn get_image(
                 }
                 _ => VA_STATUS_ERROR_INVALID_IMAGE,
             }
+        })
+    }
+}
+
+/// DRM fourcc of layer `plane` of a surface of VA `fourcc`.
+fn layer_format(fourcc: u32, plane: usize) -> u32 {
+    let f = |s: &[u8; 4]| u32::from_le_bytes(*s);
+    match (&fourcc.to_le_bytes(), plane) {
+        (b"NV12", 0) => f(b"R8  "),
+        (b"NV12", _) => f(b"GR88"),
+        (b"P010" | b"P016", 0) => f(b"R16 "),
+        (b"P010" | b"P016", _) => f(b"GR32"),
+        _ => fourcc,
+    }
+}
+
+unsafe extern "C" fn export_surface_handle(
+    ctx: Ctx,
+    surface: VAGenericID,
+    mem_type: u32,
+    flags: u32,
+    out: *mut c_void,
+) -> VAStatus {
+    // SAFETY: libva's context; `out` is the caller's VADRMPRIMESurfaceDescriptor.
+    unsafe {
+        with(ctx, |d| {
+            d.log(&format!(
+                "ExportSurfaceHandle surface={surface} mem_type={mem_type:#x} flags={flags:#x}"
+            ));
+            if mem_type != VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2 || out.is_null() {
+                return VA_STATUS_ERROR_INVALID_PARAMETER;
+            }
+            let Some(s) = d.surfaces.get(&surface) else {
+                return VA_STATUS_ERROR_INVALID_SURFACE;
+            };
+            // SAFETY: a NUL-terminated name; flags are valid memfd flags.
+            let fd = libc::memfd_create(c"va-surface".as_ptr(), libc::MFD_CLOEXEC);
+            if fd < 0 {
+                return VA_STATUS_ERROR_OPERATION_FAILED;
+            }
+            // SAFETY: `fd` is the memfd just created; `data` is valid for its length.
+            let written = libc::write(fd, s.data.as_ptr().cast::<c_void>(), s.data.len());
+            if written != s.data.len() as isize {
+                // SAFETY: our fd.
+                libc::close(fd);
+                return VA_STATUS_ERROR_OPERATION_FAILED;
+            }
+            let mut desc = PrimeDescriptor {
+                fourcc: s.fourcc,
+                width: s.width,
+                height: s.height,
+                num_objects: 1,
+                num_layers: s.layout.planes,
+                ..Default::default()
+            };
+            desc.objects[0] = PrimeObject {
+                fd,
+                size: s.layout.size,
+                drm_format_modifier: 0,
+            };
+            for p in 0..s.layout.planes as usize {
+                desc.layers[p] = PrimeLayer {
+                    drm_format: layer_format(s.fourcc, p),
+                    num_planes: 1,
+                    object_index: [0; 4],
+                    offset: [s.layout.offsets[p], 0, 0, 0],
+                    pitch: [s.layout.pitches[p], 0, 0, 0],
+                };
+            }
+            out.cast::<PrimeDescriptor>().write(desc);
+            VA_STATUS_SUCCESS
         })
     }
 }
