@@ -37,8 +37,13 @@ use crate::VideoError;
 
 /// Largest bitstream one DECODE_BITSTREAM may name (a 8K intra frame fits many times over).
 pub const MAX_BITSTREAM: u64 = 64 << 20;
-/// Most codecs / video buffers one context may hold.
+/// Most video buffers one context may hold.
 pub const MAX_OBJECTS: usize = 1024;
+/// Most codecs one context may hold (each VA context holds driver memory sized by the picture).
+pub const MAX_CODECS: usize = 64;
+/// Most host memory the VA surfaces of one context may take (estimated from their formats): a
+/// guest cannot make the host allocate without bound.
+pub const MAX_SURFACE_BYTES: u64 = 4 << 30;
 /// Largest coded picture side accepted before asking VA (VA drivers stop at 16384 or less).
 pub const MAX_DIMENSION: u32 = 16384;
 
@@ -107,6 +112,7 @@ impl VideoBackend {
             profiles: self.caps.iter().map(|c| c.profile()).collect(),
             codecs: HashMap::new(),
             buffers: HashMap::new(),
+            surface_bytes: 0,
         }
     }
 }
@@ -130,6 +136,8 @@ struct BufferFormat {
     fourcc: u32,
     /// Planes of that fourcc, in order (what the guest's plane resources hold).
     planes: usize,
+    /// Bytes per pixel, times two (NV12 is 1.5 bytes a pixel).
+    bytes_x2: u64,
 }
 
 fn fourcc(code: &[u8; 4]) -> u32 {
@@ -139,24 +147,25 @@ fn fourcc(code: &[u8; 4]) -> u32 {
 fn buffer_format(virgl_format: u32) -> Option<BufferFormat> {
     use VirglFormat as F;
     let f = F::from_raw(virgl_format)?;
-    let (rt_format, code, planes) = match f {
-        F::Y8_U8V8_420_UNORM => (RT_YUV420, b"NV12", 2),
-        F::X6Y10_X6U10X6V10_420_UNORM => (RT_YUV420_10, b"P010", 2),
-        F::Y16_U16V16_420_UNORM => (RT_YUV420_12, b"P016", 2),
-        F::Y8_U8_V8_420_UNORM => (RT_YUV420, b"I420", 3),
-        F::Y8_V8_U8_420_UNORM => (RT_YUV420, b"YV12", 3),
-        F::Y8U8Y8V8_422_UNORM => (RT_YUV422, b"YUY2", 1),
-        F::U8Y8V8Y8_422_UNORM => (RT_YUV422, b"UYVY", 1),
-        F::B8G8R8A8_UNORM => (RT_RGB32, b"BGRA", 1),
-        F::R8G8B8A8_UNORM => (RT_RGB32, b"RGBA", 1),
-        F::B8G8R8X8_UNORM => (RT_RGB32, b"BGRX", 1),
-        F::R8G8B8X8_UNORM => (RT_RGB32, b"RGBX", 1),
+    let (rt_format, code, planes, bytes_x2) = match f {
+        F::Y8_U8V8_420_UNORM => (RT_YUV420, b"NV12", 2, 3),
+        F::X6Y10_X6U10X6V10_420_UNORM => (RT_YUV420_10, b"P010", 2, 6),
+        F::Y16_U16V16_420_UNORM => (RT_YUV420_12, b"P016", 2, 6),
+        F::Y8_U8_V8_420_UNORM => (RT_YUV420, b"I420", 3, 3),
+        F::Y8_V8_U8_420_UNORM => (RT_YUV420, b"YV12", 3, 3),
+        F::Y8U8Y8V8_422_UNORM => (RT_YUV422, b"YUY2", 1, 4),
+        F::U8Y8V8Y8_422_UNORM => (RT_YUV422, b"UYVY", 1, 4),
+        F::B8G8R8A8_UNORM => (RT_RGB32, b"BGRA", 1, 8),
+        F::R8G8B8A8_UNORM => (RT_RGB32, b"RGBA", 1, 8),
+        F::B8G8R8X8_UNORM => (RT_RGB32, b"BGRX", 1, 8),
+        F::R8G8B8X8_UNORM => (RT_RGB32, b"RGBX", 1, 8),
         _ => return None,
     };
     Some(BufferFormat {
         rt_format,
         fourcc: fourcc(code),
         planes,
+        bytes_x2,
     })
 }
 
@@ -210,6 +219,8 @@ fn check_plane(
 
 struct VideoBuffer {
     format: BufferFormat,
+    /// Estimated host bytes of the surface (counted against [`MAX_SURFACE_BYTES`]).
+    bytes: u64,
     plane_handles: Vec<u32>,
     surface: Surface,
 }
@@ -221,6 +232,8 @@ pub struct VideoContext {
     profiles: Vec<u32>,
     codecs: HashMap<u32, Codec>,
     buffers: HashMap<u32, VideoBuffer>,
+    /// Sum of the buffers' estimated surface bytes.
+    surface_bytes: u64,
 }
 
 impl std::fmt::Debug for VideoContext {
@@ -261,7 +274,7 @@ impl VideoContext {
         if c.handle == 0 || self.codecs.contains_key(&c.handle) {
             return Err(invalid(format!("codec handle {} in use or 0", c.handle)));
         }
-        if self.codecs.len() >= MAX_OBJECTS {
+        if self.codecs.len() >= MAX_CODECS {
             return Err(invalid("too many codecs"));
         }
         let profile = VideoProfile::from_raw(c.profile)
@@ -345,13 +358,21 @@ impl VideoContext {
                 .ok_or_else(|| invalid(format!("plane resource {h} does not exist")))?;
             check_plane(b, i, format, width, height)?;
         }
+        let bytes = u64::from(b.width) * u64::from(b.height) * format.bytes_x2 / 2;
+        if self.surface_bytes + bytes > MAX_SURFACE_BYTES {
+            return Err(invalid(format!(
+                "video buffers of this context would take more than {MAX_SURFACE_BYTES} bytes"
+            )));
+        }
         let surface = self
             .display
             .create_surface(format.rt_format, b.width, b.height)?;
+        self.surface_bytes += bytes;
         self.buffers.insert(
             b.handle,
             VideoBuffer {
                 format,
+                bytes,
                 plane_handles: b.plane_handles.to_vec(),
                 surface,
             },
@@ -367,7 +388,9 @@ impl VideoContext {
                 "video buffer {handle} is the target of an open frame"
             )));
         }
-        self.buffers.remove(&handle);
+        if let Some(b) = self.buffers.remove(&handle) {
+            self.surface_bytes -= b.bytes;
+        }
         Ok(())
     }
 
