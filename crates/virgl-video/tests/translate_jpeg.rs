@@ -85,6 +85,11 @@ fn desc_for(sections: &[Section]) -> MjpegPictureDesc {
         }
     }
     flush(cur, &mut counts, &mut vals);
+    // The VA client's slice parameters (its buffer holds the whole file here).
+    let s = section(sections, "Scan");
+    d.slice_parameter.num_components = s.req("Ns") as u8;
+    d.slice_parameter.slice_data_offset = 0;
+    d.slice_parameter.slice_data_size = 64;
     d
 }
 
@@ -222,6 +227,12 @@ fn bad_input_is_refused() {
     let mut d = good.clone();
     d.picture_parameter.components[1].quantiser_table_selector = 4;
     refused(&d, &data);
+    // The guest's slice parameters place its slice data past the bitstream.
+    let mut d = good.clone();
+    d.slice_parameter.slice_data_offset = 16;
+    d.slice_parameter.slice_data_size = data.len() as u32;
+    let r = refused(&d, &data);
+    assert!(r.contains("past"), "{r}");
     // No scan; a segment length past the end; a progressive frame.
     let sos = data.windows(2).position(|w| w == [0xff, 0xda]).unwrap();
     refused(&good, &data[..sos]);

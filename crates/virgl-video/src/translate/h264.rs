@@ -119,6 +119,15 @@ pub(super) fn translate(
     if slices == 0 {
         return Err(invalid(CODEC, "bitstream holds no coded slice NAL unit"));
     }
+    if desc.slice_count as usize != slices {
+        // Guests that send a picture's slices in several DECODE_BITSTREAMs disagree here;
+        // the bitstream is what the driver decodes, so it wins.
+        tracing::debug!(
+            slice_count = desc.slice_count,
+            found = slices,
+            "H.264 description's slice_count differs from the slices in the bitstream"
+        );
+    }
     Ok(out)
 }
 

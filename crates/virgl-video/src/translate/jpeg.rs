@@ -81,6 +81,21 @@ pub(super) fn translate(
     }
 
     let data = joined(bitstreams);
+    // The guest's own slice parameters are not used, but they describe its slice-data buffer,
+    // which is part of this bitstream: a slice past its end is a lying description.
+    let gs = &desc.slice_parameter;
+    let guest_end = u64::from(gs.slice_data_offset) + u64::from(gs.slice_data_size);
+    if guest_end > data.len() as u64 {
+        return Err(invalid(
+            CODEC,
+            format!(
+                "slice data {}+{} past the {}-byte bitstream",
+                gs.slice_data_offset,
+                gs.slice_data_size,
+                data.len()
+            ),
+        ));
+    }
     let parsed = parse(&data).map_err(|e| invalid(CODEC, e))?;
     if parsed.scans.is_empty() {
         return Err(invalid(CODEC, "bitstream holds no SOS marker"));
