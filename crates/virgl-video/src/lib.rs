@@ -17,6 +17,23 @@
 //! Not in this crate: the command-stream decoding (virgl-protocol), the guest resources' GL
 //! storage (virgl-vrend reaches it through [`session::VideoResources`]), and encode (refused
 //! with an explicit error).
+//!
+//! # Running on a host with a real VA-API driver
+//!
+//! - vtest: `virgl-vtest --rendernode=/dev/dri/renderD128` (or `VTEST_RENDERNODE`) turns video
+//!   on; libva picks the driver for that node (`LIBVA_DRIVER_NAME=iHD|radeonsi|nvidia` to
+//!   force one). In the guest, Mesa's virgl VA driver (`LIBVA_DRIVER_NAME=virtio_gpu`, or
+//!   `vainfo` through virpipe) then sees the profiles this host decodes.
+//! - QEMU / the C ABI: `virgl_renderer_init` with `VIRGL_RENDERER_USE_VIDEO` and callbacks of
+//!   version 2 or later whose `get_drm_fd` returns the render node (the fd is duplicated; the
+//!   embedder keeps its own).
+//! - Without a usable node or VA driver the renderer starts without video (a warning is
+//!   logged) and caps v2 lists no video profiles, so guests do not try.
+//! - `RUST_LOG=virgl_video=debug,virgl_vrend=warn` shows the VA display, caps, and every video
+//!   command that was dropped with its reason.
+//!
+//! CI has no GPU: tests run the real libva loader against `tools/test-va-driver`, which stands
+//! in for hardware (records calls, fills surfaces with a pattern).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 pub mod caps;
