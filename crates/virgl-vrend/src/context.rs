@@ -644,17 +644,19 @@ impl VrendContext {
                 }
                 Ok(self.sub_mut()?.draw.set_atomic_buffers(&a)?)
             }
-            Command::SetStreamoutTargets(t) if t.handles.iter().all(|&h| h == 0) => Ok(()),
             Command::SetStreamoutTargets(t) => {
-                for &h in t.handles.iter().filter(|&&h| h != 0) {
-                    match self.sub()?.objects.get(ObjectType::StreamoutTarget, h)? {
-                        Object::StreamoutTarget(so) => self.check_resource(so.res_handle)?,
-                        _ => return Err(invalid("stream output target of another type").into()),
-                    }
+                let targets = crate::streamout::resolve_targets(&self.sub()?.objects, t.handles)?;
+                for x in targets.iter().filter(|x| x.handle != 0) {
+                    self.check_resource(x.res_id)?;
                 }
-                Err(ContextError::Unsupported(
-                    "stream output (transform feedback) is not implemented",
-                ))
+                let sub = self
+                    .subs
+                    .get_mut(&self.current)
+                    .ok_or_else(|| invalid("no sub"))?;
+                sub.draw
+                    .so
+                    .set_targets(&self.shared.host.gl, targets, t.append_bitmask);
+                Ok(())
             }
             Command::SetRenderCondition(rc) => Ok(self.set_render_condition(&rc)?),
             Command::BeginQuery { handle } => Ok(self.with_query(handle, |host, q| q.begin(host))?),

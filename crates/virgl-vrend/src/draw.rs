@@ -81,6 +81,8 @@ pub(crate) struct DrawState {
     pub tess_levels: ([f32; 4], [f32; 2]),
     /// Buffer textures made for buffer images, by (resource, format, offset, size).
     pub image_buffers: ImageBuffers,
+    /// Stream-output targets and the transform feedback session.
+    pub so: crate::streamout::StreamOut,
 }
 
 /// Buffer textures of buffer images, by (resource, format, byte offset, byte size).
@@ -92,6 +94,7 @@ const MAX_IMAGE_BUFFERS: usize = 64;
 impl DrawState {
     /// Deletes the GL objects the bindings own (sub-context teardown).
     pub fn release(&mut self, gl: &glow::Context) {
+        self.so.release(gl);
         for (_, tex) in self.image_buffers.get_mut().drain() {
             // SAFETY: the texture was created by `bind_image` and is owned by this cache.
             unsafe { gl.delete_texture(tex) };
@@ -443,6 +446,9 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         if *st == last_vertex {
             key.flip_y = flip_y;
             key.clip_plane_enable = rs.clip_plane_enable;
+            if sub.draw.so.has_targets() {
+                key.stream_output = obj.so.clone();
+            }
         }
         key.gl_clamp = crate::views::gl_clamp_masks(
             sub.draw.samplers[st.index()]
@@ -513,6 +519,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         .map(|(id, obj, iface)| (*id, obj.as_ref(), iface.clone()))
         .collect();
     let program = sub.programs.get_or_link(host, &shader_refs)?;
+    let has_so = program.has_so;
 
     // The GL calls of the draw path share one justification, referred to as "see
     // `draw_vbo`": the sub-context's GL context is current; every object handed to GL is live
@@ -669,8 +676,34 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         None
     };
 
+    // Stream output: capture into the bound targets while this draw runs.
+    let last_tgsi = stages
+        .iter()
+        .rev()
+        .find(|(st, _)| *st != ShaderType::Fragment && *st != ShaderType::TessCtrl)
+        .map(|(_, o)| &o.tgsi);
+    let prim = crate::streamout::capture_primitive(last_tgsi, mode);
+    sub.draw
+        .so
+        .before_draw(gl, &resources, dc.attached, has_so, prim)?;
+    let result = issue_draw(dc, &resources, info, mode, index, instances);
+    sub.draw.so.after_draw(gl);
+    result
+}
+
+/// The GL draw call of `draw_vbo` (state, program and buffers are in place).
+fn issue_draw(
+    dc: &DrawCtx<'_>,
+    resources: &HashMap<u32, GlResource>,
+    info: &DrawVbo,
+    mode: u32,
+    index: Option<(IndexBinding, u32, u32)>,
+    instances: i32,
+) -> VrendResult<()> {
+    let host = &dc.shared.host;
+    let gl = &host.gl;
     if let Some(ind) = info.indirect {
-        return draw_indirect(dc, &resources, mode, index.map(|i| i.1), &ind);
+        return draw_indirect(dc, resources, mode, index.map(|i| i.1), &ind);
     }
     if info.count == 0 {
         return Ok(());

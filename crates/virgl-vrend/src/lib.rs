@@ -33,6 +33,7 @@ mod program;
 mod query;
 mod resource;
 mod state;
+mod streamout;
 pub mod tgsi;
 mod vertex;
 mod video;

@@ -44,6 +44,8 @@ pub struct ShaderObj {
     pub tgsi: tgsi::Program,
     /// Compute shaders: bytes of shared memory the create command asked for.
     pub req_local_mem: u32,
+    /// Stream-output (transform feedback) layout from the create command.
+    pub so: Option<tgsi::StreamOutputKey>,
     variants: RefCell<Vec<Variant>>,
 }
 
@@ -62,16 +64,37 @@ pub fn processor(stage: ShaderType) -> tgsi::ir::Processor {
 
 impl ShaderObj {
     /// Parses the text of a complete shader; the header must match the create command's stage.
-    /// Stream output declarations are refused: transform feedback is not implemented.
+    /// Stream-output info is kept for the variants drawn while targets are bound.
     pub fn new(
         stage: ShaderType,
         text: &[u8],
         so: Option<&StreamOutputInfo>,
         req_local_mem: u32,
     ) -> VrendResult<Self> {
-        if so.is_some_and(|so| !so.outputs.is_empty()) {
-            return Err(VrendError::Unsupported(
-                "shaders with stream output (transform feedback is not implemented)".into(),
+        let so = so.filter(|so| !so.outputs.is_empty()).map(|so| {
+            let mut stride = [0u32; 4];
+            for (d, s) in stride.iter_mut().zip(so.stride.iter()) {
+                *d = *s;
+            }
+            tgsi::StreamOutputKey {
+                outputs: so
+                    .outputs
+                    .iter()
+                    .map(|o| tgsi::SoOutput {
+                        register: u32::from(o.register_index),
+                        start: o.start_component,
+                        count: o.num_components,
+                        buffer: o.output_buffer,
+                        dst_offset: o.dst_offset,
+                        stream: o.stream,
+                    })
+                    .collect(),
+                stride,
+            }
+        });
+        if stage == ShaderType::Compute && so.is_some() {
+            return Err(VrendError::Invalid(
+                "stream output on a compute shader".into(),
             ));
         }
         let text = std::str::from_utf8(text)
@@ -88,6 +111,7 @@ impl ShaderObj {
             stage,
             tgsi,
             req_local_mem,
+            so,
             variants: RefCell::new(Vec::new()),
         })
     }
@@ -198,6 +222,8 @@ pub struct StageBindings {
 #[derive(Debug)]
 pub struct LinkedProgram {
     pub program: glow::Program,
+    /// The program captures transform feedback varyings.
+    pub has_so: bool,
     pub stages: Vec<StageBindings>,
     variant_ids: Vec<u64>,
 }
@@ -283,6 +309,16 @@ fn link(
                 }
             }
         }
+        let so: Vec<&str> = shaders
+            .iter()
+            .rev()
+            .map(|s| &s.2.so_varyings)
+            .find(|v| !v.is_empty())
+            .map(|v| v.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        if !so.is_empty() {
+            gl.transform_feedback_varyings(program, &so, glow::INTERLEAVED_ATTRIBS);
+        }
         gl.link_program(program);
         for (id, obj, _) in shaders {
             if let Some(shader) = obj.gl_shader(*id) {
@@ -345,6 +381,7 @@ fn link(
         }
         Ok(LinkedProgram {
             program,
+            has_so: !so.is_empty(),
             stages,
             variant_ids: shaders.iter().map(|s| s.0).collect(),
         })

@@ -649,3 +649,92 @@ fn tcs_patch_outputs_are_shared() {
     assert_has(&sh, &["patch in vec4 tcs_p0;", "patch in vec4 tcs_p1;"]);
     compile(&gl, &sh).unwrap();
 }
+
+// piglit glsl-1.50 transform-feedback-builtins: captured outputs become `virgl_tf<i>`,
+// linked with gl_NextBuffer / gl_SkipComponents markers for the buffer layout.
+#[test]
+fn stream_output_varyings_link() {
+    use tgsi::{SoOutput, StreamOutputKey};
+    let gl = open_gl(false);
+    let vs = "VERT\nDCL IN[0]\nDCL OUT[0], POSITION\nDCL OUT[1], GENERIC[0]\n\
+              0: MOV OUT[0], IN[0]\n1: MOV OUT[1], IN[0].yxwz\n2: END\n";
+    let so = StreamOutputKey {
+        outputs: vec![
+            SoOutput {
+                register: 1,
+                start: 0,
+                count: 2,
+                buffer: 0,
+                dst_offset: 0,
+                stream: 0,
+            },
+            SoOutput {
+                register: 0,
+                start: 3,
+                count: 1,
+                buffer: 1,
+                dst_offset: 1,
+                stream: 0,
+            },
+        ],
+        stride: [2, 3, 0, 0],
+    };
+    let key = ShaderKey {
+        stream_output: Some(so),
+        ..Default::default()
+    };
+    let sh = glsl(vs, &key);
+    assert_has(
+        &sh,
+        &[
+            "out vec2 virgl_tf0;",
+            "out float virgl_tf1;",
+            "virgl_tf0 = outr[1].xy;",
+            "virgl_tf1 = outr[0].w;",
+        ],
+    );
+    assert_eq!(
+        sh.interface.so_varyings,
+        [
+            "virgl_tf0",
+            "gl_NextBuffer",
+            "gl_SkipComponents1",
+            "virgl_tf1",
+            "gl_SkipComponents1"
+        ]
+    );
+    // SAFETY: plain GL calls on the current context.
+    unsafe {
+        let s = gl.gl.create_shader(glow::VERTEX_SHADER).unwrap();
+        gl.gl.shader_source(s, &sh.source);
+        gl.gl.compile_shader(s);
+        assert!(
+            gl.gl.get_shader_compile_status(s),
+            "{}",
+            gl.gl.get_shader_info_log(s)
+        );
+        let p = gl.gl.create_program().unwrap();
+        gl.gl.attach_shader(p, s);
+        let names: Vec<&str> = sh
+            .interface
+            .so_varyings
+            .iter()
+            .map(String::as_str)
+            .collect();
+        gl.gl
+            .transform_feedback_varyings(p, &names, glow::INTERLEAVED_ATTRIBS);
+        gl.gl.link_program(p);
+        assert!(
+            gl.gl.get_program_link_status(p),
+            "{}",
+            gl.gl.get_program_info_log(p)
+        );
+        gl.gl.delete_program(p);
+        gl.gl.delete_shader(s);
+    }
+    // Without a key the same shader captures nothing.
+    assert!(glsl(vs, &ShaderKey::default())
+        .interface
+        .so_varyings
+        .is_empty());
+}

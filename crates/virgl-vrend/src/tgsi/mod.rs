@@ -21,7 +21,8 @@ mod parser;
 
 pub use glsl::{
     translate, AlphaFunc, GlslShader, GlslTarget, ImageBinding, SamplerBinding, SamplerKind,
-    ShaderInterface, ShaderKey, StorageBinding, UniformBlockBinding, Varying, VaryingInterp,
+    ShaderInterface, ShaderKey, SoOutput, StorageBinding, StreamOutputKey, UniformBlockBinding,
+    Varying, VaryingInterp,
 };
 pub use ir::Program;
 

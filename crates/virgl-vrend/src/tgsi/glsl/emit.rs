@@ -82,6 +82,15 @@ pub(crate) struct Gen<'a> {
     pub tcs_patch_regs: BTreeMap<u32, u32>,
 }
 
+/// `gl_SkipComponentsN` markers for a gap of `n` dwords in a transform feedback record.
+fn skip_components(names: &mut Vec<String>, mut n: u32) {
+    while n > 0 {
+        let k = n.min(4);
+        names.push(format!("gl_SkipComponents{k}"));
+        n -= k;
+    }
+}
+
 /// A tessellation level array read as a vec4.
 fn tess_level_expr(outer: bool) -> &'static str {
     if outer {
@@ -1160,10 +1169,10 @@ impl<'a> Gen<'a> {
         Ok(())
     }
 
-    pub fn finish(mut self) -> GlslShader {
+    pub fn finish(mut self) -> GResult<GlslShader> {
         // The epilogue and the declarations may still require extensions (stencil export is
         // only seen while storing outputs): build them before the `#extension` lines.
-        let epilogue = self.epilogue_text();
+        let epilogue = self.epilogue_text()?;
         let decls = self.declarations_text();
         let mut s = String::new();
         let _ = writeln!(
@@ -1205,11 +1214,11 @@ impl<'a> Gen<'a> {
             s.push_str("   virgl_store_outputs();\n");
         }
         s.push_str("}\n");
-        GlslShader {
+        Ok(GlslShader {
             stage: self.stage,
             source: s,
             interface: self.iface,
-        }
+        })
     }
 
     fn locals_text(&self) -> String {
@@ -1393,7 +1402,7 @@ impl Gen<'_> {
     }
 
     /// Copies shadow outputs to GLSL outputs, applying the key's fix-ups.
-    fn epilogue_text(&mut self) -> String {
+    fn epilogue_text(&mut self) -> GResult<String> {
         let mut s = String::new();
         let mut globals = String::new();
         let outs: Vec<(u32, OutReg, Option<Semantic>)> = self
@@ -1549,6 +1558,9 @@ impl Gen<'_> {
             let _ = writeln!(globals, "out float gl_ClipDistance[{clip_written}];");
             self.iface.num_clip_distances = clip_written;
         }
+        if let Some(so) = self.key.stream_output.as_ref().filter(|_| self.last_vertex) {
+            self.stream_output(so, &mut s, &mut globals)?;
+        }
         if self.stage == Processor::Fragment {
             if let Some((func, r)) = self.key.alpha_test {
                 if let Some(c0) = self.iface.frag_outputs.iter().find(|o| o.0 == 0) {
@@ -1575,7 +1587,74 @@ impl Gen<'_> {
             }
         }
         self.out.globals.push_str(&globals);
-        s
+        Ok(s)
+    }
+
+    /// Transform feedback: one `virgl_tf<i>` output per captured range, written with the
+    /// other outputs, and the varying list (in buffer and offset order, gaps and strides
+    /// as skip markers) the program is linked with.
+    fn stream_output(
+        &mut self,
+        so: &super::StreamOutputKey,
+        s: &mut String,
+        globals: &mut String,
+    ) -> GResult<()> {
+        if so.outputs.len() > 64 {
+            return Err(self.err("too many stream outputs"));
+        }
+        for (i, o) in so.outputs.iter().enumerate() {
+            let end = u32::from(o.start) + u32::from(o.count);
+            if o.count == 0 || end > 4 || o.buffer > 3 || o.stream > 3 {
+                return Err(self.err(format!("stream output {i} out of range")));
+            }
+            if !matches!(self.outputs.get(&o.register), Some((OutReg::Shadow, _))) {
+                return Err(self.err(format!("stream output of OUT[{}]", o.register)));
+            }
+            let stream = if o.stream != 0 {
+                self.require(Feature::GpuShader5)?;
+                format!("layout(stream = {}) ", o.stream)
+            } else {
+                String::new()
+            };
+            let comps: Vec<u8> = (o.start..end as u8).collect();
+            let _ = writeln!(
+                globals,
+                "{stream}out {} virgl_tf{i};",
+                vec_ty(Ty::F, comps.len())
+            );
+            let _ = writeln!(
+                s,
+                "   virgl_tf{i} = outr[{}].{};",
+                o.register,
+                swizzle_str(&comps)
+            );
+        }
+        let mut order: Vec<usize> = (0..so.outputs.len()).collect();
+        order.sort_by_key(|&i| (so.outputs[i].buffer, so.outputs[i].dst_offset));
+        let last_buffer = order.last().map_or(0, |&i| so.outputs[i].buffer);
+        let mut names = Vec::new();
+        for b in 0..=last_buffer {
+            if b > 0 {
+                names.push("gl_NextBuffer".to_string());
+            }
+            let mut at = 0u32;
+            for &i in order.iter().filter(|&&i| so.outputs[i].buffer == b) {
+                let o = &so.outputs[i];
+                let off = u32::from(o.dst_offset);
+                if off < at {
+                    return Err(self.err("overlapping stream outputs"));
+                }
+                skip_components(&mut names, off - at);
+                names.push(format!("virgl_tf{i}"));
+                at = off + u32::from(o.count);
+            }
+            let stride = so.stride[usize::from(b)];
+            if stride > at {
+                skip_components(&mut names, stride - at);
+            }
+        }
+        self.iface.so_varyings = names;
+        Ok(())
     }
 
     fn fs_color_output(&mut self, s: &mut String, globals: &mut String, cb: u32, o: &str) {

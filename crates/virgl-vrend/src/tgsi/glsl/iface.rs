@@ -107,4 +107,7 @@ pub struct ShaderInterface {
     pub uses_discard: bool,
     /// Compute shader local size.
     pub local_size: [u32; 3],
+    /// Transform feedback varyings in capture order, for `glTransformFeedbackVaryings` with
+    /// `INTERLEAVED_ATTRIBS` (empty: nothing captured).
+    pub so_varyings: Vec<String>,
 }

@@ -31,6 +31,10 @@
 //!   after [`ShaderKey::prev_stage`]. With GLSL before 4.40 (and GLSL ES) interpolation
 //!   qualifiers must match across the interface: give the producing stage the consumer's
 //!   inputs in [`ShaderKey::next_interp`] (from the fragment shader's [`ShaderInterface`]).
+//! - **Transform feedback** ([`ShaderKey::stream_output`]): captured output i is copied to
+//!   `out float|vecN virgl_tf<i>`; pass [`ShaderInterface::so_varyings`] (with
+//!   `gl_NextBuffer`/`gl_SkipComponentsN` markers for the layout) to
+//!   `glTransformFeedbackVaryings(.., INTERLEAVED_ATTRIBS)` before linking.
 //! - **User clip planes** ([`ShaderKey::clip_plane_enable`]): the last vertex stage declares
 //!   `uniform vec4 virgl_clip_plane[8]`; upload the planes there (eye-space planes are the
 //!   guest's business: Gallium gives them in clip space already).
@@ -160,6 +164,9 @@ pub struct ShaderKey {
     /// Tessellation evaluation shader: the bound TCS declares its patch outputs as one array
     /// of this length ([`tcs_patch_array`]), so the inputs must be that array too.
     pub prev_patch_array: Option<u32>,
+    /// Last vertex stage: outputs captured by transform feedback (the shader object's
+    /// stream-output info while stream-output targets are bound).
+    pub stream_output: Option<StreamOutputKey>,
     /// This stage is the last before rasterization: apply Y flip and user clip planes.
     /// `None`: true for vertex, tessellation evaluation and geometry shaders.
     pub last_vertex_stage: Option<bool>,
@@ -175,6 +182,27 @@ pub struct ShaderKey {
     /// GL_CLAMP emulation: bit `i` of element `c` clamps coordinate `c` (s, t, r) of sampler
     /// `i` to [0, 1] before sampling (the sampler wraps with CLAMP_TO_BORDER instead).
     pub gl_clamp: [u32; 3],
+}
+
+/// One captured output: components `start..start + count` of output register `register`
+/// go to buffer `buffer` at dword `dst_offset` of each vertex record (Gallium's
+/// `pipe_stream_output`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SoOutput {
+    pub register: u32,
+    pub start: u8,
+    pub count: u8,
+    pub buffer: u8,
+    pub dst_offset: u16,
+    pub stream: u8,
+}
+
+/// Transform feedback layout of a shader: captured outputs and the per-buffer vertex stride
+/// in dwords.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct StreamOutputKey {
+    pub outputs: Vec<SoOutput>,
+    pub stride: [u32; 4],
 }
 
 /// Whether a tessellation control shader keeps its patch outputs in one array
@@ -336,7 +364,7 @@ pub fn translate(
     check_target(target)?;
     let mut g = emit::Gen::new(prog, key, target)?;
     g.run()?;
-    Ok(g.finish())
+    g.finish()
 }
 
 fn check_target(t: &GlslTarget) -> Result<(), VrendError> {
