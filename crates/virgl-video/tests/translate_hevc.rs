@@ -50,8 +50,11 @@ fn nal_units(data: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn param_sets() -> (Section, Section) {
-    let (_, sections) = clip("hevc_main10_64x64.265");
+const MAIN10: &str = "hevc_main10_64x64.265";
+const PYRAMID: &str = "hevc_main_64x64_pyramid.265";
+
+fn param_sets(name: &str) -> (Section, Section) {
+    let (_, sections) = clip(name);
     let find = |n: &str| sections.iter().find(|s| s.name == n).unwrap().clone();
     (
         find("Sequence Parameter Set"),
@@ -59,9 +62,9 @@ fn param_sets() -> (Section, Section) {
     )
 }
 
-fn pictures() -> Vec<Picture> {
-    let (data, sections) = clip("hevc_main10_64x64.265");
-    let (sps, pps) = param_sets();
+fn pictures(name: &str) -> Vec<Picture> {
+    let (data, sections) = clip(name);
+    let (sps, pps) = param_sets(name);
     let headers: Vec<Section> = sections
         .into_iter()
         .filter(|s| s.name == "Slice Segment Header")
@@ -156,7 +159,11 @@ fn build_desc(
     st_rps_bits: u64,
 ) -> H265PictureDesc {
     let mut d = H265PictureDesc::default();
-    d.base.profile = VideoProfile::HevcMain10 as u16;
+    d.base.profile = if sps.req("bit_depth_luma_minus8") == 0 {
+        VideoProfile::HevcMain
+    } else {
+        VideoProfile::HevcMain10
+    } as u16;
     let s = &mut d.pps.sps;
     s.pic_width_in_luma_samples = sps.req("pic_width_in_luma_samples") as u32;
     s.pic_height_in_luma_samples = sps.req("pic_height_in_luma_samples") as u32;
@@ -315,9 +322,18 @@ fn epb_before(nal: &[u8], rbsp_bytes: usize) -> usize {
 
 #[test]
 fn every_picture_translates_field_by_field() {
-    let pics = pictures();
-    assert_eq!(pics.len(), 3);
-    let (sps, pps) = param_sets();
+    check_clip(MAIN10, 3);
+}
+
+#[test]
+fn main_clip_with_b_pyramid() {
+    check_clip(PYRAMID, 8);
+}
+
+fn check_clip(name: &str, pictures_in_clip: usize) {
+    let pics = pictures(name);
+    assert_eq!(pics.len(), pictures_in_clip);
+    let (sps, pps) = param_sets(name);
     let mut saw = [false; 4]; // P, B, weights, dependent-free non-first slice
     for p in &pics {
         let bufs = run(&p.desc, &bitstream(p)).unwrap();
@@ -350,7 +366,10 @@ fn every_picture_translates_field_by_field() {
             i64::from(pp.pic_width_in_luma_samples),
             sps.req("pic_width_in_luma_samples")
         );
-        assert_eq!(i64::from(pp.bit_depth_luma_minus8), 2);
+        assert_eq!(
+            i64::from(pp.bit_depth_luma_minus8),
+            sps.req("bit_depth_luma_minus8")
+        );
         assert_eq!(
             i64::from(pp.log2_diff_max_min_luma_coding_block_size),
             sps.req("log2_diff_max_min_luma_coding_block_size")
@@ -550,7 +569,7 @@ fn refused(d: &H265PictureDesc, bytes: &[u8]) -> String {
 
 #[test]
 fn bad_input_is_refused() {
-    let pics = pictures();
+    let pics = pictures(MAIN10);
     let p = pics.iter().find(|p| !p.refs.is_empty()).unwrap();
     let bytes = bitstream(p);
     // Unknown reference handle.
@@ -590,7 +609,7 @@ fn bad_input_is_refused() {
 
 #[test]
 fn scaling_lists_go_back_to_va_order() {
-    let pics = pictures();
+    let pics = pictures(MAIN10);
     let mut d = pics[0].desc.clone();
     d.pps.sps.scaling_list_enabled_flag = 1;
     // Mesa's frontend stores desc[j] = va[scan[j]] with the up-right diagonal scan.
@@ -616,7 +635,7 @@ fn mutated_input_never_panics() {
     // Bit flips and truncations of real bitstreams, random bytes in real descriptions: every
     // case must translate or be refused with a typed error, never panic or overflow.
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for p in pictures() {
+    for p in pictures(MAIN10).into_iter().chain(pictures(PYRAMID)) {
         let (desc, bytes) = (p.desc.clone(), bitstream(&p));
         for _ in 0..400 {
             let mut b = bytes.clone();

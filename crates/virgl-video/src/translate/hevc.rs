@@ -853,6 +853,39 @@ fn ref_pic_lists(desc: &H265PictureDesc, h: &SliceHeader) -> Result<[Vec<u8>; 2]
 mod tests {
     use super::*;
 
+    fn bits(s: &str) -> Vec<u8> {
+        let mut s = s.replace(' ', "");
+        while !s.len().is_multiple_of(8) {
+            s.push('0');
+        }
+        s.as_bytes()
+            .chunks(8)
+            .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn st_ref_pic_set_sizes() {
+        let mut desc = H265PictureDesc::default();
+        // Explicit set (no SPS sets): num_negative_pics 1, num_positive_pics 0,
+        // delta_poc_s0_minus1 0, used 1.
+        let data = bits("010 1 1 1");
+        let mut r = BitReader::new(&data, false);
+        skip_st_ref_pic_set(&desc, &mut r).unwrap();
+        assert_eq!(r.rbsp_bit_pos(), 6);
+        // Predicted from SPS set 0 holding 2 pictures: inter flag, delta_idx_minus1 0,
+        // sign, abs_delta_rps_minus1 0, then 3 used_by_curr_pic_flags (one 0 + use_delta).
+        desc.pps.sps.num_short_term_ref_pic_sets = 1;
+        desc.num_delta_pocs_of_ref_rps_idx = 2;
+        let data = bits("1 1 0 1 1 0 1 1");
+        let mut r = BitReader::new(&data, false);
+        skip_st_ref_pic_set(&desc, &mut r).unwrap();
+        assert_eq!(r.rbsp_bit_pos(), 8);
+        // A prediction index past the SPS sets is refused.
+        let data = bits("1 010 0 1 1 1 1");
+        assert!(skip_st_ref_pic_set(&desc, &mut BitReader::new(&data, false)).is_err());
+    }
+
     #[test]
     fn diagonal_scans_match_the_spec() {
         assert_eq!(

@@ -323,7 +323,7 @@ mod tests {
         bits += "0";
         bits += "00000001000";
         bits += "011";
-        while bits.len() % 8 != 0 {
+        while !bits.len().is_multiple_of(8) {
             bits.push('0');
         }
         let bytes: Vec<u8> = bits

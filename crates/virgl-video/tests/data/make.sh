@@ -38,3 +38,9 @@ ffmpeg -hide_banner -loglevel error $src -frames:v 3 -pix_fmt yuv420p10le -c:v l
     -x265-params log-level=error:bframes=1:keyint=3:ctu=16:min-cu-size=8:slices=2 \
     -bsf:v filter_units=remove_types=39 -y hevc_main10_64x64.265
 trace hevc_main10_64x64.265
+# HEVC Main: 8 pictures, 3 B frames in a pyramid (B references, 2-entry lists, RPS with
+# pictures kept for later), 16x16 CTUs.
+ffmpeg -hide_banner -loglevel error $src -frames:v 8 -pix_fmt yuv420p -c:v libx265 \
+    -x265-params log-level=error:bframes=3:keyint=8:ctu=16:min-cu-size=8:b-pyramid=1:slices=2 \
+    -bsf:v filter_units=remove_types=39 -y hevc_main_64x64_pyramid.265
+trace hevc_main_64x64_pyramid.265
