@@ -568,6 +568,11 @@ fn bad_input_is_refused() {
         d.buffer_id = [0; 16];
         refused(&d, &bitstream(q));
     }
+    // More slices than macroblocks (64x64: 16): the first slice repeated 17 times.
+    let one: Vec<u8> = [&[0u8, 0, 1][..], &p.slices[0].1].concat();
+    let many: Vec<u8> = one.iter().copied().cycle().take(one.len() * 17).collect();
+    let r = refused(&p.desc, &many);
+    assert!(r.contains("more than 16 slices"), "{r}");
     // No slice at all; a slice cut inside its header.
     refused(&p.desc, &[0, 0, 1, 0x67, 0x42]);
     refused(&p.desc, &bytes[..6]);

@@ -245,6 +245,16 @@ fn bad_input_is_refused() {
     progressive[sof + 1] = 0xc2;
     let r = refused(&good, &progressive);
     assert!(r.contains("SOF2"), "{r}");
+    // Five scans in a baseline picture.
+    let sos = data.windows(2).position(|w| w == [0xff, 0xda]).unwrap();
+    let eoi = data.len() - 2;
+    let mut five = data[..eoi].to_vec();
+    for _ in 0..4 {
+        five.extend_from_slice(&data[sos..eoi]);
+    }
+    five.extend_from_slice(&[0xff, 0xd9]);
+    let r = refused(&good, &five);
+    assert!(r.contains("scans"), "{r}");
     // Every truncation translates or is refused, never panics.
     for cut in 0..data.len() {
         let _ = run(&good, &data[..cut]);

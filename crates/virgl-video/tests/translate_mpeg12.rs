@@ -251,6 +251,11 @@ fn bad_input_is_refused() {
     let mut d = desc_for(p, [10, 0]);
     d.picture_structure = 0;
     refused(&d, &p.bytes);
+    // More slices than macroblocks (64x64: 16).
+    let first: Vec<u8> = p.bytes[..8].to_vec();
+    let many: Vec<u8> = first.iter().copied().cycle().take(8 * 17).collect();
+    let r = refused(&desc_for(p, [10, 0]), &many);
+    assert!(r.contains("17 slices"), "{r}");
     // No slice in the bitstream; a slice cut inside its header.
     let d = desc_for(p, [10, 0]);
     refused(&d, &[1, 2, 3, 4]);

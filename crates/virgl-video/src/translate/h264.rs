@@ -38,6 +38,9 @@ mod reflist;
 
 const CODEC: &str = "h264";
 
+/// Most slices accepted in one picture (besides one per macroblock).
+const MAX_SLICES: u32 = 8192;
+
 /// Flat scaling list (`Flat_4x4_16` / `Flat_8x8_16`).
 const FLAT: u8 = 16;
 
@@ -101,6 +104,7 @@ pub(super) fn translate(
         VaBuffer::from_boxed(buffer_type::IQ_MATRIX, iq),
     ];
     let mut slices = 0usize;
+    let max_slices = (width_mbs * height_mbs).min(MAX_SLICES) as usize;
     for unit in annexb_units(&data) {
         let nal = &data[unit];
         let nal_unit_type = nal[0] & 0x1f;
@@ -108,6 +112,14 @@ pub(super) fn translate(
             // SEI, parameter sets, AUDs ... are not slice data; VA takes their values from the
             // picture parameters.
             continue;
+        }
+        // Every slice holds at least one macroblock; the cap also bounds what a hostile
+        // bitstream of tiny NAL units can make us allocate (a slice parameter is ~1 KiB).
+        if slices >= max_slices {
+            return Err(invalid(
+                CODEC,
+                format!("more than {max_slices} slices in one picture"),
+            ));
         }
         let header = parse_slice_header(desc, nal)
             .map_err(|e| invalid(CODEC, format!("slice {slices}: {e}")))?;

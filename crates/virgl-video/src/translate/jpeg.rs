@@ -100,6 +100,7 @@ pub(super) fn translate(
     if parsed.scans.is_empty() {
         return Err(invalid(CODEC, "bitstream holds no SOS marker"));
     }
+
     // Sampling factors: the frame header when there is one, else the description.
     let frame: Vec<(u8, u8, u8)> = match &parsed.frame {
         Some(f) => f.components.clone(),
@@ -286,6 +287,10 @@ fn parse(data: &[u8]) -> Result<Parsed, String> {
                 }
                 if end + 1 >= data.len() {
                     end = data.len();
+                }
+                // Sequential baseline codes each component in exactly one scan.
+                if parsed.scans.len() == MAX_COMPONENTS {
+                    return Err("more than 4 scans (baseline has at most 4)".into());
                 }
                 parsed.scans.push(Scan {
                     components,

@@ -59,6 +59,17 @@ pub(super) fn translate(
     if slices.is_empty() {
         return Err(invalid(CODEC, "bitstream holds no slice start code"));
     }
+    // A slice holds at least one macroblock.
+    let max_slices = width.div_ceil(16) as usize * height.div_ceil(16) as usize;
+    if slices.len() > max_slices {
+        return Err(invalid(
+            CODEC,
+            format!(
+                "{} slices in a picture of {max_slices} macroblocks",
+                slices.len()
+            ),
+        ));
+    }
     let mut out = Vec::with_capacity(2 + 2 * slices.len());
     out.push(VaBuffer::from_boxed(buffer_type::PICTURE_PARAMETER, pic));
     out.push(VaBuffer::from_boxed(buffer_type::IQ_MATRIX, iq));
