@@ -596,6 +596,11 @@ fn bad_input_is_refused() {
     d.num_poc_st_curr_before = 0;
     d.num_poc_st_curr_after = 0;
     refused(&d, &bytes);
+    // More slice segments than CTUs (64x64 in 16x16 CTUs: 16).
+    let one: Vec<u8> = [&[0u8, 0, 1][..], &p.slices[0].1].concat();
+    let many: Vec<u8> = one.iter().copied().cycle().take(one.len() * 17).collect();
+    let r = refused(&p.desc, &many);
+    assert!(r.contains("more than 16 slice segments"), "{r}");
     // Picture size out of range; no slice; a slice cut inside its header.
     let mut d = p.desc.clone();
     d.pps.sps.pic_width_in_luma_samples = 0;

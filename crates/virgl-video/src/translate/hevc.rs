@@ -74,10 +74,13 @@ pub(super) fn translate(
         if !matches!(nal_unit_type, 0..=9 | 16..=21) {
             continue; // parameter sets, SEI, AUD ...: not slice data
         }
-        if slices.len() >= 600 {
+        // Each segment holds at least one CTU; 600 is the most any level allows (A.4.2). The
+        // cap also bounds what a hostile stream of tiny NAL units makes us allocate.
+        let max_segments = geo.pic_size_in_ctbs.min(600) as usize;
+        if slices.len() >= max_segments {
             return Err(invalid(
                 CODEC,
-                "more than 600 slice segments in one picture",
+                format!("more than {max_segments} slice segments in one picture"),
             ));
         }
         let h = parse_slice_header(desc, &geo, nal, independent.as_ref())
