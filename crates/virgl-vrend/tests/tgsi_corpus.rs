@@ -164,9 +164,19 @@ fn corpus_translates_and_compiles_on_llvmpipe() {
         let p = tgsi::parse(text).unwrap().processor;
         stages.entry(tag(name).to_string()).or_default().push(p);
     }
+    // What the draw code tells a TES about its TCS's patch outputs.
+    let mut patch_arrays: BTreeMap<String, u32> = BTreeMap::new();
+    for (name, text) in &all {
+        if let Some(n) = tgsi::glsl::tcs_patch_array(&tgsi::parse(text).unwrap()) {
+            patch_arrays.insert(tag(name).to_string(), n);
+        }
+    }
     for (name, text) in &all {
         let prog = tgsi::parse(text).unwrap();
-        let key = key_for(prog.processor, &stages[tag(name)]);
+        let mut key = key_for(prog.processor, &stages[tag(name)]);
+        if prog.processor == Processor::TessEval {
+            key.prev_patch_array = patch_arrays.get(tag(name)).copied();
+        }
         let sh = match tgsi::translate(&prog, &key, &target) {
             Ok(sh) => sh,
             Err(VrendError::Unsupported(what)) => {

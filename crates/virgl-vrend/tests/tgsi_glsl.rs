@@ -614,7 +614,7 @@ fn tcs_patch_outputs_are_shared() {
             "if (virgl_pi >= 0) tcs_pa[virgl_pi].x = intBitsToFloat(ivec4(gl_InvocationID).x);",
             "tcs_pa[0].yz = ",
             "barrier();",
-            "virgl_tcs_out((addr0.x + 3)).xyz",
+            "virgl_tcs_out((addr0.x + 3), -1).xyz",
             "gl_TessLevelOuter[3] = ",
             "gl_TessLevelInner[1] = ",
         ],

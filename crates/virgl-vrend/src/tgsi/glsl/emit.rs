@@ -944,12 +944,16 @@ impl<'a> Gen<'a> {
     ) -> GResult<(String, Ty)> {
         if idx.indirect.is_some() {
             let i = self.index_expr(&idx)?;
-            if self.stage == Processor::TessCtrl && dim.is_none() {
+            if self.stage == Processor::TessCtrl {
                 if write {
                     return Err(self.err("indirect TCS output write outside store"));
                 }
                 self.tcs_out_read_indirect.set(true);
-                return Ok((format!("virgl_tcs_out({i})"), Ty::F));
+                let v = match dim {
+                    Some(d) => self.index_expr(&d)?,
+                    None => "-1".into(),
+                };
+                return Ok((format!("virgl_tcs_out({i}, {v})"), Ty::F));
             }
             if self.out_len == 0 {
                 return Err(self.err("OUT not declared"));
@@ -1019,12 +1023,13 @@ impl<'a> Gen<'a> {
     pub fn store(&mut self, d: &DstOperand, val: &str, ty: Ty) -> GResult<()> {
         let comps = mask_comps(d.write_mask);
         let n = comps.len();
-        if d.file == File::Output && self.stage == Processor::TessCtrl && d.dimension.is_none() {
+        if d.file == File::Output && self.stage == Processor::TessCtrl {
             let in_place = d.index.indirect.is_some()
-                || matches!(
-                    self.outputs.get(&(d.index.offset as u32)),
-                    Some((OutReg::TessLevel(_), _))
-                );
+                || d.dimension.is_none()
+                    && matches!(
+                        self.outputs.get(&(d.index.offset as u32)),
+                        Some((OutReg::TessLevel(_), _))
+                    );
             if in_place {
                 let mut v = val.to_string();
                 if self.cur_saturate && ty == Ty::F {
@@ -1062,10 +1067,13 @@ impl<'a> Gen<'a> {
     /// [`super::tcs_patch_array`]).
     fn tcs_store_in_place(&mut self, d: &DstOperand, v: &str, comps: &[u8]) -> GResult<()> {
         let sw = swizzle_str(comps);
+        // With a vertex index the register is one of the per-vertex outputs (written for
+        // the invocation's own vertex), without one a per-patch output or level.
+        let per_vertex = d.dimension.is_some();
         let regs: Vec<(u32, OutReg)> = if d.index.indirect.is_some() {
             self.outputs
                 .iter()
-                .filter(|(_, (r, _))| !matches!(r, OutReg::PerVertex(..)))
+                .filter(|(_, (r, _))| matches!(r, OutReg::PerVertex(..)) == per_vertex)
                 .map(|(k, (r, _))| (*k, r.clone()))
                 .collect()
         } else {
@@ -1078,7 +1086,7 @@ impl<'a> Gen<'a> {
         };
         let switch = d.index.indirect.is_some();
         let mut regs = regs;
-        if switch && !self.tcs_patch_regs.is_empty() {
+        if switch && !per_vertex && !self.tcs_patch_regs.is_empty() {
             // Patch registers: one store through a dynamic index into `tcs_pa`.
             let i = self.index_expr(&d.index)?;
             let map: String = self
@@ -1125,7 +1133,9 @@ impl<'a> Gen<'a> {
                         self.out.line(format!("{arr}[{c}] = {e};"));
                     }
                 }
-                OutReg::PerVertex(..) => {}
+                OutReg::PerVertex(a, suffix) => self
+                    .out
+                    .line(format!("{a}[gl_InvocationID]{suffix}.{sw} = {v};")),
             }
             if switch {
                 self.out.line("break;");
@@ -1138,15 +1148,16 @@ impl<'a> Gen<'a> {
         Ok(())
     }
 
-    /// `vec4 virgl_tcs_out(int i)`: TCS outputs read with an indirect index.
+    /// `vec4 virgl_tcs_out(int i, int v)`: TCS output register `i` read with an indirect
+    /// index (of vertex `v` for per-vertex outputs).
     fn tcs_out_reader(&self) -> String {
-        let mut s = String::from("vec4 virgl_tcs_out(int i) {\n   switch (i) {\n");
+        let mut s = String::from("vec4 virgl_tcs_out(int i, int v) {\n   switch (i) {\n");
         for (reg, (r, _)) in &self.outputs {
             let e = match r {
                 OutReg::Shadow => format!("outr[{reg}]"),
                 OutReg::Patch(name) => name.clone(),
                 OutReg::TessLevel(outer) => tess_level_expr(*outer).to_string(),
-                OutReg::PerVertex(..) => continue,
+                OutReg::PerVertex(a, suffix) => format!("{a}[v]{suffix}"),
             };
             let _ = writeln!(s, "   case {reg}: return {e};");
         }
