@@ -686,7 +686,13 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
     sub.draw
         .so
         .before_draw(gl, &resources, dc.attached, has_so, prim)?;
-    let result = issue_draw(dc, &resources, info, mode, index, instances);
+    let result = match state::polygon_passes(host.is_gles(), rs, prim, has_so) {
+        None => issue_draw(dc, &resources, info, mode, index, instances),
+        Some(passes) => passes.into_iter().try_for_each(|pass| {
+            sub.shadow.polygon_pass(host, pass);
+            issue_draw(dc, &resources, info, mode, index, instances)
+        }),
+    };
     sub.draw.so.after_draw(gl);
     result
 }

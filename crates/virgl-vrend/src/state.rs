@@ -61,6 +61,61 @@ impl GlShadow {
     pub fn invalidate(&mut self) {
         *self = GlShadow::default();
     }
+
+    /// Sets up one pass of a draw split by [`polygon_passes`]: cull the other face, rasterize
+    /// this one in its mode. The next draw re-emits the rasterizer state.
+    pub(crate) fn polygon_pass(&mut self, host: &HostGl, pass: PolygonPass) {
+        let gl = &host.gl;
+        set(gl, glow::CULL_FACE, true);
+        // SAFETY: state setters with constant enums on the current (desktop) context.
+        unsafe {
+            gl.cull_face(pass.cull);
+            gl.polygon_mode(glow::FRONT_AND_BACK, pass.mode);
+        }
+        self.rs = None;
+    }
+}
+
+/// One pass of a draw whose front and back faces use different polygon modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PolygonPass {
+    /// The face culled in this pass (`GL_FRONT` or `GL_BACK`).
+    pub cull: u32,
+    /// The polygon mode of the face drawn.
+    pub mode: u32,
+}
+
+/// Core profiles have a single glPolygonMode (`GL_FRONT_AND_BACK`), so a draw whose front and
+/// back faces use different modes and culls neither runs twice, once per face with the other
+/// culled (upstream draws such states with one mode and warns). `rasterized` is the primitive
+/// class that reaches the rasterizer (after a geometry or tessellation stage): only triangles
+/// have faces. Draws that capture stream output keep one pass (the capture would be doubled),
+/// as do draws without rasterization; a shader's memory writes and a PRIMITIVES_GENERATED
+/// query do see both passes. Otherwise `emit_rasterizer` uses the drawn face's mode.
+pub(crate) fn polygon_passes(
+    gles: bool,
+    rs: &RasterizerState,
+    rasterized: u32,
+    stream_out: bool,
+) -> Option<[PolygonPass; 2]> {
+    let split = !gles
+        && rs.cull_face == 0
+        && polygon_mode(rs.fill_front) != polygon_mode(rs.fill_back)
+        && rasterized == glow::TRIANGLES
+        && !stream_out
+        && !rs.flags.contains(RasterizerFlags::RASTERIZER_DISCARD);
+    split.then(|| {
+        [
+            PolygonPass {
+                cull: glow::BACK,
+                mode: polygon_mode(rs.fill_front),
+            },
+            PolygonPass {
+                cull: glow::FRONT,
+                mode: polygon_mode(rs.fill_back),
+            },
+        ]
+    })
 }
 
 /// Defaults used while the guest has no object of a kind bound (Gallium's zeroed states).
@@ -274,7 +329,8 @@ fn emit_rasterizer(host: &HostGl, rs: &RasterizerState, origin_upper_left: bool)
     // current context; desktop-only entry points are only called on desktop hosts.
     unsafe {
         if desktop {
-            // Core profiles only take FRONT_AND_BACK: use the mode of the face that is drawn.
+            // Core profiles only take FRONT_AND_BACK: use the mode of the face that is drawn
+            // (draws that show both faces in different modes are split: `polygon_passes`).
             let mode = if rs.cull_face == 1 {
                 rs.fill_back
             } else {
@@ -569,6 +625,42 @@ mod tests {
         // NaNs from a hostile guest never reach GL.
         let nan = [f32::NAN; 6];
         assert!(gl_viewport(&nan, false).iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn different_face_modes_split_the_draw() {
+        let rs = RasterizerState {
+            fill_front: 0,
+            fill_back: 2,
+            ..default_rasterizer()
+        };
+        let passes = polygon_passes(false, &rs, glow::TRIANGLES, false).unwrap();
+        assert_eq!(
+            passes,
+            [
+                PolygonPass {
+                    cull: glow::BACK,
+                    mode: glow::FILL
+                },
+                PolygonPass {
+                    cull: glow::FRONT,
+                    mode: glow::POINT
+                }
+            ]
+        );
+        // One pass: same modes, culling, lines, stream output, GLES, no rasterization.
+        let same = RasterizerState { fill_back: 0, ..rs };
+        assert!(polygon_passes(false, &same, glow::TRIANGLES, false).is_none());
+        let culled = RasterizerState { cull_face: 2, ..rs };
+        assert!(polygon_passes(false, &culled, glow::TRIANGLES, false).is_none());
+        assert!(polygon_passes(false, &rs, glow::LINES, false).is_none());
+        assert!(polygon_passes(false, &rs, glow::TRIANGLES, true).is_none());
+        assert!(polygon_passes(true, &rs, glow::TRIANGLES, false).is_none());
+        let discard = RasterizerState {
+            flags: rs.flags | RasterizerFlags::RASTERIZER_DISCARD,
+            ..rs
+        };
+        assert!(polygon_passes(false, &discard, glow::TRIANGLES, false).is_none());
     }
 
     #[test]
