@@ -69,6 +69,15 @@ struct Worker {
     timelines: Option<Timelines>,
 }
 
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Shut the socket down rather than only closing our fd: in thread mode the server
+        // holds a duplicate, and the proxy must see the end of the connection however the
+        // worker ends (an error, or a panic unwinding through here).
+        self.channel.shutdown();
+    }
+}
+
 /// Serves the context until the proxy closes the connection (`Ok`) or a request fails.
 pub fn run_worker(args: WorkerArgs) -> Result<(), VenusError> {
     let mut worker = Worker {
@@ -79,6 +88,8 @@ pub fn run_worker(args: WorkerArgs) -> Result<(), VenusError> {
         table: ResourceTable::new(),
         timelines: None,
     };
+    // The client's init flags change nothing for a Venus context yet (guest VRAM, the one
+    // that would, is not served).
     let _ = args.init_flags;
     let result = worker.run();
     if let Err(e) = &result {
@@ -91,9 +102,6 @@ pub fn run_worker(args: WorkerArgs) -> Result<(), VenusError> {
         }
         worker.table.remove(id);
     }
-    // Shut the socket down rather than only closing our fd: in thread mode the server holds
-    // a duplicate, and the proxy must see the end of the connection either way.
-    worker.channel.shutdown();
     result
 }
 
