@@ -376,3 +376,69 @@ fn wire_vk(v: &VulkanInfo) -> WireVulkanInfo {
         memory_type_index: v.memory_type_index,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render_server::transport::channel_pair;
+    use proptest::prelude::*;
+
+    /// Runs a worker on a thread, sends `packets`, closes; returns what the worker returned.
+    fn serve(packets: &[Vec<u8>]) -> Result<(), VenusError> {
+        let (ours, theirs) = channel_pair().unwrap();
+        let worker = std::thread::spawn(move || {
+            run_worker(WorkerArgs {
+                ctx_id: 1,
+                name: "fuzz".into(),
+                init_flags: 0,
+                channel: theirs,
+            })
+        });
+        for p in packets {
+            // The worker may already have hung up on an earlier packet.
+            if ours.send(p, &[]).is_err() {
+                break;
+            }
+        }
+        drop(ours);
+        worker.join().expect("the worker never panics")
+    }
+
+    #[test]
+    fn requests_before_init_end_the_worker_cleanly() {
+        let get = ContextRequest::GetResource { res_id: 1 }.encode();
+        assert!(serve(&[get]).is_err());
+        assert!(serve(&[ContextRequest::Nop.encode()]).is_ok());
+        // INIT without its shmem fd.
+        let init = ContextRequest::Init(virgl_protocol::render_server::ContextInitRequest {
+            header: virgl_protocol::render_server::OpHeader,
+            flags: CAPSET_VENUS,
+            shmem_size: 256,
+        })
+        .encode();
+        assert!(serve(&[init]).is_err());
+        assert!(serve(&[vec![0; 300]]).is_err(), "oversized packet");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn hostile_packets_never_panic(
+            packets in proptest::collection::vec(
+                (0u32..9, proptest::collection::vec(any::<u8>(), 0..300)),
+                1..6,
+            )
+        ) {
+            let packets: Vec<Vec<u8>> = packets
+                .into_iter()
+                .map(|(op, mut body)| {
+                    // A valid op number in front most of the time, so decoding goes deeper.
+                    let mut p = op.to_le_bytes().to_vec();
+                    p.append(&mut body);
+                    p
+                })
+                .collect();
+            let _ = serve(&packets);
+        }
+    }
+}
