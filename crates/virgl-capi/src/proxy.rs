@@ -49,8 +49,8 @@ pub const TIMELINE_COUNT: u32 = 64;
 pub const SERVER_NAME: &str = "virgl-render-server";
 
 /// Where the server binary is: `$RENDER_SERVER_EXEC_PATH` (as upstream), else next to the
-/// current executable or one directory up (cargo puts test binaries in `deps/`), else next to
-/// this library, else `$PATH`.
+/// current executable or one directory up (cargo puts test binaries in `deps/`), else in
+/// `../libexec` of this library's directory or next to it, else `$PATH`.
 pub fn server_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("RENDER_SERVER_EXEC_PATH") {
         return Some(PathBuf::from(p));
