@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 use virgl_protocol::render_server::{
     ClientRequest, ContextInitRequest, ContextRequest, CreateContextReply, CreateContextRequest,
-    CreateResourceReply, CreateResourceRequest, FdType, GetResourceReply, OpHeader, SubmitCmd,
-    SubmitFenceRequest,
+    CreateResourceReply, CreateResourceRequest, FdType, GetResourceReply, ImportResourceRequest,
+    OpHeader, SubmitCmd, SubmitFenceRequest,
 };
 use virgl_resource::SharedMemory;
 use virgl_venus::render_server::{spawn_server, transport::Channel, WorkerMode};
@@ -217,6 +217,24 @@ fn exercise(mode: WorkerMode) {
     ctx.wait_timeline(0, 5);
     ctx.submit_fence(3, 7);
     ctx.wait_timeline(3, 7);
+
+    // IMPORT_RESOURCE: memory from elsewhere (a guest shm blob) becomes a worker resource;
+    // GET_RESOURCE exports that same memory back.
+    let mut guest = SharedMemory::new("guest-blob", 4096).unwrap();
+    guest.write_at(8, b"imported").unwrap();
+    let import = ContextRequest::ImportResource(ImportResourceRequest {
+        header: OpHeader,
+        res_id: 12,
+        fd_type: FdType::Shm as i32,
+        size: 4096,
+    });
+    ctx.chan.send(&import.encode(), &[guest.as_fd()]).unwrap();
+    let (got, fds) = ctx.get_resource(12);
+    assert_eq!(got.fd_type(), Ok(FdType::Shm));
+    let back = SharedMemory::from_fd(fds.into_iter().next().unwrap(), 4096).unwrap();
+    let mut b = [0u8; 8];
+    back.read_at(8, &mut b).unwrap();
+    assert_eq!(&b, b"imported");
 
     // DESTROY_RESOURCE: the id is gone for GET_RESOURCE.
     ctx.chan
