@@ -236,6 +236,13 @@ pub struct VideoContext {
     surface_bytes: u64,
 }
 
+impl Drop for VideoContext {
+    fn drop(&mut self) {
+        // VA contexts (and any picture they have open) go before the surfaces they target.
+        self.codecs.clear();
+    }
+}
+
 impl std::fmt::Debug for VideoContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VideoContext")
