@@ -33,7 +33,7 @@ use virgl_protocol::render_server::{
     ClientRequest, ContextInitRequest, ContextRequest, CreateContextReply, CreateContextRequest,
     CreateResourceReply, CreateResourceRequest, FdType as WireFdType, GetResourceReply,
     ImportResourceRequest, OpHeader, SubmitCmd, SubmitFenceRequest, VulkanInfo as WireVulkanInfo,
-    RENDER_SERVER_VERSION,
+    MAX_SUBMIT_CMD_SIZE, RENDER_SERVER_VERSION, SUBMIT_CMD_INLINE_SIZE,
 };
 use virgl_resource::{
     Backend, Backing, BlobFlags, Context, ContextBlob, ContextError, FdMemory, FdType, FenceSignal,
@@ -128,6 +128,8 @@ impl Drop for ServerConn {
 struct Worker {
     ctx_id: u32,
     chan: Channel,
+    /// The largest packet the socket carries (a command stream's overflow is one packet).
+    max_packet: usize,
     /// Why the worker is gone, once it is.
     dead: RefCell<Option<String>>,
 }
@@ -343,9 +345,12 @@ impl Backend for ProxyBackend {
             (false, None) => return Err(host(format!("context {ctx_id} refused"))),
             _ => return Err(host("CREATE_CONTEXT reply and fd disagree")),
         };
+        let chan = Channel::from_fd(fd).map_err(host)?;
+        let max_packet = chan.reserve_send(MAX_SUBMIT_CMD_SIZE as usize + 4096);
         let worker = Rc::new(Worker {
             ctx_id,
-            chan: Channel::from_fd(fd).map_err(host)?,
+            chan,
+            max_packet,
             dead: RefCell::new(None),
         });
         let ctx = ProxyContext::init(ctx_id, capset_id, self.server.clone(), worker.clone());
@@ -495,6 +500,15 @@ impl Context for ProxyContext {
         let bytes: Vec<u8> = cmd.iter().flat_map(|d| d.to_le_bytes()).collect();
         let (head, rest) =
             SubmitCmd::split(&bytes).map_err(|e| ContextError::InvalidCommand(e.to_string()))?;
+        if rest.len() > self.worker.max_packet {
+            // Refused before anything is sent, so the worker's stream stays in step.
+            return Err(ContextError::InvalidCommand(format!(
+                "command stream of {} bytes is more than the render-server socket carries \
+                 ({} bytes; raise net.core.wmem_max)",
+                bytes.len(),
+                self.worker.max_packet + SUBMIT_CMD_INLINE_SIZE
+            )));
+        }
         self.worker
             .send(&ContextRequest::SubmitCmd(head).encode(), &[])?;
         if !rest.is_empty() {

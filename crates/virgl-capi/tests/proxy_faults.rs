@@ -306,6 +306,35 @@ fn worker_processes() {
     render_and_check(&mut r, &fences, 2, 20, 0x1111_1111, 0);
     let steady = open_fds();
 
+    // A command stream larger than a default unix socket buffer: its overflow is one packet,
+    // which fits when the host allows the send buffer the proxy asks for, and is refused
+    // cleanly (before anything is sent) when it does not.
+    r.create_context(5, capset::VENUS, "large").unwrap();
+    let mut s = Stream::default();
+    s.instance_and_device();
+    for _ in 0..40_000 {
+        s.cmd(20).u64(DEVICE); // vkDeviceWaitIdle
+    }
+    let wmem_max: usize = std::fs::read_to_string("/proc/sys/net/core/wmem_max")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    match r.submit_cmd(5, &s.dwords()) {
+        Ok(()) => {
+            r.context_create_fence(5, 0, 0, 5).unwrap();
+            fences.wait(&mut r, 5, 5);
+        }
+        Err(e) => {
+            assert!(
+                wmem_max < 700_000,
+                "refused although wmem_max is {wmem_max}: {e}"
+            );
+            assert!(e.to_string().contains("wmem_max"), "{e}");
+        }
+    }
+    r.destroy_context(5);
+    assert_eq!(open_fds(), steady, "fds after destroying context 5");
+
     // Context 1: in flight (submits and a fence) when its worker is killed.
     r.create_context(1, capset::VENUS, "victim").unwrap();
     let mut s = Stream::default();

@@ -19,6 +19,10 @@ use crate::VenusError;
 /// Most fds one packet may carry (upstream receives into `int fds[8]`).
 pub const MAX_PACKET_FDS: usize = 8;
 
+/// What the kernel keeps back from a unix socket's send buffer per packet (`sk_sndbuf - 32`
+/// bounds a `SOCK_SEQPACKET` packet in `unix_seqpacket_sendmsg`).
+const UNIX_PACKET_OVERHEAD: usize = 32;
+
 /// A connected `SOCK_SEQPACKET` socket (close-on-exec).
 #[derive(Debug)]
 pub struct Channel {
@@ -156,6 +160,16 @@ impl Channel {
         Ok((buf, fds))
     }
 
+    /// Asks for a send buffer of `bytes` (the kernel caps it at `net.core.wmem_max`) and returns
+    /// the largest packet this socket can now send: a `SOCK_SEQPACKET` packet must fit the send
+    /// buffer whole, and the default (about 208 KiB) is less than a large command stream.
+    pub fn reserve_send(&self, bytes: usize) -> usize {
+        use nix::sys::socket::{getsockopt, setsockopt, sockopt::SndBuf};
+        let _ = setsockopt(&self.fd, SndBuf, &bytes);
+        // The kernel reports (and refuses packets beyond) its doubled value less its overhead.
+        getsockopt(&self.fd, SndBuf).map_or(0, |b| b.saturating_sub(UNIX_PACKET_OVERHEAD))
+    }
+
     /// Whether the peer has hung up (checked without blocking).
     pub fn peer_closed(&self) -> bool {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -200,6 +214,13 @@ mod tests {
         // Too long: refused.
         a.send(&[0; 16], &[]).unwrap();
         assert!(b.recv_exact(8, 0).is_err());
+
+        // A packet larger than the default send buffer, after reserving room for it.
+        let big = vec![7u8; 512 * 1024];
+        if a.reserve_send(big.len() + 4096) >= big.len() {
+            a.send(&big, &[]).unwrap();
+            assert_eq!(b.recv_exact(big.len(), 0).unwrap().0, big);
+        }
 
         drop(a);
         assert!(b.peer_closed());
