@@ -1,7 +1,7 @@
 //! GL_CLAMP emulation in generated shaders (`ShaderKey::gl_clamp`): the coordinates of samplers
 //! whose state wraps with GL_CLAMP and linear filters are clamped to [0, 1] (the sampler then
-//! wraps with CLAMP_TO_BORDER), projected lookups divide first, and everything compiles on
-//! llvmpipe. The sampler side is unit-tested in `views.rs`; piglit's texwrap bordercolor tests
+//! wraps with CLAMP_TO_BORDER; rectangle textures clamp to [0, size]), projected lookups divide
+//! first, and everything compiles on llvmpipe. The sampler side is unit-tested in `views.rs`; piglit's texwrap bordercolor tests
 //! run the whole path (`cargo xtask conformance`).
 
 use glow::HasContext;
@@ -85,6 +85,25 @@ fn projected_lookups_divide_before_clamping() {
     compiles(&sh);
     let sh = glsl(&fs("1D", "TXP"), [0b10, 0, 0]);
     assert!(sh.source.contains("clamp("), "{}", sh.source);
+    compiles(&sh);
+}
+
+#[test]
+fn rectangle_textures_clamp_to_their_size() {
+    let sh = glsl(&fs("RECT", "TEX"), [0b10, 0b10, 0]);
+    assert!(
+        sh.source
+            .contains("clamp((vs_g0.xy).x, 0.0, float(textureSize(fs_samp1).x))"),
+        "{}",
+        sh.source
+    );
+    compiles(&sh);
+    let sh = glsl(&fs("RECT", "TXP"), [0b10, 0, 0]);
+    assert!(
+        sh.source.contains("textureSize(fs_samp1).x"),
+        "{}",
+        sh.source
+    );
     compiles(&sh);
 }
 

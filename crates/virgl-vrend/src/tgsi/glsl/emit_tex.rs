@@ -448,7 +448,7 @@ impl Gen<'_> {
                     }
                     _ => ("texture", self.fetch(c0, Ty::F, &iota(n))?, String::new()),
                 };
-                let (func, p) = self.gl_clamp_coords(inst, samp_src, target, func, p, c0)?;
+                let (func, p) = self.gl_clamp_coords(inst, samp_src, &samp, target, func, p)?;
                 let e = match off {
                     // Bias goes after the offset in textureOffset; lod/grad before it.
                     Some(o) if inst.opcode == Txb => {
@@ -475,27 +475,29 @@ impl Gen<'_> {
     }
 
     /// GL_CLAMP emulation (key `gl_clamp`): the coordinates the key names are clamped to
-    /// [0, 1]; a projected lookup divides first. Cube maps ignore wrapping, rectangle textures
-    /// have unnormalized coordinates, and indirectly indexed samplers are left alone.
+    /// [0, 1] (rectangle textures: [0, size]); a projected lookup divides first. Cube maps
+    /// ignore wrapping, and indirectly indexed samplers are left alone.
     fn gl_clamp_coords<'f>(
         &mut self,
         inst: &Instruction,
         samp_src: usize,
+        samp_expr: &str,
         target: TexTarget,
         func: &'f str,
         p: String,
-        c0: &SrcOperand,
     ) -> GResult<(&'f str, String)> {
         let samp = &inst.src[samp_src];
-        let normalized = matches!(
-            target.without_shadow(),
-            TexTarget::T1D
-                | TexTarget::T2D
-                | TexTarget::T3D
-                | TexTarget::T1DArray
-                | TexTarget::T2DArray
-        );
-        if !normalized || self.samp_indirect || samp.index.indirect.is_some() {
+        let rect = target.without_shadow() == TexTarget::Rect;
+        let wraps = rect
+            || matches!(
+                target.without_shadow(),
+                TexTarget::T1D
+                    | TexTarget::T2D
+                    | TexTarget::T3D
+                    | TexTarget::T1DArray
+                    | TexTarget::T2DArray
+            );
+        if !wraps || self.samp_indirect || samp.index.indirect.is_some() {
             return Ok((func, p));
         }
         let i = samp.index.offset;
@@ -510,7 +512,7 @@ impl Gen<'_> {
         }
         let n = coord_len(target);
         let (func, p) = if func == "textureProj" {
-            let all = self.fetch(c0, Ty::F, &iota(4))?;
+            let all = self.fetch(&inst.src[0], Ty::F, &iota(4))?;
             (
                 "texture",
                 format!("(({all}) / ({all}).w).{}", swizzle_str(&iota(n))),
@@ -525,10 +527,13 @@ impl Gen<'_> {
                 } else {
                     format!("({p}).{}", super::expr::SWZ[c])
                 };
-                if lanes.contains(&c) {
-                    format!("clamp({lane}, 0.0, 1.0)")
-                } else {
+                if !lanes.contains(&c) {
                     lane
+                } else if rect {
+                    let size = format!("textureSize({samp_expr})");
+                    format!("clamp({lane}, 0.0, float({size}.{}))", super::expr::SWZ[c])
+                } else {
+                    format!("clamp({lane}, 0.0, 1.0)")
                 }
             })
             .collect();
