@@ -233,6 +233,16 @@ pub(crate) fn run(
         host.check("blit source view")?;
         gl.active_texture(glow::TEXTURE0);
         gl.bind_texture(glow::TEXTURE_2D_ARRAY, Some(view));
+        // Imported BGRA memory (Venus window images) is stored in an RGBA texture: swap red
+        // and blue as its sampler views do (import.rs).
+        if b.src.imported && crate::import::is_bgra(b.src.args.format) {
+            for (channel, from) in [
+                (glow::TEXTURE_SWIZZLE_R, glow::BLUE),
+                (glow::TEXTURE_SWIZZLE_B, glow::RED),
+            ] {
+                gl.tex_parameter_i32(glow::TEXTURE_2D_ARRAY, channel, from as i32);
+            }
+        }
         if b.src_format.entry.has_depth() && b.src_format.entry.has_stencil() {
             let mode = if b.kind == BlitKind::Stencil {
                 glow::STENCIL_INDEX

@@ -22,9 +22,9 @@
 //!
 //! The embedder's scanout texture (`resource_info().tex_id`) of an imported BGRA resource is a
 //! texture view with the same swizzle, so QEMU sampling it sees the right colours; `get_rect`
-//! returns the memory's bytes. Blits (`glBlitFramebuffer`) ignore swizzles: a blit between an
-//! imported BGRA resource and an ordinary one swaps red and blue (a shader blit would fix it;
-//! ignored test `blit_from_an_imported_bgra_image`).
+//! returns the memory's bytes. Colour blits *from* an imported BGRA resource go through the
+//! drawing blitter (`blitter.rs`), whose source view swaps red and blue likewise; blits *into*
+//! one still use `glBlitFramebuffer`, which writes RGBA order (swapped) — not handled yet.
 //!
 //! Not done here: dma-buf import (EGL images; only opaque fds and lavapipe's memfds go through
 //! `glImportMemoryFdEXT`), multi-planar images, row pitches GL cannot be told (the GL driver

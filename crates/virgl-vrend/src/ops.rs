@@ -653,7 +653,10 @@ pub(crate) fn blit(
         mask & glow::DEPTH_BUFFER_BIT != 0 && sf.entry.internal != df.entry.internal;
     let color_unrenderable = mask == glow::COLOR_BUFFER_BIT
         && sf.caps.bind & crate::resource::virgl_bind::RENDER_TARGET == 0;
-    if depth_convert || color_unrenderable {
+    // Imported BGRA memory sits in an RGBA texture: only a sampling blit can swap it back.
+    let imported_bgra =
+        mask == glow::COLOR_BUFFER_BIT && src.imported && crate::import::is_bgra(src.args.format);
+    if depth_convert || color_unrenderable || imported_bgra {
         return shader_blit(
             host,
             src,

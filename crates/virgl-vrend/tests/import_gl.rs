@@ -252,7 +252,6 @@ fn guest_description_must_match_the_known_image() {
 }
 
 #[test]
-#[ignore = "blits read the imported RGBA storage as is: red and blue come out swapped"]
 fn blit_from_an_imported_bgra_image() {
     use virgl_protocol::command::{Blit, BlitSurface, Box3, Scissor};
     let Some(img) = image() else { return };
