@@ -33,10 +33,11 @@ const VA_VP9_PROFILE2: Profile = 21;
 const VA_AV1_PROFILE0: Profile = 32;
 
 // VAConfigAttribType values.
-const ATTRIB_RT_FORMAT: u32 = 0;
+pub(crate) const ATTRIB_RT_FORMAT: u32 = 0;
 const ATTRIB_MAX_WIDTH: u32 = 18;
 const ATTRIB_MAX_HEIGHT: u32 = 19;
-const ATTRIB_NOT_SUPPORTED: u32 = 0x8000_0000;
+/// `VA_ATTRIB_NOT_SUPPORTED`.
+pub(crate) const ATTRIB_NOT_SUPPORTED: u32 = 0x8000_0000;
 
 /// `VA_RT_FORMAT_YUV420` / `_YUV420_10` / `_YUV420_12`.
 pub const RT_YUV420: u32 = 0x1;

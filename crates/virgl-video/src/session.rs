@@ -119,6 +119,8 @@ impl VideoBackend {
 
 struct Codec {
     profile: VideoProfile,
+    /// RT formats of the VA config: the surfaces this codec decodes into.
+    rt_formats: u32,
     width: u32,
     height: u32,
     /// The VA context first (destroyed before its config).
@@ -126,6 +128,17 @@ struct Codec {
     _config: Config,
     /// Target video-buffer handle of the frame between BEGIN_FRAME and END_FRAME.
     frame: Option<u32>,
+}
+
+/// The RT formats a profile may decode into: 10-bit profiles into P010/P016, AV1 profile 0
+/// (8 or 10 bits per stream) into NV12 or P010, JPEG also into 4:2:2 and RGB, the rest NV12.
+fn surface_rt_formats(profile: VideoProfile) -> u32 {
+    match profile {
+        VideoProfile::HevcMain10 | VideoProfile::Vp9Profile2 => RT_YUV420_10 | RT_YUV420_12,
+        VideoProfile::Av1Main => RT_YUV420 | RT_YUV420_10,
+        VideoProfile::JpegBaseline => RT_YUV420 | RT_YUV422 | RT_RGB32,
+        _ => RT_YUV420,
+    }
 }
 
 /// What a video buffer's format is in VA terms.
@@ -301,18 +314,32 @@ impl VideoContext {
         if c.width == 0 || c.height == 0 || c.width > MAX_DIMENSION || c.height > MAX_DIMENSION {
             return Err(invalid(format!("codec size {}x{}", c.width, c.height)));
         }
-        let rt_format = match profile {
-            VideoProfile::HevcMain10 | VideoProfile::Vp9Profile2 => RT_YUV420_10,
-            _ => RT_YUV420,
-        };
+        // The surface formats this profile decodes into, as far as the driver has them.
+        let supported = self.display.config_attributes(
+            va_profile,
+            va::ENTRYPOINT_VLD,
+            &[caps::ATTRIB_RT_FORMAT],
+        )?[0];
+        let rt_formats = surface_rt_formats(profile)
+            & if supported == caps::ATTRIB_NOT_SUPPORTED {
+                RT_YUV420
+            } else {
+                supported
+            };
+        if rt_formats == 0 {
+            return Err(VideoError::Unsupported(format!(
+                "{profile:?}: the driver decodes into none of its surface formats"
+            )));
+        }
         let config = self
             .display
-            .create_config(va_profile, va::ENTRYPOINT_VLD, rt_format)?;
+            .create_config(va_profile, va::ENTRYPOINT_VLD, rt_formats)?;
         let context = config.create_context(c.width, c.height)?;
         self.codecs.insert(
             c.handle,
             Codec {
                 profile,
+                rt_formats,
                 width: c.width,
                 height: c.height,
                 context,
@@ -424,14 +451,7 @@ impl VideoContext {
                 "BEGIN_FRAME while the frame into {open} is open"
             )));
         }
-        let expected = match codec.profile {
-            VideoProfile::HevcMain10 | VideoProfile::Vp9Profile2 => RT_YUV420_10,
-            VideoProfile::JpegBaseline => target.format.rt_format,
-            _ => RT_YUV420,
-        };
-        if target.format.rt_format != expected
-            && !(expected == RT_YUV420_10 && target.format.rt_format == RT_YUV420_12)
-        {
+        if target.format.rt_format & codec.rt_formats == 0 {
             return Err(invalid(format!(
                 "{:?} cannot decode into a surface of RT format {:#x}",
                 codec.profile, target.format.rt_format

@@ -646,3 +646,44 @@ fn export_without_driver_support_is_an_error() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn av1_decodes_into_nv12_or_p010_and_mpeg2_only_into_nv12() {
+    if let Some(calls) = in_child(
+        "av1_decodes_into_nv12_or_p010_and_mpeg2_only_into_nv12",
+        &[],
+    ) {
+        assert!(calls.contains("CreateConfig profile=32 entrypoint=1 rt_format=0x101"));
+        assert_eq!(calls.matches("BeginPicture").count(), 2, "{calls}");
+        return;
+    }
+    let b = backend();
+    let mut ctx = b.new_context();
+    let mut guest = Guest::default();
+    ctx.create_codec(&codec(1, VideoProfile::Av1Main)).unwrap();
+    ctx.create_codec(&codec(2, VideoProfile::Mpeg2Main))
+        .unwrap();
+    nv12_buffer(&mut ctx, &mut guest, 7);
+    let planes = [91, 92];
+    guest.plane(91, 48, W, H, 2);
+    guest.plane(92, 49, W / 2, H / 2, 4);
+    ctx.create_buffer(
+        &CreateVideoBuffer {
+            handle: 9,
+            format: P010,
+            width: W,
+            height: H,
+            plane_handles: &planes,
+        },
+        &mut guest,
+    )
+    .unwrap();
+    for target in [7, 9] {
+        ctx.begin_frame(&frame(1, target)).unwrap();
+        ctx.end_frame(&frame(1, target), &mut guest).unwrap();
+    }
+    assert!(matches!(
+        ctx.begin_frame(&frame(2, 9)),
+        Err(VideoError::InvalidCommand(_))
+    ));
+}
