@@ -243,6 +243,8 @@ pub struct FdMemory {
     map_info: u32,
     vulkan_info: Option<VulkanInfo>,
     mapping: Option<Mapping>,
+    /// The mapping was given by the creator ([`FdMemory::with_mapping`]) and stays until drop.
+    pinned_mapping: bool,
 }
 
 impl FdMemory {
@@ -278,6 +280,7 @@ impl FdMemory {
             map_info: map_cache::NONE,
             vulkan_info: None,
             mapping: None,
+            pinned_mapping: false,
         })
     }
 
@@ -293,6 +296,7 @@ impl FdMemory {
             map_info: map_cache::NONE,
             vulkan_info: None,
             mapping: None,
+            pinned_mapping: false,
         })
     }
 
@@ -300,6 +304,20 @@ impl FdMemory {
     pub fn with_map_info(mut self, map_info: u32) -> Self {
         self.map_info = map_info;
         self
+    }
+
+    /// Gives memory that only its creator can map (Vulkan `OPAQUE_FD` memory: the creator maps
+    /// it with `vkMapMemory`) the creator's mapping. It is what [`FdMemory::map`] returns and
+    /// stays until this value drops ([`FdMemory::unmap`] keeps it). Must cover `size` bytes.
+    pub fn with_mapping(mut self, mapping: Mapping) -> ResourceResult<Self> {
+        if (mapping.len() as u64) < self.size {
+            return Err(ResourceError::InvalidArgument(
+                "creator's mapping is smaller than the memory",
+            ));
+        }
+        self.mapping = Some(mapping);
+        self.pinned_mapping = true;
+        Ok(self)
     }
 
     /// Attaches the Vulkan description of the memory.
@@ -351,7 +369,8 @@ impl FdMemory {
     }
 
     /// Maps the memory into this process (idempotent). Only SHM and dma-buf fds are mappable
-    /// here; OPAQUE (Vulkan) memory and opaque handles must be mapped by their backend.
+    /// here; OPAQUE (Vulkan) memory and opaque handles must be mapped by their backend, which
+    /// hands its mapping over with [`FdMemory::with_mapping`].
     pub fn map(&mut self) -> ResourceResult<&Mapping> {
         if self.mapping.is_none() {
             let fd = match (&self.handle, self.fd_type) {
@@ -366,8 +385,11 @@ impl FdMemory {
         Ok(self.mapping.as_ref().expect("mapping was just set"))
     }
 
-    /// Drops the mapping; returns false if there was none.
+    /// Drops the mapping (a creator's mapping stays); returns false if there was none.
     pub fn unmap(&mut self) -> bool {
+        if self.pinned_mapping {
+            return self.mapping.is_some();
+        }
         self.mapping.take().is_some()
     }
 
@@ -632,6 +654,67 @@ mod tests {
         assert!(FdMemory::from_fd(FdType::Shm, shm.try_clone_fd().unwrap(), 65).is_err());
         assert!(FdMemory::from_fd(FdType::Shm, shm.try_clone_fd().unwrap(), 0).is_err());
         assert!(FdMemory::from_fd(FdType::OpaqueHandle, shm.try_clone_fd().unwrap(), 1).is_err());
+    }
+
+    #[test]
+    fn creator_mapping_of_opaque_memory_is_kept_until_drop() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        struct Owner(SharedMemory, Arc<AtomicBool>);
+        impl Drop for Owner {
+            fn drop(&mut self) {
+                self.1.store(true, Ordering::SeqCst);
+            }
+        }
+        let shm = SharedMemory::new("creator", 4096).unwrap();
+        let ptr = shm.mapping().as_ptr();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let fd = shm.try_clone_fd().unwrap();
+        let owner = Box::new(Owner(shm, dropped.clone()));
+        // SAFETY: the owner holds the SharedMemory whose 4096-byte mapping `ptr` is.
+        let mapping = unsafe { Mapping::from_owner(ptr, 4096, owner) }.unwrap();
+        let too_small = FdMemory::from_fd(FdType::Opaque, dup_fd(fd.as_fd()).unwrap(), 8192)
+            .unwrap()
+            .with_mapping(mapping);
+        assert!(too_small.is_err());
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "a refused mapping is released"
+        );
+
+        let shm = SharedMemory::new("creator", 4096).unwrap();
+        let ptr = shm.mapping().as_ptr();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let owner = Box::new(Owner(shm, dropped.clone()));
+        // SAFETY: as above.
+        let mapping = unsafe { Mapping::from_owner(ptr, 4096, owner) }.unwrap();
+        let memory = FdMemory::from_fd(FdType::Opaque, fd, 4000)
+            .unwrap()
+            .with_mapping(mapping)
+            .unwrap();
+        let mut b = Backing::HostBlob {
+            memory,
+            guest: None,
+        };
+        b.prepare_cpu_access().unwrap();
+        b.write_at(10, &[1, 2, 3]).unwrap();
+        let m = b.fd_memory_mut().unwrap();
+        assert_eq!(
+            m.map().unwrap().as_ptr(),
+            ptr,
+            "map returns the creator's mapping"
+        );
+        assert!(m.unmap());
+        assert!(m.mapping().is_some(), "unmap keeps a creator's mapping");
+        let mut out = [0u8; 3];
+        b.read_at(10, &mut out).unwrap();
+        assert_eq!(out, [1, 2, 3]);
+        assert!(!dropped.load(Ordering::SeqCst));
+        drop(b);
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "the owner goes with the memory"
+        );
     }
 
     #[test]

@@ -265,11 +265,24 @@ impl GuestIovecs {
     }
 }
 
-/// A `MAP_SHARED` mapping of an fd, unmapped on drop.
-#[derive(Debug)]
+/// A `MAP_SHARED` mapping of an fd, unmapped on drop; or memory another owner mapped (a
+/// Vulkan allocation's `vkMapMemory`), kept mapped by that owner until this value drops
+/// ([`Mapping::from_owner`]).
 pub struct Mapping {
     ptr: NonNull<u8>,
     len: usize,
+    /// Set for [`Mapping::from_owner`]: dropping it releases the memory (no munmap of ours).
+    owner: Option<Box<dyn Send + Sync>>,
+}
+
+impl std::fmt::Debug for Mapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mapping")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .field("owned_elsewhere", &self.owner.is_some())
+            .finish()
+    }
 }
 
 // SAFETY: the mapping is process-wide memory owned by this value; moving it between threads is
@@ -303,6 +316,30 @@ impl Mapping {
         Ok(Self {
             ptr: ptr.cast(),
             len,
+            owner: None,
+        })
+    }
+
+    /// Memory someone else mapped: `owner` keeps it mapped and releases it when dropped (after
+    /// this value's last use). Used for device memory only its driver can map (Vulkan
+    /// `OPAQUE_FD` memory mapped with `vkMapMemory`).
+    ///
+    /// # Safety
+    /// `ptr..ptr + len` must be readable and writable memory that stays mapped until `owner`
+    /// is dropped, and no Rust references to it may exist outside this value.
+    pub unsafe fn from_owner(
+        ptr: *mut u8,
+        len: usize,
+        owner: Box<dyn Send + Sync>,
+    ) -> ResourceResult<Self> {
+        let ptr = NonNull::new(ptr).ok_or(ResourceError::InvalidArgument("null mapping"))?;
+        if len == 0 {
+            return Err(ResourceError::InvalidArgument("zero-length mapping"));
+        }
+        Ok(Self {
+            ptr,
+            len,
+            owner: Some(owner),
         })
     }
 
@@ -355,6 +392,10 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
+        if self.owner.is_some() {
+            // Not our mmap: the owner (dropped right after this) releases the memory.
+            return;
+        }
         // SAFETY: `ptr`/`len` are exactly what mmap returned, and this is the only unmap.
         if let Err(errno) = unsafe { munmap(self.ptr.cast(), self.len) } {
             tracing::error!(%errno, "munmap of resource memory failed");
