@@ -660,17 +660,24 @@ mod tests {
     fn creator_mapping_of_opaque_memory_is_kept_until_drop() {
         use std::sync::atomic::{AtomicBool, Ordering};
         use std::sync::Arc;
-        struct Owner(SharedMemory, Arc<AtomicBool>);
+        /// Holds the memory (as a driver holds its allocation) and notes its release.
+        struct Owner {
+            _memory: SharedMemory,
+            dropped: Arc<AtomicBool>,
+        }
         impl Drop for Owner {
             fn drop(&mut self) {
-                self.1.store(true, Ordering::SeqCst);
+                self.dropped.store(true, Ordering::SeqCst);
             }
         }
         let shm = SharedMemory::new("creator", 4096).unwrap();
         let ptr = shm.mapping().as_ptr();
         let dropped = Arc::new(AtomicBool::new(false));
         let fd = shm.try_clone_fd().unwrap();
-        let owner = Box::new(Owner(shm, dropped.clone()));
+        let owner = Box::new(Owner {
+            _memory: shm,
+            dropped: dropped.clone(),
+        });
         // SAFETY: the owner holds the SharedMemory whose 4096-byte mapping `ptr` is.
         let mapping = unsafe { Mapping::from_owner(ptr, 4096, owner) }.unwrap();
         let too_small = FdMemory::from_fd(FdType::Opaque, dup_fd(fd.as_fd()).unwrap(), 8192)
@@ -685,7 +692,10 @@ mod tests {
         let shm = SharedMemory::new("creator", 4096).unwrap();
         let ptr = shm.mapping().as_ptr();
         let dropped = Arc::new(AtomicBool::new(false));
-        let owner = Box::new(Owner(shm, dropped.clone()));
+        let owner = Box::new(Owner {
+            _memory: shm,
+            dropped: dropped.clone(),
+        });
         // SAFETY: as above.
         let mapping = unsafe { Mapping::from_owner(ptr, 4096, owner) }.unwrap();
         let memory = FdMemory::from_fd(FdType::Opaque, fd, 4000)
