@@ -83,6 +83,10 @@ struct VideoServer {
 
 impl VideoServer {
     fn start(name: &str, profiles: Option<&str>) -> Self {
+        Self::start_with(name, profiles, &["--no-fork"])
+    }
+
+    fn start_with(name: &str, profiles: Option<&str>, args: &[&str]) -> Self {
         let lib = driver_library();
         let dir =
             std::env::temp_dir().join(format!("virgl-video-e2e-{}-{name}", std::process::id()));
@@ -95,7 +99,8 @@ impl VideoServer {
         let log = File::create(&server_log).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_virgl-vtest"));
         cmd.arg(format!("--socket-path={}", socket.display()))
-            .args(["--no-fork", "--rendernode=/dev/null"])
+            .args(args)
+            .arg("--rendernode=/dev/null")
             .env("XDG_RUNTIME_DIR", &dir)
             .env("RUST_LOG", "warn")
             .env("LD_PRELOAD", &lib)
@@ -706,4 +711,15 @@ fn caps_follow_the_driver_and_bad_input_keeps_the_context() {
     }
     // The same context still decodes an MPEG-2 frame.
     assert_eq!(run_case(&server, &mut c, &cases[0]), Outcome::Decoded);
+}
+
+#[test]
+fn forked_client_process_decodes_too() {
+    // The default mode: one process per client, which opens the render node itself.
+    let server = VideoServer::start_with("fork", None, &[]);
+    let mut c = Client::connect(&server.socket);
+    c.handshake("video_fork");
+    assert_eq!(caps(&mut c).video_caps().len(), 14);
+    let case = cases().into_iter().next().unwrap();
+    assert_eq!(run_case(&server, &mut c, &case), Outcome::Decoded);
 }
