@@ -16,7 +16,7 @@ use glow::HasContext;
 use virgl_protocol::command::{
     Blit, Box3, ClearSurface, ClearTexture, Command, CommandIter, CopyTransfer3d, CreateObject,
     CreateShader, GetQueryResultQbo, ResourceCopyRegion, ResourceInlineWrite, Scissor,
-    SetRenderCondition, ShaderAssembler, Transfer3d, TransferRegion,
+    SetRenderCondition, Transfer3d, TransferRegion,
 };
 use virgl_protocol::pipe::ShaderType;
 use virgl_resource::{
@@ -24,6 +24,7 @@ use virgl_resource::{
 };
 
 use crate::backend::{transfer, Shared};
+use crate::budget::{Budget, ShaderText};
 use crate::draw::{self, DrawCtx, DrawState};
 use crate::egl::GlContextHandle;
 use crate::error::{VrendError, VrendResult};
@@ -79,7 +80,7 @@ pub(crate) struct SubContext {
     /// The vertex array of draws (VAOs are per GL context).
     pub vao: Option<glow::VertexArray>,
     /// Shader texts split over several CREATE_OBJECT commands.
-    pub assembler: ShaderAssembler,
+    pub assembler: ShaderText,
     /// GL sampler objects shared by identical sampler states.
     pub samplers: SamplerCache,
 }
@@ -97,6 +98,8 @@ pub struct VrendContext {
     retired: Vec<FenceSignal>,
     /// Codecs and video buffers, when the renderer has a video backend.
     video: Option<virgl_video::VideoContext>,
+    /// Bytes of objects and shader text all sub-contexts may keep (`crate::budget`).
+    budget: Rc<Budget>,
 }
 
 impl std::fmt::Debug for VrendContext {
@@ -194,6 +197,7 @@ impl VrendContext {
             broken: None,
             retired: Vec::new(),
             video,
+            budget: Budget::for_context(),
         };
         ctx.create_sub_ctx(0)?;
         Ok(ctx)
@@ -242,7 +246,7 @@ impl VrendContext {
             SubContext {
                 gl_ctx,
                 fbo,
-                objects: ObjectTable::default(),
+                objects: ObjectTable::with_budget(self.budget.clone()),
                 fb: FramebufferState::default(),
                 state: PipeState {
                     sample_mask: !0,
@@ -252,7 +256,7 @@ impl VrendContext {
                 shadow: GlShadow::default(),
                 programs: ProgramCache::default(),
                 vao: None,
-                assembler: ShaderAssembler::default(),
+                assembler: ShaderText::new(self.budget.clone()),
                 samplers: SamplerCache::default(),
             },
         );
@@ -752,7 +756,7 @@ impl VrendContext {
 
     fn create_shader(&mut self, cs: &CreateShader<'_>) -> VrendResult<Option<Object>> {
         let sub = self.sub_mut()?;
-        let Some(done) = sub.assembler.push(cs).map_err(|e| invalid(e.to_string()))? else {
+        let Some(done) = sub.assembler.push(cs)? else {
             return Ok(None);
         };
         let text = done.text_until_nul().to_vec();

@@ -35,6 +35,15 @@ pub enum VrendError {
     /// (`line` is 1-based in the TGSI text; 0 when no line applies).
     #[error("shader line {line}: {message}")]
     Shader { line: usize, message: String },
+    /// The guest asked the context to keep more bytes of objects or shader text than its
+    /// budget allows (`crate::budget`).
+    #[error("{what} of {bytes} bytes exceeds the context's budget ({used} of {limit} bytes used)")]
+    OverBudget {
+        what: &'static str,
+        bytes: usize,
+        used: usize,
+        limit: usize,
+    },
 }
 
 impl From<virgl_resource::ResourceError> for VrendError {
@@ -49,6 +58,7 @@ impl From<VrendError> for ContextError {
         match err {
             VrendError::Invalid(msg) => ContextError::InvalidCommand(msg),
             shader @ VrendError::Shader { .. } => ContextError::InvalidCommand(shader.to_string()),
+            over @ VrendError::OverBudget { .. } => ContextError::InvalidCommand(over.to_string()),
             other => ContextError::Host(other.to_string()),
         }
     }

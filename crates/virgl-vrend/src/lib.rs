@@ -17,6 +17,7 @@
 
 mod backend;
 mod blitter;
+mod budget;
 pub mod caps;
 mod context;
 mod draw;

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use virgl_protocol::command::{BlendState, DsaState, RasterizerState, StreamoutTarget};
 
+use crate::budget::{Budget, ObjectCharges};
 use crate::error::{VrendError, VrendResult};
 use crate::program::ShaderObj;
 use crate::query::QueryObj;
@@ -128,12 +129,23 @@ pub struct ObjectTable {
     objects: HashMap<u32, Object>,
     /// Currently bound handle per bindable type.
     bound: HashMap<u8, u32>,
+    /// What each object costs the context's byte budget.
+    charges: ObjectCharges,
 }
 
 /// Largest number of objects one sub-context may hold (bounds host memory per guest).
 const MAX_OBJECTS: usize = 1 << 20;
 
 impl ObjectTable {
+    /// An empty table whose objects are charged to `budget`.
+    pub fn with_budget(budget: Rc<Budget>) -> Self {
+        Self {
+            objects: HashMap::new(),
+            bound: HashMap::new(),
+            charges: ObjectCharges::new(budget),
+        }
+    }
+
     pub fn insert(&mut self, handle: u32, object: Object) -> VrendResult<()> {
         if handle == 0 {
             return Err(VrendError::Invalid("object handle 0".into()));
@@ -146,6 +158,7 @@ impl ObjectTable {
         if self.objects.len() >= MAX_OBJECTS {
             return Err(VrendError::Invalid("too many objects".into()));
         }
+        self.charges.charge(handle, &object)?;
         self.objects.insert(handle, object);
         Ok(())
     }
@@ -188,12 +201,14 @@ impl ObjectTable {
     /// Every object, for teardown.
     pub fn drain(&mut self) -> impl Iterator<Item = Object> + '_ {
         self.bound.clear();
+        self.charges.refund_all();
         self.objects.drain().map(|(_, o)| o)
     }
 
     pub fn remove(&mut self, ty: ObjectType, handle: u32) -> VrendResult<Object> {
         self.get(ty, handle)?;
         self.bound.retain(|_, h| *h != handle);
+        self.charges.refund(handle);
         self.objects
             .remove(&handle)
             .ok_or_else(|| VrendError::Invalid("vanished object".into()))
