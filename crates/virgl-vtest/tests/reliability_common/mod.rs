@@ -36,7 +36,11 @@ impl Server {
             .arg(format!("--socket-path={}", socket.display()))
             .args(args)
             .env("XDG_RUNTIME_DIR", &dir)
-            .env("RUST_LOG", "warn")
+            // VIRGL_REL_RUST_LOG turns the server's logging up for a post-mortem.
+            .env(
+                "RUST_LOG",
+                std::env::var("VIRGL_REL_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .envs(env.iter().copied())
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
