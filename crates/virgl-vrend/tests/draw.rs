@@ -942,3 +942,125 @@ fn bad_primitive_and_unknown_shader_are_refused() {
         assert!(s.ctx.submit_cmd(&mut s.table, cmds.as_slice()).is_err());
     }
 }
+
+// Transform feedback as Mesa drives it: a shader created with stream-output info, a target
+// object over a buffer, SET_STREAMOUT_TARGETS, draws; re-binding the same target with its
+// append bit continues after the first draw's records.
+#[test]
+fn stream_output_captures_vertex_outputs() {
+    use virgl_protocol::command::{SetStreamoutTargets, StreamOutputEntry, StreamOutputInfo};
+    let mut s = Scene::new();
+    s.fs(FS_COLOR);
+    const SO: u32 = 7;
+    s.add(buffer(SO, virgl_bind::STREAM_OUTPUT, 256), 256);
+    s.ctx.attach_resource(&mut s.table, SO);
+    // Record per vertex: GENERIC[0].xy (dwords 0-1), then POSITION.w at dword 3 (gap of 1).
+    let info = StreamOutputInfo {
+        stride: [4, 0, 0, 0],
+        outputs: vec![
+            StreamOutputEntry {
+                register_index: 1,
+                start_component: 0,
+                num_components: 2,
+                output_buffer: 0,
+                dst_offset: 0,
+                stream: 0,
+            },
+            StreamOutputEntry {
+                register_index: 0,
+                start_component: 3,
+                num_components: 1,
+                output_buffer: 0,
+                dst_offset: 3,
+                stream: 0,
+            },
+        ],
+    };
+    let vs = s.handle();
+    let mut text = VS.as_bytes().to_vec();
+    text.push(0);
+    s.enc
+        .create_shader(
+            &ShaderSource {
+                handle: vs,
+                shader_type: ShaderType::Vertex,
+                num_tokens: 300,
+                req_local_mem: 0,
+                stream_output: Some(&info),
+                text: &text,
+            },
+            1000,
+        )
+        .unwrap();
+    s.bind_shader(ShaderType::Vertex, vs);
+    let target = s.handle();
+    s.push(Command::CreateObject(CreateObject::StreamoutTarget(
+        virgl_protocol::command::StreamoutTarget {
+            handle: target,
+            res_handle: SO,
+            buffer_offset: 16,
+            buffer_size: 240,
+        },
+    )));
+    s.upload(SO, 0, &[0xee; 256]);
+    let v = |i: f32| ([-1.0, -1.0, 0.5, 1.0 + i], [10.0 + i, 20.0 + i, 0.0, 0.0]);
+    s.vertices(&[v(0.0), v(1.0), v(2.0)]);
+    s.push(Command::SetStreamoutTargets(SetStreamoutTargets {
+        append_bitmask: 0,
+        handles: &[target],
+    }));
+    s.draw(TRIANGLES, 3);
+    s.push(Command::SetStreamoutTargets(SetStreamoutTargets {
+        append_bitmask: 1,
+        handles: &[target],
+    }));
+    s.draw(TRIANGLES, 3);
+    s.push(Command::SetStreamoutTargets(SetStreamoutTargets {
+        append_bitmask: 0,
+        handles: &[],
+    }));
+    let region = TransferRegion {
+        handle: SO,
+        level: 0,
+        usage: 0,
+        stride: 0,
+        layer_stride: 0,
+        bx: Box3 {
+            x: 0,
+            y: 0,
+            z: 0,
+            width: 256,
+            height: 1,
+            depth: 1,
+        },
+    };
+    s.push(Command::Transfer3d(Transfer3d {
+        region,
+        offset: 0,
+        direction: WireDirection::FromHost,
+    }));
+    s.flush();
+    let mut out = [0u8; 256];
+    s.table
+        .get_mut(SO)
+        .unwrap()
+        .backing_for_cpu()
+        .unwrap()
+        .read_at(0, &mut out)
+        .unwrap();
+    let dw = |i: usize| u32::from_le_bytes(out[i * 4..i * 4 + 4].try_into().unwrap());
+    let f = |i: usize| f32::from_bits(dw(i));
+    // Nothing before the target's offset is touched.
+    assert!((0..4).all(|i| dw(i) == 0xeeee_eeee));
+    for rec in 0..6 {
+        let base = 4 + rec * 4;
+        let i = (rec % 3) as f32;
+        assert_eq!(
+            [f(base), f(base + 1), f(base + 3)],
+            [10.0 + i, 20.0 + i, 1.0 + i],
+            "record {rec}"
+        );
+        assert_eq!(dw(base + 2), 0xeeee_eeee, "skipped dword of record {rec}");
+    }
+    assert_eq!(dw(4 + 6 * 4), 0xeeee_eeee, "nothing past six records");
+}
