@@ -7,6 +7,7 @@
 //! DIR/lib/pkgconfig/virglrenderer.pc
 //! DIR/include/virgl/virglrenderer.h, virgl-version.h
 //! DIR/bin/virgl-vtest
+//! DIR/libexec/virgl-render-server       (where the proxy looks next to the library: ../libexec)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -79,6 +80,10 @@ pub fn install(args: &[String]) -> Result<(), String> {
             "virgl-capi",
             "-p",
             "virgl-vtest",
+            "-p",
+            "virgl-venus",
+            "--lib",
+            "--bins",
         ]),
     )?;
     let lib_dir = prefix.join("lib");
@@ -112,8 +117,15 @@ pub fn install(args: &[String]) -> Result<(), String> {
         &bin_dir.join("virgl-vtest"),
     )?;
 
+    let libexec_dir = prefix.join("libexec");
+    std::fs::create_dir_all(&libexec_dir).map_err(|e| e.to_string())?;
+    copy(
+        &target_dir("release").join("virgl-render-server"),
+        &libexec_dir.join("virgl-render-server"),
+    )?;
+
     println!(
-        "xtask install: {} and headers, pkg-config, virgl-vtest under {}",
+        "xtask install: {} and headers, pkg-config, virgl-vtest, virgl-render-server under {}",
         installed.display(),
         prefix.display()
     );
