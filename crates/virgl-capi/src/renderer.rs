@@ -200,7 +200,9 @@ impl RendererBuilder {
             Some(Box::new(backend))
         } else {
             Some(Box::new(
-                VenusBackend::new().map_err(|e| RendererError::Init(e.to_string()))?,
+                VenusBackend::new()
+                    .map_err(|e| RendererError::Init(e.to_string()))?
+                    .with_guest_vram(flags.contains(RendererFlags::USE_GUEST_VRAM)),
             ))
         };
         if flags.contains(RendererFlags::DRM) {

@@ -1,24 +1,21 @@
 //! Issue 9 with a real Venus context: device memory allocated by the guest through the Venus
-//! protocol (vkAllocateMemory of host-visible memory on lavapipe, which the Venus backend makes
-//! exportable), handed out as a HOST3D blob, written through the blob's mapping the way a
-//! guest writes a window image it mapped, then typed by a GL context with
-//! PIPE_RESOURCE_SET_TYPE and scanned out with `resource_info` and `get_rect`.
+//! protocol as Mesa's venus driver allocates a window image or shareable memory (vkAllocateMemory
+//! of host-visible memory with VkExportMemoryAllocateInfo naming the renderer's handle type,
+//! dma-buf, on a device with VK_KHR_external_memory_fd and VK_EXT_external_memory_dma_buf),
+//! handed out as a HOST3D blob, written through the blob's mapping the way a guest writes a
+//! window image it mapped, then typed by a GL context with PIPE_RESOURCE_SET_TYPE and scanned
+//! out with `resource_info` and `get_rect`.
+//!
+//! On lavapipe without /dev/udmabuf the dma-buf allocation fails and the backend falls back to
+//! OPAQUE_FD (what llvmpipe's glImportMemoryFdEXT takes); the blob's guest mapping then comes
+//! from the backend's own Vulkan import of that fd (virgl-venus `mapper`).
 //!
 //! Needs lavapipe (`lvp_icd.json`) and GL_EXT_memory_object_fd (llvmpipe); without them the
 //! test prints why and passes. The only test in its binary: it sets VK_DRIVER_FILES.
-//!
-//! Ignored for now: the Venus backend allocates host-visible device memory as its own memfd
-//! imported into lavapipe with VK_EXT_external_memory_host, and hands that memfd out as the
-//! blob. llvmpipe's glImportMemoryFdEXT only accepts memory fds Mesa allocated itself (lavapipe's
-//! vkGetMemoryFdKHR), so the import fails — cleanly: PIPE_RESOURCE_SET_TYPE returns
-//! ImportFailed ("glTexStorageMem2DEXT ... GL error 0x505") and only the GL context is marked
-//! broken. The same path with driver-exported memory passes (tests/import_scanout.rs,
-//! virgl-vrend tests/import_gl.rs). Run with `--ignored` once Venus exports driver memory for
-//! blobs another context may import.
 
 use virgl_capi::{capset, Renderer, RendererFlags};
 use virgl_protocol::command::{Command, Encoder, PipeResourceSetType, Records};
-use virgl_resource::{BlobFlags, BlobInfo, BlobMem};
+use virgl_resource::{BlobFlags, BlobInfo, BlobMem, FdType};
 
 const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
 const VK_CTX: u32 = 1;
@@ -51,6 +48,16 @@ impl Stream {
     fn f32(&mut self, v: f32) -> &mut Self {
         self.u32(v.to_bits())
     }
+    /// A string: its size with the NUL, then its bytes padded to 4.
+    fn string(&mut self, v: &str) -> &mut Self {
+        self.u64(v.len() as u64 + 1);
+        self.0.extend_from_slice(v.as_bytes());
+        self.0.push(0);
+        while !self.0.len().is_multiple_of(4) {
+            self.0.push(0);
+        }
+        self
+    }
     /// Command header, no reply.
     fn cmd(&mut self, ty: u32) -> &mut Self {
         self.u32(ty).u32(0)
@@ -74,12 +81,20 @@ fn venus_device_memory(r: &mut Renderer, size: u64) {
     s.u32(0).u64(0).u32(0).u64(0);
     s.alloc_and_out(INSTANCE);
     s.cmd(2).u64(INSTANCE).u64(1).u32(1).u64(1).u64(PHYSICAL);
+    // The device enables the external memory extensions Mesa's venus enables for its
+    // renderer handle type.
     s.cmd(11).u64(PHYSICAL).u64(1).u32(3).u64(0).u32(0).u32(1);
     s.u64(1).u32(2).u64(0).u32(0).u32(0).u32(1).u64(1).f32(1.0);
-    s.u32(0).u64(0).u32(0).u64(0).u64(0);
+    s.u32(0).u64(0).u32(2).u64(2);
+    s.string("VK_KHR_external_memory_fd");
+    s.string("VK_EXT_external_memory_dma_buf");
+    s.u64(0);
     s.alloc_and_out(DEVICE);
-    // vkAllocateMemory {sType 5, pNext NULL, size, memoryTypeIndex 0 (host visible)}.
-    s.cmd(21).u64(DEVICE).u64(1).u32(5).u64(0).u64(size).u32(0);
+    // vkAllocateMemory {sType 5, pNext -> VkExportMemoryAllocateInfo {sType 1000072002,
+    // handleTypes DMA_BUF_EXT}, size, memoryTypeIndex 0 (host visible)}.
+    s.cmd(21).u64(DEVICE).u64(1).u32(5);
+    s.u64(1).u32(1000072002).u64(0).u32(0x200);
+    s.u64(size).u32(0);
     s.alloc_and_out(MEMORY);
     r.submit_cmd(VK_CTX, &s.dwords())
         .expect("Venus: instance, device, memory");
@@ -90,7 +105,6 @@ fn bgra(x: u32, y: u32) -> [u8; 4] {
 }
 
 #[test]
-#[ignore = "Venus blobs are the backend's own memfds, which llvmpipe's GL import refuses"]
 fn venus_device_memory_is_scanned_out_by_gl() {
     if !std::path::Path::new(LVP_ICD).exists() {
         eprintln!("skipped: {LVP_ICD} is not installed");
@@ -120,6 +134,12 @@ fn venus_device_memory_is_scanned_out_by_gl() {
         size,
     };
     r.create_blob(VK_CTX, IMG, info, None).unwrap();
+    let fd_type = r.resources().get(IMG).unwrap().backing().unwrap().fd_type();
+    assert!(
+        matches!(fd_type, Some(FdType::Opaque | FdType::Dmabuf)),
+        "exportable memory is the driver's, not a memfd of ours: {fd_type:?}"
+    );
+    eprintln!("Venus blob exported as {fd_type:?}");
 
     // The guest maps the blob and writes its window image (rows tightly packed).
     let region = r.resources_mut().get_mut(IMG).unwrap().map().unwrap();

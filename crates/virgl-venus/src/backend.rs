@@ -34,6 +34,8 @@ pub fn capset_bytes(use_guest_vram: bool) -> Vec<u8> {
 /// The Venus backend (capset 4), running contexts in-process on the host Vulkan driver.
 pub struct VenusBackend {
     entry: Arc<ash::Entry>,
+    /// `VIRGL_RENDERER_USE_GUEST_VRAM`: told to the guest in the capset (`use_guest_vram`).
+    use_guest_vram: bool,
 }
 
 impl std::fmt::Debug for VenusBackend {
@@ -58,7 +60,16 @@ impl VenusBackend {
         }
         Ok(Self {
             entry: Arc::new(entry),
+            use_guest_vram: false,
         })
+    }
+
+    /// Guest VRAM mode (`VIRGL_RENDERER_USE_GUEST_VRAM`, Xen): the capset tells the guest to
+    /// back host-visible and exportable memory with guest-VRAM blobs it then imports
+    /// (VkImportMemoryResourceInfoMESA), as the VMM cannot map host memory into the guest.
+    pub fn with_guest_vram(mut self, on: bool) -> Self {
+        self.use_guest_vram = on;
+        self
     }
 }
 
@@ -75,7 +86,7 @@ impl Backend for VenusBackend {
         if capset_id != CAPSET_VENUS {
             return Err(ContextError::Unsupported("capset"));
         }
-        Ok(capset_bytes(false))
+        Ok(capset_bytes(self.use_guest_vram))
     }
 
     fn create_context(

@@ -185,12 +185,30 @@ impl Context for VenusContext {
     }
 
     fn attach_resource(&mut self, table: &mut ResourceTable, res_id: u32) {
-        if self.state().shm.contains_key(&res_id) {
-            return;
+        {
+            let st = self.state();
+            if st.shm.contains_key(&res_id) || st.resource_fds.contains_key(&res_id) {
+                return;
+            }
         }
         let Some(res) = table.get(res_id) else {
             return;
         };
+        // dma-buf / OPAQUE_FD memory: a dup kept for VkImportMemoryResourceInfoMESA (commands
+        // run without the resource table, possibly on a ring thread).
+        if let Some(fd_type @ (FdType::Dmabuf | FdType::Opaque)) =
+            res.backing().and_then(Backing::fd_type)
+        {
+            match res.export() {
+                Ok((_, fd)) => {
+                    self.state()
+                        .resource_fds
+                        .insert(res_id, (fd_type, Arc::new(fd)));
+                }
+                Err(e) => tracing::debug!(res_id, error = %e, "attached resource has no fd"),
+            }
+            return;
+        }
         let fd = match res.backing() {
             Some(Backing::Shm(shm)) => shm.try_clone_fd().ok().map(|fd| (fd, shm.len())),
             Some(b) if b.fd_type() == Some(FdType::Shm) => b
@@ -207,7 +225,9 @@ impl Context for VenusContext {
     }
 
     fn detach_resource(&mut self, _table: &mut ResourceTable, res_id: u32) {
-        self.state().shm.remove(&res_id);
+        let mut st = self.state();
+        st.shm.remove(&res_id);
+        st.resource_fds.remove(&res_id);
     }
 
     fn get_blob(
@@ -220,13 +240,22 @@ impl Context for VenusContext {
     ) -> Result<ContextBlob, ContextError> {
         if blob_id != 0 {
             // Device memory (blob_id = the VkDeviceMemory id): our memfd (host-pointer import)
-            // is plain shared memory; a driver's dma-buf is a dma-buf; a driver's OPAQUE_FD
-            // stays opaque (lavapipe's has a header before the data: not guest-mappable).
-            let (fd, fd_type) = self
-                .state()
-                .export_memory(blob_id, size)
-                .map_err(|e| ContextError::InvalidCommand(e.to_string()))?;
-            let memory = FdMemory::from_fd(fd_type, fd, size)?.with_map_info(map_cache::CACHED);
+            // is plain shared memory; a driver's dma-buf is a dma-buf (mmap-able); a driver's
+            // OPAQUE_FD stays opaque (what GL imports), with the Vulkan description importers
+            // match and — the fd itself not being mmap-able (lavapipe's has a header before
+            // the data) — a mapping made through Vulkan for the guest (crate::mapper).
+            let st = self.state();
+            let invalid = |e: VenusError| ContextError::InvalidCommand(e.to_string());
+            let (fd, fd_type) = st.export_memory(blob_id, size).map_err(invalid)?;
+            let mut memory = FdMemory::from_fd(fd_type, fd, size)?.with_map_info(map_cache::CACHED);
+            if fd_type == FdType::Opaque {
+                memory = memory.with_vulkan_info(st.memory_vulkan_info(blob_id).map_err(invalid)?);
+                if flags.contains(BlobFlags::MAPPABLE) {
+                    let (_, fd) = memory.export(res_id)?;
+                    let mapping = st.map_exported(blob_id, fd, size).map_err(invalid)?;
+                    memory = memory.with_mapping(mapping)?;
+                }
+            }
             return Ok(ContextBlob::Memory {
                 memory,
                 image: None,

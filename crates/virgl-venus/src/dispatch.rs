@@ -75,6 +75,9 @@ struct InstanceState {
 pub struct State {
     entry: Arc<ash::Entry>,
     pub(crate) shm: HashMap<u32, Arc<Shm>>,
+    /// dma-buf / OPAQUE_FD resources attached to the context (dups of their fds), for
+    /// VkImportMemoryResourceInfoMESA; SHM resources are in `shm`.
+    pub(crate) resource_fds: HashMap<u32, (virgl_resource::FdType, Arc<std::os::fd::OwnedFd>)>,
     objects: Objects,
     instance: Option<InstanceState>,
     reply: Option<ReplyStream>,
@@ -148,6 +151,7 @@ impl State {
         Self {
             entry,
             shm: HashMap::new(),
+            resource_fds: HashMap::new(),
             objects: Objects::default(),
             instance: None,
             reply: None,

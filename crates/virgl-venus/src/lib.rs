@@ -44,6 +44,7 @@ mod backend;
 mod context;
 mod dispatch;
 mod error;
+mod mapper;
 mod objects;
 pub mod render_server;
 mod ring;

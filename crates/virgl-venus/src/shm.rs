@@ -27,6 +27,12 @@ impl Shm {
         Self { mem }
     }
 
+    /// The start of our mapping (page-aligned), for importing it as Vulkan host memory; the
+    /// importer must keep this `Shm` alive while the import lives.
+    pub(crate) fn as_ptr(&self) -> *mut u8 {
+        self.mem.mapping().as_ptr()
+    }
+
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.mem.mapping().len()

@@ -19,16 +19,18 @@
 
 use std::sync::Arc;
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 
 use ash::vk::{self, Handle};
 
 use super::State;
 use crate::generated::commands::{self as c, cmd};
+use crate::generated::types;
 use crate::objects::object_type as ot;
+use crate::shm::Shm;
 use crate::wire::{Arena, Cx, Reader, Writer};
 use crate::VenusError;
-use virgl_resource::{FdType, SharedMemory};
+use virgl_resource::{FdType, SharedMemory, VulkanInfo};
 
 /// `VkStructureType` values this module looks for in chains.
 mod stype {
@@ -45,9 +47,14 @@ pub(crate) struct Memory {
     pub size: u64,
     /// Handle types the allocation was made exportable with (empty: not exportable).
     pub export: vk::ExternalMemoryHandleTypeFlags,
+    /// The memory type the guest asked for (an OPAQUE_FD import must name the same).
+    pub memory_type_index: u32,
     /// Our memfd imported as host memory: it must outlive the VkDeviceMemory (dropped only
     /// after vkFreeMemory).
     pub shm: Option<Arc<SharedMemory>>,
+    /// An attached SHM resource's mapping imported as host memory
+    /// (VkImportMemoryResourceInfoMESA): kept, like `shm`, until after vkFreeMemory.
+    pub imported: Option<Arc<Shm>>,
 }
 
 /// A device child: its device, object type, pool (command buffers, descriptor sets) and
@@ -58,6 +65,62 @@ pub(crate) struct Child {
     pub object_type: i32,
     pub pool: Option<u64>,
     pub seq: u64,
+}
+
+/// The first link of sType `st` in a decoded chain.
+///
+/// # Safety
+/// As [`chain_stypes`].
+unsafe fn find_link(
+    mut p: *mut std::ffi::c_void,
+    st: i32,
+) -> Option<*mut vk::BaseOutStructure<'static>> {
+    let mut n = 0;
+    while !p.is_null() && n < 64 {
+        let link = p.cast::<vk::BaseOutStructure>();
+        // SAFETY: per the contract every link is at least a VkBaseOutStructure.
+        let base = unsafe { &*link };
+        if base.s_type.as_raw() == st {
+            return Some(link);
+        }
+        p = base.p_next.cast();
+        n += 1;
+    }
+    None
+}
+
+/// Relinks a decoded chain without the links of the sTypes in `drop`; returns its new head.
+///
+/// # Safety
+/// As [`chain_stypes`]; the chain is arena memory the caller may change.
+unsafe fn relink_without(p: *mut std::ffi::c_void, drop: &[i32]) -> *mut std::ffi::c_void {
+    let mut kept: Vec<*mut vk::BaseOutStructure> = Vec::new();
+    let mut p = p.cast::<vk::BaseOutStructure>();
+    let mut n = 0;
+    while !p.is_null() && n < 64 {
+        // SAFETY: a link of the decoded chain.
+        let base = unsafe { &*p };
+        if !drop.contains(&base.s_type.as_raw()) {
+            kept.push(p);
+        }
+        p = base.p_next;
+        n += 1;
+    }
+    let mut next: *mut vk::BaseOutStructure = std::ptr::null_mut();
+    for &link in kept.iter().rev() {
+        // SAFETY: a link of the decoded chain, ours to relink.
+        unsafe { (*link).p_next = next };
+        next = link;
+    }
+    next.cast()
+}
+
+fn align_up(size: u64, align: u64) -> Result<u64, VenusError> {
+    Ok(size
+        .checked_add(align - 1)
+        .ok_or(VenusError::TooLarge("allocationSize"))?
+        / align
+        * align)
 }
 
 /// Walks a decoded `pNext` chain and returns the sTypes in it.
@@ -297,8 +360,18 @@ impl State {
         }
     }
 
-    /// vkAllocateMemory: host-visible memory is made exportable (opaque fd unless the guest
-    /// asked for a handle type) so that RESOURCE_CREATE_BLOB can hand it to the guest to map.
+    /// vkAllocateMemory. Three ways, by what the guest's chain asks:
+    /// - VkImportMemoryResourceInfoMESA (Xen / guest VRAM, imports of other contexts'
+    ///   resources): the attached resource's memory is imported, see
+    ///   [`State::import_resource_memory`];
+    /// - VkExportMemoryAllocateInfo with handle types (Mesa's venus asks for it for WSI images
+    ///   and shareable memory, with its renderer handle type): the driver allocates exportable
+    ///   memory — dma-buf if asked and the driver manages, else OPAQUE_FD — so that another
+    ///   context (GL's `glImportMemoryFdEXT`) can import the blob; its guest mapping comes from
+    ///   [`crate::mapper`];
+    /// - plain host-visible memory: our memfd imported as host memory
+    ///   ([`State::allocate_host_memory`]; the guest maps the memfd itself, which also works
+    ///   where the VMM cannot map driver memory), else driver memory made OPAQUE_FD-exportable.
     pub(super) fn allocate_memory(
         &mut self,
         a: &mut c::vkAllocateMemory_args<'_>,
@@ -315,42 +388,119 @@ impl State {
                 "guest fds cannot be imported (VkImportMemoryFdInfoKHR)".into(),
             ));
         }
-        if stypes.contains(&stype::IMPORT_MEMORY_RESOURCE_INFO_MESA) {
-            // Importing a virgl resource's fd (dma-buf from another context, WSI) is not
-            // implemented: refuse rather than allocate unrelated memory.
-            return Err(VenusError::UnsupportedCommand(
-                cmd::vkAllocateMemory,
-                "vkAllocateMemory with VkImportMemoryResourceInfoMESA",
-            ));
-        }
         let dev_id = a.device;
+        // SAFETY: the decoder built the chain.
+        let resource_link =
+            unsafe { find_link(info.pNext, stype::IMPORT_MEMORY_RESOURCE_INFO_MESA) };
+        if let Some(link) = resource_link {
+            // SAFETY: the sType says what the link is.
+            let res_id =
+                unsafe { (*link.cast::<types::VkImportMemoryResourceInfoMESA>()).resourceId };
+            a.ret = self
+                .import_resource_memory(dev_id, id, &info, res_id)?
+                .as_raw();
+            return Ok(());
+        }
         let (host_visible, can_export) = self.memory_type_info(dev_id, info.memoryTypeIndex)?;
-        if host_visible && self.host_memory_devices.contains(&dev_id) {
+        // SAFETY: the decoder built the chain.
+        let export_link = unsafe { find_link(info.pNext, stype::EXPORT_MEMORY_ALLOCATE_INFO) }
+            .map(|p| p.cast::<vk::ExportMemoryAllocateInfo>());
+        // SAFETY: the sType says what the link is.
+        let requested = export_link
+            .map_or(vk::ExternalMemoryHandleTypeFlags::empty(), |e| unsafe {
+                (*e).handle_types
+            });
+        let host_memory = host_visible && self.host_memory_devices.contains(&dev_id);
+        if requested.is_empty() && host_memory {
             if let Some(result) = self.allocate_host_memory(dev_id, id, &info)? {
                 a.ret = result.as_raw();
                 return Ok(());
             }
         }
-        let mut export = vk::ExportMemoryAllocateInfo::default()
-            .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
-        let mut host_info = info;
-        let mut export_types = vk::ExternalMemoryHandleTypeFlags::empty();
-        if stypes.contains(&stype::EXPORT_MEMORY_ALLOCATE_INFO) {
-            let mut p = info.pNext.cast_const();
-            while !p.is_null() {
-                // SAFETY: a decoded chain link (see `chain_stypes`).
-                let base = unsafe { &*p.cast::<vk::BaseInStructure>() };
-                if base.s_type.as_raw() == stype::EXPORT_MEMORY_ALLOCATE_INFO {
-                    // SAFETY: the sType says what the link is.
-                    let e = unsafe { &*p.cast::<vk::ExportMemoryAllocateInfo>() };
-                    export_types = e.handle_types;
-                }
-                p = base.p_next.cast();
+        let dma_buf = vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT;
+        let opaque = vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD;
+        let candidates = if !requested.is_empty() && can_export {
+            // A driver may advertise dma-buf export yet fail to allocate it (lavapipe without
+            // /dev/udmabuf): OPAQUE_FD is what GL imports anyway.
+            let mut c = Vec::with_capacity(2);
+            if requested.contains(dma_buf) {
+                c.push(dma_buf);
             }
+            c.push(opaque);
+            c
+        } else if !requested.is_empty() {
+            vec![requested]
         } else if host_visible && can_export {
-            export.p_next = info.pNext.cast_const();
-            host_info.pNext = std::ptr::from_mut(&mut export).cast();
-            export_types = vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD;
+            vec![opaque]
+        } else {
+            vec![vk::ExternalMemoryHandleTypeFlags::empty()]
+        };
+        let mut result = vk::Result::ERROR_OUT_OF_DEVICE_MEMORY;
+        for types in candidates {
+            let (r, host, size) = self.allocate_exportable(dev_id, &info, export_link, types)?;
+            result = r;
+            if r == vk::Result::SUCCESS {
+                self.add_child_in(
+                    dev_id,
+                    id,
+                    vk::ObjectType::DEVICE_MEMORY.as_raw(),
+                    host.as_raw(),
+                    None,
+                )?;
+                self.memories.insert(
+                    id,
+                    Memory {
+                        device: dev_id,
+                        host,
+                        size,
+                        memory_type_index: info.memoryTypeIndex,
+                        export: types,
+                        shm: None,
+                        imported: None,
+                    },
+                );
+                a.ret = r.as_raw();
+                return Ok(());
+            }
+            tracing::debug!(?types, result = ?r, "exportable device memory allocation failed");
+        }
+        if !requested.is_empty() && host_memory {
+            // The guest still gets memory it can map; other contexts cannot import it.
+            tracing::warn!(
+                ?requested,
+                "driver cannot allocate exportable memory: using host memory, which other \
+                 contexts cannot import"
+            );
+            if let Some(r) = self.allocate_host_memory(dev_id, id, &info)? {
+                result = r;
+            }
+        }
+        a.ret = result.as_raw();
+        Ok(())
+    }
+
+    /// One vkAllocateMemory of the guest's `info` exportable as `types` (empty: as the guest
+    /// asked). Exportable sizes are page-aligned: the guest's blob of the memory is (upstream
+    /// does the same). Returns the result, the memory and its size.
+    fn allocate_exportable(
+        &self,
+        dev_id: u64,
+        info: &types::VkMemoryAllocateInfo,
+        export_link: Option<*mut vk::ExportMemoryAllocateInfo<'static>>,
+        types: vk::ExternalMemoryHandleTypeFlags,
+    ) -> Result<(vk::Result, vk::DeviceMemory, u64), VenusError> {
+        let mut host_info = *info;
+        let mut export = vk::ExportMemoryAllocateInfo::default().handle_types(types);
+        if !types.is_empty() {
+            host_info.allocationSize = align_up(info.allocationSize, 4096)?;
+            match export_link {
+                // SAFETY: a link of the decoded chain (arena memory, ours to change).
+                Some(link) => unsafe { (*link).handle_types = types },
+                None => {
+                    export.p_next = info.pNext.cast_const();
+                    host_info.pNext = std::ptr::from_mut(&mut export).cast();
+                }
+            }
         }
         let dev = self.device(dev_id)?;
         let mut host = vk::DeviceMemory::null();
@@ -364,27 +514,181 @@ impl State {
                 &mut host,
             )
         };
-        a.ret = result.as_raw();
-        if result == vk::Result::SUCCESS {
-            self.add_child_in(
-                dev_id,
-                id,
-                vk::ObjectType::DEVICE_MEMORY.as_raw(),
-                host.as_raw(),
-                None,
-            )?;
-            self.memories.insert(
-                id,
-                Memory {
-                    device: dev_id,
-                    host,
-                    size: info.allocationSize,
-                    export: export_types,
-                    shm: None,
-                },
-            );
-        }
-        Ok(())
+        Ok((result, host, host_info.allocationSize))
+    }
+
+    /// VkImportMemoryResourceInfoMESA: memory of a resource attached to this context. SHM
+    /// resources (guest VRAM and shm blobs: Xen, where the hypervisor cannot map host memory
+    /// into the guest) are imported through our mapping of them with
+    /// VK_EXT_external_memory_host; dma-buf and OPAQUE_FD resources through a dup of their fd
+    /// (VkImportMemoryFdInfoKHR). The guest's other chain links are kept. A resource that is
+    /// not attached is a guest error; memory the driver cannot import is
+    /// `VK_ERROR_INVALID_EXTERNAL_HANDLE`.
+    fn import_resource_memory(
+        &mut self,
+        dev_id: u64,
+        id: u64,
+        info: &types::VkMemoryAllocateInfo,
+        res_id: u32,
+    ) -> Result<vk::Result, VenusError> {
+        let refuse = |why: &str| {
+            tracing::debug!(res_id, why, "resource memory import refused");
+            Ok(vk::Result::ERROR_INVALID_EXTERNAL_HANDLE)
+        };
+        // The guest's chain minus the resource link (and export requests: imported memory is
+        // not re-exported; the guest has the resource already).
+        // SAFETY: the decoder built the chain (arena memory, ours to relink).
+        let rest = unsafe {
+            relink_without(
+                info.pNext,
+                &[
+                    stype::IMPORT_MEMORY_RESOURCE_INFO_MESA,
+                    stype::EXPORT_MEMORY_ALLOCATE_INFO,
+                ],
+            )
+        };
+        let inst = &self.instance()?.instance;
+        let dev = self.device(dev_id)?;
+        let (host, size, imported) = if let Some(shm) = self.shm.get(&res_id).cloned() {
+            if !self.host_memory_devices.contains(&dev_id) {
+                return refuse("SHM resource without VK_EXT_external_memory_host");
+            }
+            let align = self.host_pointer_alignment(dev_id)?.max(4096);
+            let size = align_up(info.allocationSize, align)?;
+            if size > shm.len() as u64 || info.allocationSize == 0 {
+                return refuse("allocationSize larger than the resource");
+            }
+            let ptr = shm.as_ptr().cast::<std::ffi::c_void>();
+            let host_fns = ash::ext::external_memory_host::Device::new(inst, dev);
+            let mut props = vk::MemoryHostPointerPropertiesEXT::default();
+            // SAFETY: valid device; `ptr` is our page-aligned mapping of the resource.
+            let r = unsafe {
+                (host_fns.fp().get_memory_host_pointer_properties_ext)(
+                    dev.handle(),
+                    vk::ExternalMemoryHandleTypeFlags::HOST_ALLOCATION_EXT,
+                    ptr,
+                    &mut props,
+                )
+            };
+            if r != vk::Result::SUCCESS
+                || props.memory_type_bits & (1u32.checked_shl(info.memoryTypeIndex).unwrap_or(0))
+                    == 0
+            {
+                return refuse("memory type cannot import host memory");
+            }
+            let import = vk::ImportMemoryHostPointerInfoEXT {
+                p_next: rest.cast_const(),
+                handle_type: vk::ExternalMemoryHandleTypeFlags::HOST_ALLOCATION_EXT,
+                p_host_pointer: ptr,
+                ..Default::default()
+            };
+            let host_info = vk::MemoryAllocateInfo {
+                p_next: std::ptr::from_ref(&import).cast(),
+                allocation_size: size,
+                memory_type_index: info.memoryTypeIndex,
+                ..Default::default()
+            };
+            let mut host = vk::DeviceMemory::null();
+            // SAFETY: valid device; the import points at our mapping of the resource, kept
+            // alive (the Arc in `memories`) until after vkFreeMemory.
+            let r = unsafe {
+                (dev.fp_v1_0().allocate_memory)(
+                    dev.handle(),
+                    &host_info,
+                    std::ptr::null(),
+                    &mut host,
+                )
+            };
+            if r != vk::Result::SUCCESS {
+                return Ok(r);
+            }
+            (host, size, Some(shm))
+        } else if let Some((fd_type, fd)) = self.resource_fds.get(&res_id).cloned() {
+            if !self.memory_fd_devices.contains(&dev_id) {
+                return refuse("fd resource without VK_KHR_external_memory_fd");
+            }
+            let handle_type = match fd_type {
+                FdType::Dmabuf => vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT,
+                FdType::Opaque => vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD,
+                FdType::Shm | FdType::OpaqueHandle => return refuse("fd type"),
+            };
+            let fd_fns = ash::khr::external_memory_fd::Device::new(inst, dev);
+            if fd_type == FdType::Dmabuf {
+                let mut props = vk::MemoryFdPropertiesKHR::default();
+                // SAFETY: valid device; a dma-buf fd we hold.
+                let r = unsafe {
+                    (fd_fns.fp().get_memory_fd_properties_khr)(
+                        dev.handle(),
+                        handle_type,
+                        fd.as_raw_fd(),
+                        &mut props,
+                    )
+                };
+                if r != vk::Result::SUCCESS
+                    || props.memory_type_bits
+                        & (1u32.checked_shl(info.memoryTypeIndex).unwrap_or(0))
+                        == 0
+                {
+                    return refuse("dma-buf not importable as this memory type");
+                }
+            }
+            let dup = fd
+                .try_clone()
+                .map_err(|e| VenusError::Host(format!("dup of a resource fd: {e}")))?;
+            let import = vk::ImportMemoryFdInfoKHR {
+                p_next: rest.cast_const(),
+                handle_type,
+                fd: dup.as_raw_fd(),
+                ..Default::default()
+            };
+            let host_info = vk::MemoryAllocateInfo {
+                p_next: std::ptr::from_ref(&import).cast(),
+                allocation_size: info.allocationSize,
+                memory_type_index: info.memoryTypeIndex,
+                ..Default::default()
+            };
+            let mut host = vk::DeviceMemory::null();
+            // SAFETY: valid device; the import names an fd we own for the call.
+            let r = unsafe {
+                (dev.fp_v1_0().allocate_memory)(
+                    dev.handle(),
+                    &host_info,
+                    std::ptr::null(),
+                    &mut host,
+                )
+            };
+            if r != vk::Result::SUCCESS {
+                return Ok(r);
+            }
+            // A successful import owns the fd.
+            let _ = dup.into_raw_fd();
+            (host, info.allocationSize, None)
+        } else {
+            return Err(VenusError::Invalid(format!(
+                "VkImportMemoryResourceInfoMESA: resource {res_id} is not attached to the context"
+            )));
+        };
+        self.add_child_in(
+            dev_id,
+            id,
+            vk::ObjectType::DEVICE_MEMORY.as_raw(),
+            host.as_raw(),
+            None,
+        )?;
+        self.memories.insert(
+            id,
+            Memory {
+                device: dev_id,
+                host,
+                size,
+                memory_type_index: info.memoryTypeIndex,
+                export: vk::ExternalMemoryHandleTypeFlags::empty(),
+                shm: None,
+                imported,
+            },
+        );
+        tracing::debug!(res_id, id, size, "resource memory imported");
+        Ok(vk::Result::SUCCESS)
     }
 
     /// Host-visible memory backed by a memfd of ours, imported with
@@ -435,24 +739,10 @@ impl State {
             .host_pointer(ptr);
         // Keep the guest's chain (dedicated allocation, flags, priority...) minus any export or
         // import requests, which cannot be combined with a host pointer import.
-        let mut kept: Vec<*mut vk::BaseOutStructure> = Vec::new();
-        let mut p = info.pNext.cast::<vk::BaseOutStructure>();
-        while !p.is_null() && kept.len() < 64 {
-            // SAFETY: a link of the decoded chain (arena memory, ours to relink).
-            let base = unsafe { &mut *p };
-            let st = base.s_type.as_raw();
-            if st != stype::EXPORT_MEMORY_ALLOCATE_INFO {
-                kept.push(p);
-            }
-            p = base.p_next;
-        }
-        let mut next: *mut vk::BaseOutStructure = std::ptr::null_mut();
-        for &link in kept.iter().rev() {
-            // SAFETY: as above.
-            unsafe { (*link).p_next = next };
-            next = link;
-        }
-        import.p_next = next.cast_const().cast();
+        // SAFETY: the decoder built the chain (arena memory, ours to relink).
+        import.p_next =
+            unsafe { relink_without(info.pNext, &[stype::EXPORT_MEMORY_ALLOCATE_INFO]) }
+                .cast_const();
         let host_info = vk::MemoryAllocateInfo {
             p_next: std::ptr::from_ref(&import).cast(),
             allocation_size: size,
@@ -479,8 +769,10 @@ impl State {
                     device: dev_id,
                     host,
                     size,
+                    memory_type_index: info.memoryTypeIndex,
                     export: vk::ExternalMemoryHandleTypeFlags::empty(),
                     shm: Some(shm),
+                    imported: None,
                 },
             );
         }
@@ -543,6 +835,11 @@ impl State {
                 mem.size
             )));
         }
+        if mem.imported.is_some() {
+            return Err(VenusError::Invalid(
+                "device memory imported from a resource is that resource already".into(),
+            ));
+        }
         if let Some(shm) = &mem.shm {
             let fd = shm
                 .try_clone_fd()
@@ -579,6 +876,56 @@ impl State {
         tracing::debug!(id, size, ?handle_type, "device memory exported for a blob");
         // SAFETY: vkGetMemoryFdKHR hands us a new fd we own.
         Ok((unsafe { OwnedFd::from_raw_fd(fd) }, fd_type))
+    }
+}
+
+impl State {
+    /// What an importer of exported device memory `id` must match (upstream's
+    /// `virgl_resource_vulkan_info`: device and driver UUIDs, allocation size, memory type).
+    pub(crate) fn memory_vulkan_info(&self, id: u64) -> Result<VulkanInfo, VenusError> {
+        let mem = self.memories.get(&id).ok_or(VenusError::UnknownObject {
+            object_type: vk::ObjectType::DEVICE_MEMORY.as_raw(),
+            id,
+        })?;
+        let pd = *self
+            .device_physical
+            .get(&mem.device)
+            .ok_or(VenusError::UnknownObject {
+                object_type: ot::DEVICE,
+                id: mem.device,
+            })?;
+        let inst = &self.instance()?.instance;
+        let mut ids = vk::PhysicalDeviceIDProperties::default();
+        let mut props = vk::PhysicalDeviceProperties2::default().push_next(&mut ids);
+        // SAFETY: valid physical device; the chain is ours.
+        unsafe { inst.get_physical_device_properties2(pd, &mut props) };
+        Ok(VulkanInfo {
+            device_uuid: ids.device_uuid,
+            driver_uuid: ids.driver_uuid,
+            allocation_size: mem.size,
+            memory_type_index: mem.memory_type_index,
+        })
+    }
+
+    /// A CPU mapping of `len` bytes of device memory `id` exported as the OPAQUE_FD `fd`, for
+    /// the blob's guest mapping (see [`crate::mapper`]).
+    pub(crate) fn map_exported(
+        &self,
+        id: u64,
+        fd: OwnedFd,
+        len: u64,
+    ) -> Result<virgl_resource::Mapping, VenusError> {
+        let info = self.memory_vulkan_info(id)?;
+        crate::mapper::map_opaque(
+            &self.entry,
+            crate::mapper::OpaqueMemory {
+                device_uuid: info.device_uuid,
+                allocation_size: info.allocation_size,
+                memory_type_index: info.memory_type_index,
+            },
+            fd,
+            len,
+        )
     }
 }
 
