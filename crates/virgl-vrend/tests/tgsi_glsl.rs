@@ -738,3 +738,49 @@ fn stream_output_varyings_link() {
         .so_varyings
         .is_empty());
 }
+
+// Forms from the piglit corpus (pig459 GS, pig93 TCS, pig30/pig471 FS): uniform block arrays
+// and per-vertex input registers selected at run time, signed atomics on a uint buffer.
+#[test]
+fn run_time_indexed_blocks_inputs_and_signed_buffer_atomics() {
+    let gl = open_gl(false);
+    let gs = "GEOM\nPROPERTY GS_INPUT_PRIMITIVE TRIANGLES\nPROPERTY GS_OUTPUT_PRIMITIVE POINTS\n\
+              PROPERTY GS_MAX_OUTPUT_VERTICES 3\nDCL IN[][0], POSITION\nDCL IN[][1], GENERIC[0]\n\
+              DCL OUT[0], POSITION\nDCL CONST[1][0..1]\nDCL CONST[2][0]\nDCL TEMP[0..1]\n\
+              DCL ADDR[0..1]\nIMM[0] UINT32 {0, 1, 0, 0}\n\
+              0: UARL ADDR[1].x, IMM[0].yyyy\n\
+              1: MOV TEMP[0], IN[ADDR[1].x][ADDR[0].x+1]\n\
+              2: MOV TEMP[1].x, CONST[ADDR[1].x+1][1].xxxx\n\
+              3: ADD OUT[0], TEMP[0], TEMP[1].xxxx\n\
+              4: EMIT IMM[0].xxxx\n5: END\n";
+    let sh = glsl(gs, &ShaderKey::default());
+    assert_has(
+        &sh,
+        &[
+            "gs_in_ind((addr0.x + 1), addr1.x)",
+            "case 1: return vs_g0[v];",
+            "case 0: return gl_in[v].gl_Position;",
+            "gs_ubo_ind((addr1.x + 1), 1)",
+            "case 1: return gs_ubo1_d[clamp(i, 0, 1)];",
+            "case 2: return gs_ubo2_d[clamp(i, 0, 0)];",
+        ],
+    );
+    compile(&gl, &sh).unwrap();
+
+    let fs = "FRAG\nDCL OUT[0], COLOR\nDCL BUFFER[0]\nDCL TEMP[0..1]\n\
+              IMM[0] UINT32 {0, 4, 4294967295, 0}\n\
+              0: ATOMIMIN TEMP[0].x, BUFFER[0], IMM[0].xxxx, IMM[0].zzzz\n\
+              1: ATOMIMAX TEMP[1].xy, BUFFER[0], IMM[0].yyyy, TEMP[0].xxxx\n\
+              2: MOV OUT[0], TEMP[0]\n3: END\n";
+    let sh = glsl(fs, &ShaderKey::default());
+    assert_has(
+        &sh,
+        &[
+            "virgl_at = atomicCompSwap(fs_ssbo0_d[(0u >> 2)], virgl_seen, uint(min(int(virgl_seen), -1)));",
+            "uint(max(int(virgl_seen), floatBitsToInt(t0.x)))",
+            "} while (virgl_at != virgl_seen);",
+            "t1.xy = uintBitsToFloat(uvec2(virgl_at));",
+        ],
+    );
+    compile(&gl, &sh).unwrap();
+}

@@ -80,6 +80,10 @@ pub(crate) struct Gen<'a> {
     pub tcs_patch_array: Option<u32>,
     /// TCS: register -> PATCH semantic index, for `tcs_pa`.
     pub tcs_patch_regs: BTreeMap<u32, u32>,
+    /// Constant buffers are selected by an indirect index (`<s>_ubo_ind(b, i)` is emitted).
+    pub ubo_indirect: bool,
+    /// Per-vertex inputs are read with an indirect register index (`<s>_in_ind(i, v)`).
+    pub in_indirect: bool,
 }
 
 /// `gl_SkipComponentsN` markers for a gap of `n` dwords in a transform feedback record.
@@ -160,6 +164,8 @@ impl<'a> Gen<'a> {
             tcs_out_read_indirect: std::cell::Cell::new(false),
             tcs_patch_array: super::tcs_patch_array(p),
             tcs_patch_regs: BTreeMap::new(),
+            ubo_indirect: false,
+            in_indirect: false,
         };
         g.stage_features()?;
         g.scan()?;
@@ -840,10 +846,12 @@ impl<'a> Gen<'a> {
                 let b = match s.dimension {
                     None => 0,
                     Some(d) if d.indirect.is_none() => d.offset as u32,
-                    Some(_) => {
-                        return Err(VrendError::Unsupported(
-                            "indirect constant buffer index".into(),
-                        ))
+                    Some(d) => {
+                        // An array of uniform blocks indexed at run time.
+                        let bi = self.index_expr(&d)?;
+                        let i = self.index_expr(&s.index)?;
+                        self.ubo_indirect = true;
+                        return Ok(Base::Vec(format!("{}_ubo_ind({bi}, {i})", self.pre), Ty::U));
                     }
                 };
                 let i = self.index_expr(&s.index)?;
@@ -906,10 +914,13 @@ impl<'a> Gen<'a> {
             }
         }
         if s.index.indirect.is_some() {
-            return Err(VrendError::Unsupported(format!(
-                "indirect per-vertex input index (line {})",
-                self.line
-            )));
+            let d = s
+                .dimension
+                .ok_or_else(|| self.err("indirect input index without an input array"))?;
+            let i = self.index_expr(&s.index)?;
+            let v = self.index_expr(&d)?;
+            self.in_indirect = true;
+            return Ok(Base::Vec(format!("{}_in_ind({i}, {v})", self.pre), Ty::F));
         }
         let reg = s.index.offset as u32;
         let r = self
@@ -1148,6 +1159,46 @@ impl<'a> Gen<'a> {
         Ok(())
     }
 
+    /// `uvec4 <s>_ubo_ind(int b, int i)`: constant buffer `b` (vec4 `i`, clamped) selected at
+    /// run time; undeclared buffers read zero.
+    fn ubo_reader(&self) -> String {
+        let pre = self.pre;
+        let mut s = format!("uvec4 {pre}_ubo_ind(int b, int i) {{\n   switch (b) {{\n");
+        if self.const0_len > 0 {
+            let _ = writeln!(
+                s,
+                "   case 0: return {pre}_const0[clamp(i, 0, {})];",
+                self.const0_len - 1
+            );
+        }
+        for (&b, &n) in &self.ubos {
+            let _ = writeln!(
+                s,
+                "   case {b}: return {pre}_ubo{b}_d[clamp(i, 0, {})];",
+                n.max(1) - 1
+            );
+        }
+        s.push_str("   default: return uvec4(0u);\n   }\n}\n");
+        s
+    }
+
+    /// `vec4 <s>_in_ind(int i, int v)`: input register `i` of vertex `v`, for registers
+    /// selected at run time.
+    fn input_reader(&self) -> String {
+        let pre = self.pre;
+        let mut s = format!("vec4 {pre}_in_ind(int i, int v) {{\n   switch (i) {{\n");
+        for (reg, r) in &self.inputs {
+            let e = match r {
+                InReg::PerVertex(a, suffix) => format!("{a}[v]{suffix}"),
+                InReg::Expr(e, ty) => cast(e, *ty, Ty::F, 4),
+                InReg::Varying(e) => e.clone(),
+            };
+            let _ = writeln!(s, "   case {reg}: return {e};");
+        }
+        s.push_str("   default: return vec4(0.0);\n   }\n}\n");
+        s
+    }
+
     /// `vec4 virgl_tcs_out(int i, int v)`: TCS output register `i` read with an indirect
     /// index (of vertex `v` for per-vertex outputs).
     fn tcs_out_reader(&self) -> String {
@@ -1203,6 +1254,12 @@ impl<'a> Gen<'a> {
         s.push_str(&self.out.globals);
         if self.tcs_out_read_indirect.get() {
             s.push_str(&self.tcs_out_reader());
+        }
+        if self.ubo_indirect {
+            s.push_str(&self.ubo_reader());
+        }
+        if self.in_indirect {
+            s.push_str(&self.input_reader());
         }
         s.push_str("void virgl_store_outputs() {\n");
         s.push_str(&epilogue);

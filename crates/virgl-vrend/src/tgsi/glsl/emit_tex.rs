@@ -726,6 +726,37 @@ impl Gen<'_> {
                         }
                         Ok(())
                     }
+                    Atomimin | Atomimax => {
+                        // The storage is uint: a compare-and-swap loop on the signed value.
+                        let v = self.fetch(&inst.src[2], Ty::I, &[0])?;
+                        let f = if inst.opcode == Atomimin {
+                            "min"
+                        } else {
+                            "max"
+                        };
+                        let d = inst.dst[0];
+                        let n = mask_comps(d.write_mask).len();
+                        self.out.line("{");
+                        self.out.indent += 1;
+                        self.out.line(format!("uint virgl_at = {arr}[{base}];"));
+                        self.out.line("uint virgl_seen;");
+                        self.out.line("do {");
+                        self.out.line("   virgl_seen = virgl_at;");
+                        self.out.line(format!(
+                            "   virgl_at = atomicCompSwap({arr}[{base}], virgl_seen, \
+                             uint({f}(int(virgl_seen), {v})));"
+                        ));
+                        self.out.line("} while (virgl_at != virgl_seen);");
+                        let e = if n == 1 {
+                            "virgl_at".to_string()
+                        } else {
+                            format!("{}(virgl_at)", vec_ty(Ty::U, n))
+                        };
+                        self.store(&d, &e, Ty::U)?;
+                        self.out.indent -= 1;
+                        self.out.line("}");
+                        Ok(())
+                    }
                     op => {
                         let v = self.fetch(&inst.src[2], Ty::U, &[0])?;
                         let f = match op {
@@ -737,10 +768,11 @@ impl Gen<'_> {
                             Atomumin => "atomicMin",
                             Atomumax => "atomicMax",
                             Atomcas => "atomicCompSwap",
-                            _ => {
-                                return Err(VrendError::Unsupported(
-                                    "signed atomics on buffers".into(),
-                                ))
+                            other => {
+                                return Err(VrendError::Unsupported(format!(
+                                    "{} on buffers",
+                                    other.name()
+                                )))
                             }
                         };
                         let args = if op == Atomcas {
