@@ -49,6 +49,7 @@
 
 mod emit;
 mod emit_inst;
+mod emit_io;
 mod emit_tex;
 mod expr;
 mod iface;
