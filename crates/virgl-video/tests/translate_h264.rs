@@ -5,13 +5,13 @@
 //! checks the VA picture, IQ matrix and every slice's parameters field by field against the
 //! trace; bad input is refused.
 
-#[path = "data/trace.rs"]
-mod trace;
+mod common;
 
+use common::trace::{clip, Section};
+use common::{nal_units, read_struct, Rng, Surfaces};
 use libva_sys::va_display_drm as va;
-use trace::{clip, read_struct, Rng, Section, Surfaces};
-use virgl_protocol::video::{H264PictureDesc, PictureDesc, VideoProfile};
-use virgl_video::translate::{translate, VaBuffer};
+use virgl_protocol::video::{H264PictureDesc, VideoProfile};
+use virgl_video::translate::VaBuffer;
 use virgl_video::VideoError;
 
 const TARGET: u32 = 7;
@@ -30,31 +30,6 @@ struct Picture {
     /// The DPB before this picture (what its slices may reference).
     dpb: Vec<Ref>,
     poc: i32,
-}
-
-/// NAL units (without start code) of an Annex-B file.
-fn nal_units(data: &[u8]) -> Vec<Vec<u8>> {
-    let mut starts = Vec::new();
-    let mut i = 0;
-    while i + 3 <= data.len() {
-        if data[i..i + 3] == [0, 0, 1] {
-            starts.push(i + 3);
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    starts
-        .iter()
-        .enumerate()
-        .map(|(k, &s)| {
-            let mut e = starts.get(k + 1).map_or(data.len(), |&n| n - 3);
-            while e > s && data[e - 1] == 0 {
-                e -= 1;
-            }
-            data[s..e].to_vec()
-        })
-        .collect()
 }
 
 fn pictures(name: &str) -> Vec<Picture> {
@@ -210,12 +185,14 @@ fn bitstream(p: &Picture) -> Vec<u8> {
     out
 }
 
+/// The surfaces the guest's descriptions here refer to.
+const SURFACES: Surfaces = Surfaces {
+    target: TARGET,
+    size: (64, 64),
+};
+
 fn run(d: &H264PictureDesc, bytes: &[u8]) -> Result<Vec<VaBuffer>, VideoError> {
-    let s = Surfaces {
-        target: TARGET,
-        size: (64, 64),
-    };
-    translate(&PictureDesc::H264(Box::new(d.clone())), &[bytes], &s)
+    SURFACES.run(d, bytes)
 }
 
 /// The reference lists the slice must use, computed from the test's DPB: the spec's
@@ -527,13 +504,7 @@ fn cavlc_clip_with_list_modifications_and_weights() {
 }
 
 fn refused(d: &H264PictureDesc, bytes: &[u8]) -> String {
-    match run(d, bytes) {
-        Err(VideoError::InvalidPicture { codec, reason }) => {
-            assert_eq!(codec, "h264");
-            reason
-        }
-        other => panic!("expected InvalidPicture, got {other:?}"),
-    }
+    SURFACES.refused(d, bytes)
 }
 
 #[test]
@@ -592,16 +563,6 @@ fn mutated_input_never_panics() {
         .chain(pictures("h264_cabac_64x64.264"))
     {
         let (desc, bytes) = (p.desc.clone(), bitstream(&p));
-        for _ in 0..400 {
-            let mut b = bytes.clone();
-            rng.mutate(&mut b);
-            let mut d = desc.clone();
-            if rng.below(2) == 0 {
-                let mut raw = d.to_bytes();
-                rng.poke(&mut raw);
-                d = H264PictureDesc::from_bytes(&raw).unwrap();
-            }
-            let _ = run(&d, &b);
-        }
+        SURFACES.run_mutated(&mut rng, &desc, &bytes, 400);
     }
 }

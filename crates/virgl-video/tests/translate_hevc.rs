@@ -5,13 +5,13 @@
 //! frontend + virgl driver would send, and checks the VA picture and every slice's parameters
 //! field by field; bad input is refused.
 
-#[path = "data/trace.rs"]
-mod trace;
+mod common;
 
+use common::trace::{clip, Section};
+use common::{nal_units, read_struct, Rng, Surfaces};
 use libva_sys::va_display_drm as va;
-use trace::{clip, read_struct, Rng, Section, Surfaces};
-use virgl_protocol::video::{H265PictureDesc, PictureDesc, VideoProfile};
-use virgl_video::translate::{translate, VaBuffer};
+use virgl_protocol::video::{H265PictureDesc, VideoProfile};
+use virgl_video::translate::VaBuffer;
 use virgl_video::VideoError;
 
 const TARGET: u32 = 7;
@@ -24,30 +24,6 @@ struct Picture {
     before: Vec<u8>,
     after: Vec<u8>,
     st_rps_bits: u64,
-}
-
-fn nal_units(data: &[u8]) -> Vec<Vec<u8>> {
-    let mut starts = Vec::new();
-    let mut i = 0;
-    while i + 3 <= data.len() {
-        if data[i..i + 3] == [0, 0, 1] {
-            starts.push(i + 3);
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    starts
-        .iter()
-        .enumerate()
-        .map(|(k, &s)| {
-            let mut e = starts.get(k + 1).map_or(data.len(), |&n| n - 3);
-            while e > s && data[e - 1] == 0 {
-                e -= 1;
-            }
-            data[s..e].to_vec()
-        })
-        .collect()
 }
 
 const MAIN10: &str = "hevc_main10_64x64.265";
@@ -295,12 +271,14 @@ fn bitstream(p: &Picture) -> Vec<u8> {
     out
 }
 
+/// The surfaces the guest's descriptions here refer to.
+const SURFACES: Surfaces = Surfaces {
+    target: TARGET,
+    size: (64, 64),
+};
+
 fn run(d: &H265PictureDesc, bytes: &[u8]) -> Result<Vec<VaBuffer>, VideoError> {
-    let s = Surfaces {
-        target: TARGET,
-        size: (64, 64),
-    };
-    translate(&PictureDesc::H265(Box::new(d.clone())), &[bytes], &s)
+    SURFACES.run(d, bytes)
 }
 
 /// RBSP byte count -> emulation-prevention bytes met in the raw NAL before it.
@@ -558,13 +536,7 @@ fn check_clip(name: &str, pictures_in_clip: usize) {
 }
 
 fn refused(d: &H265PictureDesc, bytes: &[u8]) -> String {
-    match run(d, bytes) {
-        Err(VideoError::InvalidPicture { codec, reason }) => {
-            assert_eq!(codec, "hevc");
-            reason
-        }
-        other => panic!("expected InvalidPicture, got {other:?}"),
-    }
+    SURFACES.refused(d, bytes)
 }
 
 #[test]
@@ -642,16 +614,6 @@ fn mutated_input_never_panics() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for p in pictures(MAIN10).into_iter().chain(pictures(PYRAMID)) {
         let (desc, bytes) = (p.desc.clone(), bitstream(&p));
-        for _ in 0..400 {
-            let mut b = bytes.clone();
-            rng.mutate(&mut b);
-            let mut d = desc.clone();
-            if rng.below(2) == 0 {
-                let mut raw = d.to_bytes();
-                rng.poke(&mut raw);
-                d = H265PictureDesc::from_bytes(&raw).unwrap();
-            }
-            let _ = run(&d, &b);
-        }
+        SURFACES.run_mutated(&mut rng, &desc, &bytes, 400);
     }
 }

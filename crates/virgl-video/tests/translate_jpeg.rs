@@ -3,13 +3,13 @@
 //! slice parameters (located in the bitstream) are checked field by field; bad input is
 //! refused.
 
-#[path = "data/trace.rs"]
-mod trace;
+mod common;
 
+use common::trace::{clip, Section};
+use common::{read_struct, Rng, Surfaces};
 use libva_sys::va_display_drm as va;
-use trace::{clip, read_struct, Rng, Section, Surfaces};
-use virgl_protocol::video::{MjpegPictureDesc, PictureDesc, VideoProfile};
-use virgl_video::translate::{translate, VaBuffer};
+use virgl_protocol::video::{MjpegPictureDesc, VideoProfile};
+use virgl_video::translate::VaBuffer;
 use virgl_video::VideoError;
 
 fn section<'a>(sections: &'a [Section], name: &str) -> &'a Section {
@@ -93,12 +93,14 @@ fn desc_for(sections: &[Section]) -> MjpegPictureDesc {
     d
 }
 
+/// The surfaces the guest's descriptions here refer to.
+const SURFACES: Surfaces = Surfaces {
+    target: 7,
+    size: (64, 48),
+};
+
 fn run(d: &MjpegPictureDesc, bytes: &[u8]) -> Result<Vec<VaBuffer>, VideoError> {
-    let s = Surfaces {
-        target: 7,
-        size: (64, 48),
-    };
-    translate(&PictureDesc::Mjpeg(Box::new(d.clone())), &[bytes], &s)
+    SURFACES.run(d, bytes)
 }
 
 #[test]
@@ -203,13 +205,7 @@ fn check_clip(name: &str, expected_mcus: i64) {
 }
 
 fn refused(d: &MjpegPictureDesc, bytes: &[u8]) -> String {
-    match run(d, bytes) {
-        Err(VideoError::InvalidPicture { codec, reason }) => {
-            assert_eq!(codec, "jpeg");
-            reason
-        }
-        other => panic!("expected InvalidPicture, got {other:?}"),
-    }
+    SURFACES.refused(d, bytes)
 }
 
 #[test]
@@ -268,15 +264,5 @@ fn mutated_input_never_panics() {
     let (data, sections) = clip("jpeg_64x48.jpg");
     let desc = desc_for(&sections);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for _ in 0..3000 {
-        let mut b = data.clone();
-        rng.mutate(&mut b);
-        let mut d = desc.clone();
-        if rng.below(2) == 0 {
-            let mut raw = d.to_bytes();
-            rng.poke(&mut raw);
-            d = MjpegPictureDesc::from_bytes(&raw).unwrap();
-        }
-        let _ = run(&d, &b);
-    }
+    SURFACES.run_mutated(&mut rng, &desc, &data, 3000);
 }

@@ -2,13 +2,13 @@
 //! ffmpeg's trace of it: picture parameters, quantiser matrices and every slice parameter are
 //! checked field by field; bad descriptions are refused.
 
-#[path = "data/trace.rs"]
-mod trace;
+mod common;
 
+use common::trace::{clip, Section};
+use common::{read_struct, Rng, Surfaces};
 use libva_sys::va_display_drm as va;
-use trace::{clip, read_struct, Rng, Section, Surfaces};
-use virgl_protocol::video::{Mpeg12PictureDesc, PictureDesc, VideoProfile};
-use virgl_video::translate::{translate, VaBuffer};
+use virgl_protocol::video::{Mpeg12PictureDesc, VideoProfile};
+use virgl_video::translate::VaBuffer;
 use virgl_video::VideoError;
 
 const PIC: u32 = va::VABufferType_VAPictureParameterBufferType;
@@ -100,12 +100,14 @@ fn desc_for(p: &Picture, refs: [u32; 2]) -> Mpeg12PictureDesc {
     d
 }
 
+/// The surfaces the guest's descriptions here refer to.
+const SURFACES: Surfaces = Surfaces {
+    target: 7,
+    size: (64, 64),
+};
+
 fn run(d: &Mpeg12PictureDesc, bytes: &[u8]) -> Result<Vec<VaBuffer>, VideoError> {
-    let s = Surfaces {
-        target: 7,
-        size: (64, 64),
-    };
-    translate(&PictureDesc::Mpeg12(Box::new(d.clone())), &[bytes], &s)
+    SURFACES.run(d, bytes)
 }
 
 #[test]
@@ -224,13 +226,7 @@ fn quantiser_matrices_go_back_to_va_order() {
 }
 
 fn refused(d: &Mpeg12PictureDesc, bytes: &[u8]) -> String {
-    match run(d, bytes) {
-        Err(VideoError::InvalidPicture { codec, reason }) => {
-            assert_eq!(codec, "mpeg12");
-            reason
-        }
-        other => panic!("expected InvalidPicture, got {other:?}"),
-    }
+    SURFACES.refused(d, bytes)
 }
 
 #[test]
@@ -273,16 +269,6 @@ fn mutated_input_never_panics() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for p in pictures().into_iter().zip([[0, 0], [10, 0], [10, 11]]) {
         let (desc, bytes) = (desc_for(&p.0, p.1), p.0.bytes.clone());
-        for _ in 0..400 {
-            let mut b = bytes.clone();
-            rng.mutate(&mut b);
-            let mut d = desc.clone();
-            if rng.below(2) == 0 {
-                let mut raw = d.to_bytes();
-                rng.poke(&mut raw);
-                d = Mpeg12PictureDesc::from_bytes(&raw).unwrap();
-            }
-            let _ = run(&d, &b);
-        }
+        SURFACES.run_mutated(&mut rng, &desc, &bytes, 400);
     }
 }

@@ -9,11 +9,10 @@
 //! slice split, offsets, sizes, vertical positions and the header-less slices' macroblock
 //! offset. Bad descriptions and bitstreams are refused.
 
-#[path = "data/trace.rs"]
-mod trace;
+mod common;
 
+use common::{read_struct, Surfaces};
 use libva_sys::va_display_drm as va;
-use trace::{read_struct, Surfaces};
 use virgl_protocol::video::{PictureDesc, Vc1PictureDesc, VideoProfile};
 use virgl_video::translate::{translate, VaBuffer};
 use virgl_video::VideoError;
@@ -204,22 +203,18 @@ fn desc(profile: VideoProfile, s: &Seq, ptype: u8, pquant: u8) -> Vc1PictureDesc
     d
 }
 
+/// The surfaces the guest's descriptions here refer to.
+const SURFACES: Surfaces = Surfaces {
+    target: 1,
+    size: (16, 16),
+};
+
 fn run(d: &Vc1PictureDesc, bytes: &[u8]) -> Result<Vec<VaBuffer>, VideoError> {
-    let s = Surfaces {
-        target: 1,
-        size: (16, 16),
-    };
-    translate(&PictureDesc::Vc1(Box::new(d.clone())), &[bytes], &s)
+    SURFACES.run(d, bytes)
 }
 
 fn refused(d: &Vc1PictureDesc, bytes: &[u8]) -> String {
-    match run(d, bytes) {
-        Err(VideoError::InvalidPicture { codec, reason }) => {
-            assert_eq!(codec, "vc1");
-            reason
-        }
-        other => panic!("expected InvalidPicture, got {other:?}"),
-    }
+    SURFACES.refused(d, bytes)
 }
 
 fn slices(bufs: &[VaBuffer]) -> Vec<va::VASliceParameterBufferVC1> {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates the VP9 and AV1 translation-test clips and their header traces (Debian 12's
 # ffmpeg 5.1 with libvpx and libaom). The .trace files are ffmpeg's own syntax-element dump
-# (bitstream filter trace_headers, log prefix removed; see trace.rs), which gives the tests
+# (bitstream filter trace_headers, log prefix removed; see ../common/trace.rs), which gives the tests
 # expected values independent of virgl-video. VC-1 has no encoder in Debian: its test builds
 # its bitstreams in code (tests/translate_vc1.rs).
 set -eu
