@@ -15,14 +15,19 @@
 //! thread per context) for the proxy in `virgl-capi`.
 //!
 //! Device memory reaches the guest as blobs (RESOURCE_CREATE_BLOB with the memory's id):
-//! host-visible memory is a memfd of ours imported with VK_EXT_external_memory_host, so the
-//! guest's mapping is the memory itself.
+//! plain host-visible memory is a memfd of ours imported with VK_EXT_external_memory_host, so
+//! the guest's mapping is the memory itself; memory the guest allocates exportable
+//! (VkExportMemoryAllocateInfo: WSI images, shareable memory) is the driver's exportable memory
+//! (dma-buf or OPAQUE_FD), so other contexts — the GL backend — can import the blob; an
+//! OPAQUE_FD blob's guest mapping is made by `mapper` (vtest cannot hand such a blob to its
+//! client, which mmaps fds itself). VkImportMemoryResourceInfoMESA imports resources attached
+//! to the context: SHM / guest-VRAM blobs (Xen, `use_guest_vram` in the capset) through our
+//! mapping of them, dma-buf / OPAQUE_FD blobs through their fd.
 //!
-//! Not done: importing virgl resources as memory (VkImportMemoryResourceInfoMESA,
-//! vkGetMemoryResourcePropertiesMESA) and the sync-fd resource commands
+//! Not done: vkGetMemoryResourcePropertiesMESA and the sync-fd resource commands
 //! (vkResetFenceResourceMESA, vkWaitSemaphoreResourceMESA, vkImportSemaphoreResourceMESA): they
 //! fail explicitly (the context goes fatal); the sync-fd extensions that lead guests to the
-//! latter are withheld, while a guest importing a memory fd still hits the former. The driver is trusted with the guest's command buffers as upstream does (no
+//! latter are withheld. The driver is trusted with the guest's command buffers as upstream does (no
 //! state tracking of recording/pending command buffers). Virtio-gpu fences retire after the
 //! context's queues go idle (blocking, simple).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]

@@ -10,11 +10,14 @@
 //! destroying or resetting a pool forgets what was allocated from it.
 //!
 //! Device memory needs more than a call: the guest maps host-visible memory through a blob
-//! (RESOURCE_CREATE_BLOB with the memory's id), so the host must be able to hand out an fd
-//! whose bytes *are* the memory from offset 0. Where the driver has
-//! VK_EXT_external_memory_host we allocate a memfd ourselves and import it as host memory
-//! (works with lavapipe, whose own OPAQUE_FD export puts a private header before the data);
-//! otherwise the allocation is made exportable as an opaque fd / dma-buf and that is exported.
+//! (RESOURCE_CREATE_BLOB with the memory's id), and other contexts import blobs. Plain
+//! host-visible memory, where the driver has VK_EXT_external_memory_host, is a memfd of ours
+//! imported as host memory, so the blob's fd *is* the memory from offset 0 (lavapipe's own
+//! OPAQUE_FD export puts a private header before the data, and a VMM that cannot map host
+//! memory needs a plain fd). Memory the guest asks to be exportable is the driver's: what GL's
+//! `glImportMemoryFdEXT` accepts (llvmpipe only takes fds Mesa allocated); its blob mapping is
+//! made through Vulkan ([`crate::mapper`]). Imports of attached resources
+//! (VkImportMemoryResourceInfoMESA) go through our mapping (SHM) or a dup of their fd.
 //! See [`State::allocate_memory`] and [`State::export_memory`].
 
 use std::sync::Arc;
