@@ -456,7 +456,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
                 .enumerate()
                 .filter_map(
                     |(i, &h)| match sub.objects.get(ObjectType::SamplerState, h) {
-                        Ok(Object::SamplerState(o)) if h != 0 => Some((i, &o.state)),
+                        Ok(Object::SamplerState(o)) if h != 0 => Some((i, &**o)),
                         _ => None,
                     },
                 ),

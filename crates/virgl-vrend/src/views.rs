@@ -423,6 +423,9 @@ pub struct SamplerObj {
     /// The border colour's form last set on `sampler` (integers for integer views, channels
     /// moved for emulated formats; GL keeps one border colour per sampler).
     border: std::cell::Cell<BorderMode>,
+    /// GL_CLAMP wraps are CLAMP_TO_BORDER here and the shaders must clamp the coordinates
+    /// ([`gl_clamp_masks`]).
+    clamp_by_border: bool,
 }
 
 impl SamplerObj {
@@ -431,6 +434,9 @@ impl SamplerObj {
         if !host.features.has(Feature::Samplers) {
             return Err(VrendError::HostGlMissing("sampler objects".into()));
         }
+        // CLAMP_TO_BORDER needs border colour support (GLES hosts before 3.2 may lack it).
+        let clamp_by_border =
+            gl_clamp_by_border(s) && host.features.has(Feature::SamplerBorderColors);
         let mirror_clamp = host.features.has(Feature::TextureMirrorClamp);
         let min = match (
             s.min_img_filter,
@@ -454,7 +460,7 @@ impl SamplerObj {
             let smp = gl.create_sampler().map_err(VrendError::HostGlMissing)?;
             let i = |p, v: u32| gl.sampler_parameter_i32(smp, p, v as i32);
             let wrap = |raw: u8| {
-                if raw & 7 == WRAP_CLAMP && gl_clamp_by_border(s) {
+                if raw & 7 == WRAP_CLAMP && clamp_by_border {
                     glow::CLAMP_TO_BORDER
                 } else {
                     glenum::tex_wrap(raw, mirror_clamp)
@@ -511,11 +517,14 @@ impl SamplerObj {
             state: *s,
             sampler,
             border: std::cell::Cell::new(BorderMode::IDENTITY),
+            clamp_by_border,
         })
     }
 
     /// Binds the sampler to `unit`, first giving it the border colour in the form the view
-    /// reads it (float or integer, channels moved where the host format is emulated).
+    /// reads it (float or integer, channels moved where the host format is emulated). One
+    /// sampler state bound to two units whose views need different forms in the same draw
+    /// gives both the last form (upstream shares that limit).
     pub fn bind(&self, host: &HostGl, unit: u32, view: BorderMode) {
         let gl = &host.gl;
         // SAFETY: current context; the sampler is live; `unit` is in range (caller); the
@@ -558,11 +567,20 @@ fn gl_clamp_by_border(s: &SamplerState) -> bool {
     s.min_img_filter != 0 && s.mag_img_filter != 0
 }
 
-/// The shader key's `gl_clamp` masks for the sampler states bound to one stage: bit `i` of
-/// element `c` saturates coordinate `c` (s, t, r) of sampler `i`.
+/// The shader key's `gl_clamp` masks for the samplers bound to one stage: bit `i` of element
+/// `c` clamps coordinate `c` (s, t, r) of sampler `i` to [0, 1].
 pub(crate) fn gl_clamp_masks<'a>(
-    states: impl IntoIterator<Item = (usize, &'a SamplerState)>,
+    samplers: impl IntoIterator<Item = (usize, &'a SamplerObj)>,
 ) -> [u32; 3] {
+    clamp_masks(
+        samplers
+            .into_iter()
+            .filter(|(_, o)| o.clamp_by_border)
+            .map(|(i, o)| (i, &o.state)),
+    )
+}
+
+fn clamp_masks<'a>(states: impl IntoIterator<Item = (usize, &'a SamplerState)>) -> [u32; 3] {
     let mut masks = [0u32; 3];
     for (i, s) in states {
         if i >= 32 || !gl_clamp_by_border(s) {
@@ -705,9 +723,9 @@ mod tests {
             mag_img_filter: 0,
             ..base
         };
-        assert_eq!(gl_clamp_masks([(3, &base)]), [1 << 3, 0, 1 << 3]);
-        assert_eq!(gl_clamp_masks([(3, &nearest)]), [0; 3]);
-        assert_eq!(gl_clamp_masks([(40, &base)]), [0; 3]);
+        assert_eq!(clamp_masks([(3, &base)]), [1 << 3, 0, 1 << 3]);
+        assert_eq!(clamp_masks([(3, &nearest)]), [0; 3]);
+        assert_eq!(clamp_masks([(40, &base)]), [0; 3]);
     }
 
     #[test]
