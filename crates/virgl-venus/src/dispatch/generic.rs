@@ -946,3 +946,51 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(st: i32) -> vk::BaseOutStructure<'static> {
+        vk::BaseOutStructure {
+            s_type: vk::StructureType::from_raw(st),
+            p_next: std::ptr::null_mut(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn chain_links_are_found_and_dropped() {
+        let mut c = link(3);
+        let mut b = link(stype::IMPORT_MEMORY_RESOURCE_INFO_MESA);
+        let mut a = link(stype::EXPORT_MEMORY_ALLOCATE_INFO);
+        b.p_next = &mut c;
+        a.p_next = &mut b;
+        let head = std::ptr::from_mut(&mut a).cast::<std::ffi::c_void>();
+        // SAFETY: a chain of BaseOutStructures on this stack frame.
+        unsafe {
+            let found = find_link(head, stype::IMPORT_MEMORY_RESOURCE_INFO_MESA).unwrap();
+            assert_eq!(found, std::ptr::from_mut(&mut b));
+            assert!(find_link(head, 77).is_none());
+            assert!(find_link(std::ptr::null_mut(), 3).is_none());
+            let rest = relink_without(
+                head,
+                &[
+                    stype::EXPORT_MEMORY_ALLOCATE_INFO,
+                    stype::IMPORT_MEMORY_RESOURCE_INFO_MESA,
+                ],
+            );
+            assert_eq!(rest, std::ptr::from_mut(&mut c).cast());
+            assert_eq!(chain_stypes(rest), vec![3]);
+            assert!(relink_without(rest, &[3]).is_null());
+        }
+    }
+
+    #[test]
+    fn alignment_is_checked() {
+        assert_eq!(align_up(1, 4096).unwrap(), 4096);
+        assert_eq!(align_up(4096, 4096).unwrap(), 4096);
+        assert_eq!(align_up(0, 4096).unwrap(), 0);
+        assert!(align_up(u64::MAX - 10, 4096).is_err());
+    }
+}
