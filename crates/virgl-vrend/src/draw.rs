@@ -441,6 +441,10 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
             prev_stage: (i > 0).then(|| processor(stages[i - 1].0)),
             last_vertex_stage: Some(*st == last_vertex),
             next_interp: consumer.as_deref().map(next_interp).unwrap_or_default(),
+            next_inputs: consumer
+                .as_deref()
+                .map(|c| c.inputs.iter().map(|v| v.semantic).collect())
+                .unwrap_or_default(),
             ..Default::default()
         };
         if *st == last_vertex {

@@ -784,3 +784,75 @@ fn run_time_indexed_blocks_inputs_and_signed_buffer_atomics() {
     );
     compile(&gl, &sh).unwrap();
 }
+
+/// Compiles and links a program of generated shaders.
+fn link(gl: &Gl, shaders: &[&GlslShader]) -> Result<(), String> {
+    // SAFETY: plain GL calls on the current context.
+    unsafe {
+        let p = gl.gl.create_program()?;
+        let mut objs = Vec::new();
+        for sh in shaders {
+            let s = gl.gl.create_shader(tgsi::glsl::gl_shader_type(sh.stage))?;
+            gl.gl.shader_source(s, &sh.source);
+            gl.gl.compile_shader(s);
+            if !gl.gl.get_shader_compile_status(s) {
+                return Err(format!("{}\n{}", gl.gl.get_shader_info_log(s), sh.source));
+            }
+            gl.gl.attach_shader(p, s);
+            objs.push(s);
+        }
+        gl.gl.link_program(p);
+        let ok = gl.gl.get_program_link_status(p);
+        let log = gl.gl.get_program_info_log(p);
+        for s in objs {
+            gl.gl.delete_shader(s);
+        }
+        gl.gl.delete_program(p);
+        if ok {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    }
+}
+
+// A geometry shader that writes only the front colour feeding a two-sided fragment shader,
+// and a fragment shader reading a varying the producer never writes: the producer writes
+// what is missing (BCOLOR from COLOR, others zero) so the program links.
+#[test]
+fn producers_write_the_varyings_their_consumer_lacks() {
+    let gl = open_gl(false);
+    let fs = "FRAG\nDCL IN[0], COLOR, COLOR\nDCL IN[1], GENERIC[3], PERSPECTIVE\n\
+              DCL OUT[0], COLOR\n0: ADD OUT[0], IN[0], IN[1]\n1: END\n";
+    let fs_key = ShaderKey {
+        color_two_side: true,
+        prev_stage: Some(tgsi::ir::Processor::Geometry),
+        ..Default::default()
+    };
+    let fs_sh = glsl(fs, &fs_key);
+    let gs = "GEOM\nPROPERTY GS_INPUT_PRIMITIVE POINTS\nPROPERTY GS_OUTPUT_PRIMITIVE POINTS\n\
+              PROPERTY GS_MAX_OUTPUT_VERTICES 1\nDCL IN[][0], POSITION\nDCL OUT[0], POSITION\n\
+              DCL OUT[1], COLOR\nIMM[0] UINT32 {0, 0, 0, 0}\n\
+              0: MOV OUT[0], IN[0][0]\n1: MOV OUT[1], IN[0][0]\n2: EMIT IMM[0].xxxx\n3: END\n";
+    let gs_key = ShaderKey {
+        next_inputs: fs_sh.interface.inputs.iter().map(|v| v.semantic).collect(),
+        ..Default::default()
+    };
+    let gs_sh = glsl(gs, &gs_key);
+    assert_has(
+        &gs_sh,
+        &[
+            "out vec4 gs_bc0;",
+            "gs_bc0 = outr[1];",
+            "gs_g3 = vec4(0.0);",
+        ],
+    );
+    let vs = glsl(
+        "VERT\nDCL IN[0]\nDCL OUT[0], POSITION\n0: MOV OUT[0], IN[0]\n1: END\n",
+        &ShaderKey::default(),
+    );
+    link(&gl, &[&vs, &gs_sh, &fs_sh]).unwrap();
+    // Without the list the program does not link (what the key fixes).
+    let bare = glsl(gs, &ShaderKey::default());
+    assert!(link(&gl, &[&vs, &bare, &fs_sh]).is_err());
+}

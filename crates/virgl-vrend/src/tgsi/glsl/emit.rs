@@ -1401,6 +1401,12 @@ impl Gen<'_> {
                 }
             }
         }
+        if matches!(
+            self.stage,
+            Processor::Vertex | Processor::TessEval | Processor::Geometry
+        ) {
+            self.missing_outputs(&outs, &mut s, &mut globals);
+        }
         if self.last_vertex && self.stage != Processor::Fragment && self.stage != Processor::Compute
         {
             if self.key.clip_plane_enable != 0 && clip_written == 0 {
@@ -1460,6 +1466,52 @@ impl Gen<'_> {
         }
         self.out.globals.push_str(&globals);
         Ok(s)
+    }
+
+    /// Outputs the consumer reads but this shader does not write ([`ShaderKey::next_inputs`]):
+    /// BCOLOR[i] repeats COLOR[i] (two-sided colour with a shader that only writes the front
+    /// one), anything else is zero.
+    fn missing_outputs(
+        &mut self,
+        outs: &[(u32, OutReg, Option<Semantic>)],
+        s: &mut String,
+        globals: &mut String,
+    ) {
+        let written = |name: SemanticName, index: u32| {
+            outs.iter()
+                .find(|(_, r, sem)| {
+                    matches!(r, OutReg::Shadow)
+                        && sem.is_some_and(|x| x.name == name && x.index == index)
+                })
+                .map(|(reg, _, _)| *reg)
+        };
+        for sem in self.key.next_inputs.clone() {
+            if written(sem.name, sem.index).is_some() || sem.name == SemanticName::Patch {
+                continue;
+            }
+            let Some(suffix) = sem_suffix(&sem) else {
+                continue;
+            };
+            let name = format!("{}_{suffix}", self.pre);
+            if self.iface.outputs.iter().any(|o| o.name == name) {
+                continue;
+            }
+            let value = match sem.name {
+                SemanticName::BColor => written(SemanticName::Color, sem.index)
+                    .map_or("vec4(0.0)".to_string(), |r| format!("outr[{r}]")),
+                _ => "vec4(0.0)".to_string(),
+            };
+            let q = self.out_interp(&sem);
+            let _ = writeln!(globals, "{q}out vec4 {name};");
+            let _ = writeln!(s, "   {name} = {value};");
+            self.iface.outputs.push(Varying {
+                semantic: sem,
+                name,
+                interpolation: None,
+                location: InterpLocation::Center,
+                patch: false,
+            });
+        }
     }
 
     fn fs_color_output(&mut self, s: &mut String, globals: &mut String, cb: u32, o: &str) {

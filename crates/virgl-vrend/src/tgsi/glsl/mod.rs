@@ -178,6 +178,10 @@ pub struct ShaderKey {
     pub fragcoord_origin_flip: bool,
     /// Interpolation the consumer declares per varying (GLSL < 4.40 and ES need it to match).
     pub next_interp: Vec<VaryingInterp>,
+    /// Varyings the consumer reads (vertex, tessellation evaluation and geometry shaders
+    /// write the ones they lack: BCOLOR as their COLOR, others as zero, so the program links
+    /// the way Gallium's undefined-but-harmless inputs behave).
+    pub next_inputs: Vec<Semantic>,
     /// Compute shader: bytes of shared memory (`MEMORY[n], SHARED`) from the create command.
     pub shared_mem_bytes: u32,
     /// GL_CLAMP emulation: bit `i` of element `c` clamps coordinate `c` (s, t, r) of sampler
