@@ -132,6 +132,9 @@ pub(crate) struct ShaderBlit<'a> {
     pub src_layers: Vec<u32>,
     pub kind: BlitKind,
     pub linear: bool,
+    /// Swap red and blue: exactly one side is imported BGRA memory (Venus window images),
+    /// which sits in an RGBA texture (import.rs).
+    pub swap_rb: bool,
 }
 
 /// Deletes GL objects on drop.
@@ -233,9 +236,7 @@ pub(crate) fn run(
         host.check("blit source view")?;
         gl.active_texture(glow::TEXTURE0);
         gl.bind_texture(glow::TEXTURE_2D_ARRAY, Some(view));
-        // Imported BGRA memory (Venus window images) is stored in an RGBA texture: swap red
-        // and blue as its sampler views do (import.rs).
-        if b.src.imported && crate::import::is_bgra(b.src.args.format) {
+        if b.swap_rb {
             for (channel, from) in [
                 (glow::TEXTURE_SWIZZLE_R, glow::BLUE),
                 (glow::TEXTURE_SWIZZLE_B, glow::RED),

@@ -22,9 +22,10 @@
 //!
 //! The embedder's scanout texture (`resource_info().tex_id`) of an imported BGRA resource is a
 //! texture view with the same swizzle, so QEMU sampling it sees the right colours; `get_rect`
-//! returns the memory's bytes. Colour blits *from* an imported BGRA resource go through the
-//! drawing blitter (`blitter.rs`), whose source view swaps red and blue likewise; blits *into*
-//! one still use `glBlitFramebuffer`, which writes RGBA order (swapped) — not handled yet.
+//! returns the memory's bytes. Colour blits between an imported BGRA resource and any other
+//! (from or into it) go through the drawing blitter (`blitter.rs`), whose source view swaps red
+//! and blue (`glBlitFramebuffer` ignores swizzles); between two imported BGRA resources the raw
+//! copy is right and stays a framebuffer blit.
 //!
 //! Not done here: dma-buf import (EGL images; only opaque fds and lavapipe's memfds go through
 //! `glImportMemoryFdEXT`), multi-planar images, row pitches GL cannot be told (the GL driver

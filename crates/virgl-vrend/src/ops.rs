@@ -599,6 +599,11 @@ fn blit_rect(res: &GlResource, s: &BlitSide) -> VrendResult<(i32, i32, i32, i32)
 }
 
 /// `BLIT`: scaled/filtered copy between surfaces, also resolving multisample sources.
+/// Whether a resource is imported BGRA memory (stored in an RGBA texture, see import.rs).
+fn imported_bgra(res: &GlResource) -> bool {
+    res.imported && crate::import::is_bgra(res.args.format)
+}
+
 pub(crate) fn blit(
     host: &HostGl,
     resources: &HashMap<u32, GlResource>,
@@ -653,10 +658,10 @@ pub(crate) fn blit(
         mask & glow::DEPTH_BUFFER_BIT != 0 && sf.entry.internal != df.entry.internal;
     let color_unrenderable = mask == glow::COLOR_BUFFER_BIT
         && sf.caps.bind & crate::resource::virgl_bind::RENDER_TARGET == 0;
-    // Imported BGRA memory sits in an RGBA texture: only a sampling blit can swap it back.
-    let imported_bgra =
-        mask == glow::COLOR_BUFFER_BIT && src.imported && crate::import::is_bgra(src.args.format);
-    if depth_convert || color_unrenderable || imported_bgra {
+    // Imported BGRA memory sits in an RGBA texture: a blit between it and anything else
+    // swaps red and blue, which only the drawing blitter can do.
+    let swap_rb = mask == glow::COLOR_BUFFER_BIT && imported_bgra(src) != imported_bgra(dst);
+    if depth_convert || color_unrenderable || swap_rb {
         return shader_blit(
             host,
             src,
@@ -884,6 +889,7 @@ fn shader_blit_pass(
         src_layers,
         kind,
         linear: info.filter == 1 && kind == BlitKind::Float,
+        swap_rb: !depth && imported_bgra(src) != imported_bgra(dst),
     };
     let draw = TempFbo::new(gl, glow::DRAW_FRAMEBUFFER)?;
     neutral_write_state(gl);

@@ -73,6 +73,60 @@ fn venus_bgra_image_is_sampled_and_scanned_out_by_gl() {
 }
 
 #[test]
+fn blit_into_an_imported_bgra_image() {
+    use virgl_protocol::command::{Blit, BlitSurface, Box3, Scissor};
+    let Some(img) = image() else { return };
+    let mut gl = Gl::new();
+    if !gl.backend.host().has_extension("GL_EXT_memory_object_fd") {
+        return;
+    }
+    insert_venus_blob(&mut gl.table, &img, IMG);
+    gl.attach(IMG);
+    let st = set_type(IMG, vf::B8G8R8A8_UNORM, &[img.row_pitch as u32, 0]);
+    gl.ctx.submit_cmd(&mut gl.table, &st).unwrap();
+    // The render target gets the image's colours (RGBA), then its left half is blitted into
+    // the image's right half: the memory must hold BGRA bytes again.
+    gl.draw_sampled(IMG, vf::B8G8R8A8_UNORM);
+    let bx = |x| Box3 {
+        x,
+        y: 0,
+        z: 0,
+        width: W / 2,
+        height: H,
+        depth: 1,
+    };
+    gl.push(Command::Blit(Blit {
+        mask: 0xf,
+        filter: 0,
+        scissor_enable: false,
+        render_condition_enable: false,
+        alpha_blend: false,
+        scissor: Scissor::default(),
+        dst: BlitSurface {
+            handle: IMG,
+            level: 0,
+            format: vf::B8G8R8A8_UNORM,
+            bx: bx(W / 2),
+        },
+        src: BlitSurface {
+            handle: RT,
+            level: 0,
+            format: vf::R8G8B8A8_UNORM,
+            bx: bx(0),
+        },
+    }));
+    gl.flush().unwrap();
+    let mut memory = vec![0u8; (W * H * 4) as usize];
+    gl.backend
+        .get_rect(IMG, (0, 0, W, H), &mut memory, 0, W * 4)
+        .unwrap();
+    let want: Vec<u8> = (0..H)
+        .flat_map(|y| (0..W).flat_map(move |x| bgra(if x < W / 2 { x } else { x - W / 2 }, y)))
+        .collect();
+    same(&memory, &want, "blit into an imported BGRA image");
+}
+
+#[test]
 fn srgb_view_of_an_imported_image_is_not_decoded() {
     let Some(img) = image() else { return };
     let mut gl = Gl::new();
