@@ -595,7 +595,15 @@ impl Context for ProxyContext {
         }
         let mut memory = FdMemory::from_fd(fd_type, fd, size)?.with_map_info(reply.map_info);
         if fd_type == FdType::Opaque {
-            memory = memory.with_vulkan_info(res_vk(&reply.vulkan_info));
+            let info = res_vk(&reply.vulkan_info);
+            memory = memory.with_vulkan_info(info);
+            if flags.contains(BlobFlags::MAPPABLE) {
+                // An OPAQUE_FD is not mmap-able: the guest mapping comes through Vulkan here
+                // (upstream's vkr_allocator), as the in-process backend's does.
+                let (_, fd) = memory.export(res_id)?;
+                let mapping = virgl_venus::map_opaque_memory(&info, fd, size).map_err(host)?;
+                memory = memory.with_mapping(mapping)?;
+            }
         }
         Ok(ContextBlob::Memory {
             memory,

@@ -11,7 +11,12 @@
 //! from the backend's own Vulkan import of that fd (virgl-venus `mapper`).
 //!
 //! Needs lavapipe (`lvp_icd.json`) and GL_EXT_memory_object_fd (llvmpipe); without them the
-//! test prints why and passes. The only test in its binary: it sets VK_DRIVER_FILES.
+//! test prints why and passes. Runs twice: with the Venus backend in-process and in a
+//! `virgl-render-server` worker (built on demand). Its tests set VK_DRIVER_FILES and
+//! RENDER_SERVER_EXEC_PATH once, before loading Vulkan.
+
+#[path = "../../../tests/support/workspace.rs"]
+mod workspace;
 
 use virgl_capi::{capset, Renderer, RendererFlags};
 use virgl_protocol::command::{Command, Encoder, PipeResourceSetType, Records};
@@ -106,13 +111,39 @@ fn bgra(x: u32, y: u32) -> [u8; 4] {
 
 #[test]
 fn venus_device_memory_is_scanned_out_by_gl() {
+    scanned_out_by_gl(RendererFlags::empty());
+}
+
+/// The same with the Venus context in a `virgl-render-server` worker: the blob's fd crosses a
+/// process boundary, and the proxy maps the OPAQUE_FD for the guest itself.
+#[test]
+fn venus_device_memory_is_scanned_out_by_gl_through_the_render_server() {
+    scanned_out_by_gl(RendererFlags::RENDER_SERVER);
+}
+
+/// Points the Vulkan loader at lavapipe and the proxy at this workspace's render server (once,
+/// before any test of this binary loads Vulkan or starts a server: the environment is only
+/// written while no other test thread reads it).
+fn lavapipe() -> bool {
     if !std::path::Path::new(LVP_ICD).exists() {
         eprintln!("skipped: {LVP_ICD} is not installed");
+        return false;
+    }
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| {
+        let server = workspace::workspace_bin("virgl-venus", "virgl-render-server");
+        std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
+        std::env::set_var("RENDER_SERVER_EXEC_PATH", server);
+    });
+    true
+}
+
+fn scanned_out_by_gl(extra: RendererFlags) {
+    if !lavapipe() {
         return;
     }
-    // The only test in this binary: the loader reads this when the Venus backend loads it.
-    std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
-    let flags = RendererFlags::USE_EGL | RendererFlags::USE_SURFACELESS | RendererFlags::VENUS;
+    let flags =
+        RendererFlags::USE_EGL | RendererFlags::USE_SURFACELESS | RendererFlags::VENUS | extra;
     let mut r = Renderer::builder(flags).build().unwrap();
     if !r
         .gl()

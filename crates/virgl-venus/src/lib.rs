@@ -60,3 +60,4 @@ pub use backend::{capset_bytes, VenusBackend, CAPSET_SIZE};
 pub use context::{VenusContext, CAPSET_VENUS};
 pub use dispatch::{serves_extension, MAX_API_VERSION, WITHHELD_EXTENSIONS};
 pub use error::VenusError;
+pub use mapper::map_opaque_memory;

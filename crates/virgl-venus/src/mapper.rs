@@ -14,7 +14,9 @@
 //! goes, whatever the guest does.
 //!
 //! Devices are shared per `deviceUUID` and live as long as some mapping uses them (the
-//! registry keeps weak references).
+//! registry keeps weak references). [`map_opaque_memory`] does the same for an embedder that
+//! only has the fd and its Vulkan description: the render-server proxy, whose blobs come from a
+//! worker process.
 //!
 //! Not done: vtest cannot hand such a blob to its client (the client mmaps the fd itself).
 
@@ -22,7 +24,7 @@ use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, Weak};
 
 use ash::vk;
-use virgl_resource::Mapping;
+use virgl_resource::{Mapping, VulkanInfo};
 
 use crate::VenusError;
 
@@ -199,4 +201,30 @@ pub(crate) fn map_opaque(
     // `owner` unmaps it on drop; nothing else here references it.
     unsafe { Mapping::from_owner(ptr, len, Box::new(owner)) }
         .map_err(|e| VenusError::Host(e.to_string()))
+}
+
+/// Maps `len` bytes of `OPAQUE_FD` memory described by `info` (a blob another process — a
+/// render-server worker — exported) for the blob's guest mapping: imported into a Vulkan
+/// device of this process on the physical device `info.device_uuid` names. Loads the Vulkan
+/// loader on first use.
+pub fn map_opaque_memory(info: &VulkanInfo, fd: OwnedFd, len: u64) -> Result<Mapping, VenusError> {
+    static ENTRY: std::sync::OnceLock<Result<Arc<ash::Entry>, String>> = std::sync::OnceLock::new();
+    let entry = ENTRY
+        .get_or_init(|| {
+            crate::dispatch::load_entry()
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| VenusError::NotAvailable(e.clone()))?;
+    map_opaque(
+        entry,
+        OpaqueMemory {
+            device_uuid: info.device_uuid,
+            allocation_size: info.allocation_size,
+            memory_type_index: info.memory_type_index,
+        },
+        fd,
+        len,
+    )
 }
