@@ -8,10 +8,16 @@
 //!   stops after the first client.
 //! - `--no-fork --multi-clients`: one poll loop over all clients, one shared renderer, each
 //!   client its own renderer context. A client that misbehaves is dropped; the others go on.
+//!
+//! Running out of fds or memory while accepting is logged and retried after a short pause (the
+//! connection waits in the backlog) instead of ending the server; a session whose fd number
+//! poll reports as closed (POLLNVAL: a double close somewhere in the process) is dropped
+//! without closing that number again.
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -37,12 +43,39 @@ pub fn run(opts: &Options) -> VtestResult<()> {
     result
 }
 
-fn accept(listener: &UnixListener) -> VtestResult<UnixStream> {
+/// How long the listener is left alone after accepting failed for lack of fds or memory.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// What one accept produced.
+enum Accepted {
+    Client(UnixStream),
+    /// Nothing to take after all (the connection was aborted first).
+    Nothing,
+    /// The process is out of fds or memory: the connection waits in the backlog; try again
+    /// after [`ACCEPT_BACKOFF`] (the listener stays readable, so polling it now would spin).
+    Later,
+}
+
+/// Accepts one client. Only errors that say the listener itself is unusable end the server:
+/// running out of fds (say, because clients hold many resources) must not stop the clients
+/// already connected from being served.
+fn accept(listener: &UnixListener) -> VtestResult<Accepted> {
+    use nix::errno::Errno;
     loop {
         match listener.accept() {
-            Ok((stream, _)) => return Ok(stream),
+            Ok((stream, _)) => return Ok(Accepted::Client(stream)),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(VtestError::io("accept", e)),
+            Err(e) => {
+                let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
+                return match errno {
+                    Errno::EAGAIN | Errno::ECONNABORTED | Errno::EPROTO => Ok(Accepted::Nothing),
+                    Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM => {
+                        error!(error = %e, "cannot accept a client now; retrying shortly");
+                        Ok(Accepted::Later)
+                    }
+                    _ => Err(VtestError::io("accept", e)),
+                };
+            }
         }
     }
 }
@@ -74,7 +107,14 @@ fn run_forking(listener: &UnixListener, opts: &Options) -> VtestResult<()> {
         {
             continue;
         }
-        let stream = accept(listener)?;
+        let stream = match accept(listener)? {
+            Accepted::Client(stream) => stream,
+            Accepted::Nothing => continue,
+            Accepted::Later => {
+                std::thread::sleep(ACCEPT_BACKOFF);
+                continue;
+            }
+        };
         // The child inherits exactly this fd: clear close-on-exec on it only. The parent is
         // single-threaded, so no other spawn can race and inherit it.
         fcntl(&stream, FcntlArg::F_SETFD(FdFlag::empty()))
@@ -118,12 +158,24 @@ fn serve_inherited_client(fd: RawFd, opts: &Options) -> VtestResult<()> {
     event_loop.run()
 }
 
+/// What poll said about one session's socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readiness {
+    Idle,
+    /// Input, hang-up or an error to read.
+    Readable,
+    /// The fd is not open (POLLNVAL).
+    Invalid,
+}
+
 /// The in-process loop (`--no-fork`, and each per-client process).
 struct EventLoop<'a> {
     listener: Option<UnixListener>,
     opts: &'a Options,
     sessions: Vec<Session>,
     shared: Option<Shared>,
+    /// Accepting resumes at this time (see [`Accepted::Later`]).
+    accept_paused_until: Option<Instant>,
 }
 
 impl<'a> EventLoop<'a> {
@@ -133,6 +185,7 @@ impl<'a> EventLoop<'a> {
             opts,
             sessions: Vec::new(),
             shared: None,
+            accept_paused_until: None,
         }
     }
 
@@ -153,19 +206,33 @@ impl<'a> EventLoop<'a> {
     fn run(&mut self) -> VtestResult<()> {
         let mut served_any = !self.sessions.is_empty();
         loop {
-            let accepting = self.listener.is_some()
+            let may_accept = self.listener.is_some()
                 && (self.sessions.is_empty() || self.opts.multi_clients)
                 && (self.opts.keep_looping || !served_any);
-            if self.sessions.is_empty() && !accepting {
+            if self.sessions.is_empty() && !may_accept {
                 return Ok(());
             }
-            let polling = self.sessions.iter().any(Session::needs_poll);
+            let paused = self
+                .accept_paused_until
+                .is_some_and(|until| Instant::now() < until);
+            let accepting = may_accept && !paused;
+            // While accepting is paused, wake up when it may resume.
+            let polling = paused || self.sessions.iter().any(Session::needs_poll);
             let (listen_ready, ready) = self.wait(accepting, polling)?;
-            for (index, readable) in ready.iter().enumerate().rev() {
-                if !readable {
-                    continue;
-                }
+            for (index, readiness) in ready.iter().enumerate().rev() {
                 let shared = self.shared.as_mut().expect("sessions imply a renderer");
+                match readiness {
+                    Readiness::Idle => continue,
+                    Readiness::Readable => {}
+                    Readiness::Invalid => {
+                        // Something in this process closed the session's fd number (a double
+                        // close elsewhere). The number may already name another file, so the
+                        // session gives it up without closing it again.
+                        error!("client socket closed behind the server's back; dropping it");
+                        self.sessions.swap_remove(index).abandon(shared);
+                        continue;
+                    }
+                }
                 let outcome = self.sessions[index].on_readable(shared);
                 let close = match outcome {
                     Ok(Outcome::Open) => false,
@@ -200,19 +267,26 @@ impl<'a> EventLoop<'a> {
                 info!("last client gone; renderer released");
             }
             if listen_ready {
-                let stream = accept(
-                    self.listener
-                        .as_ref()
-                        .expect("accepting implies a listener"),
-                )?;
-                self.add_client(stream)?;
-                served_any = true;
+                let listener = self
+                    .listener
+                    .as_ref()
+                    .expect("accepting implies a listener");
+                match accept(listener)? {
+                    Accepted::Client(stream) => {
+                        self.add_client(stream)?;
+                        served_any = true;
+                    }
+                    Accepted::Nothing => {}
+                    Accepted::Later => {
+                        self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                    }
+                }
             }
         }
     }
 
-    /// Waits for input; returns whether the listener and which sessions are readable.
-    fn wait(&self, accepting: bool, polling: bool) -> VtestResult<(bool, Vec<bool>)> {
+    /// Waits for input; returns whether the listener is readable and each session's state.
+    fn wait(&self, accepting: bool, polling: bool) -> VtestResult<(bool, Vec<Readiness>)> {
         let mut fds: Vec<PollFd<'_>> = self
             .sessions
             .iter()
@@ -234,7 +308,9 @@ impl<'a> EventLoop<'a> {
         };
         match poll(&mut fds, timeout) {
             Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => return Ok((false, vec![false; self.sessions.len()])),
+            Err(nix::errno::Errno::EINTR) => {
+                return Ok((false, vec![Readiness::Idle; self.sessions.len()]))
+            }
             Err(e) => return Err(VtestError::errno("poll", e)),
         }
         let is_ready = |fd: &PollFd<'_>| {
@@ -242,8 +318,39 @@ impl<'a> EventLoop<'a> {
                 r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
             })
         };
-        let ready: Vec<bool> = fds[..self.sessions.len()].iter().map(is_ready).collect();
+        // POLLNVAL is reported whatever was asked for; ignoring it would spin this loop.
+        let readiness = |fd: &PollFd<'_>| match fd.revents() {
+            Some(r) if r.contains(PollFlags::POLLNVAL) => Readiness::Invalid,
+            _ if is_ready(fd) => Readiness::Readable,
+            _ => Readiness::Idle,
+        };
+        let ready: Vec<Readiness> = fds[..self.sessions.len()].iter().map(readiness).collect();
         let listen_ready = accepting && fds.last().is_some_and(is_ready);
         Ok((listen_ready, ready))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_session_fd_closed_behind_our_back_is_reported_not_ignored() {
+        let opts = Options::default();
+        let mut event_loop = EventLoop::new(None, &opts);
+        let (ours, _peer) = UnixStream::pair().unwrap();
+        let (live, live_peer) = UnixStream::pair().unwrap();
+        let raw = ours.as_raw_fd();
+        event_loop.sessions.push(Session::new(ours).unwrap());
+        event_loop.sessions.push(Session::new(live).unwrap());
+        (&live_peer).write_all(b"x").unwrap();
+        // SAFETY: closes the number the first session owns, as a double close elsewhere would;
+        // that session is forgotten below, so the number is not closed twice.
+        assert_eq!(unsafe { libc::close(raw) }, 0);
+        let (listen_ready, ready) = event_loop.wait(false, false).unwrap();
+        assert!(!listen_ready);
+        assert_eq!(ready, [Readiness::Invalid, Readiness::Readable]);
+        std::mem::forget(event_loop.sessions.swap_remove(0));
     }
 }

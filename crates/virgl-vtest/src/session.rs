@@ -283,16 +283,16 @@ impl Session {
     /// Tears the client's context down (`vtest_destroy_context`): the renderer context first,
     /// then the resources it created.
     pub fn close(mut self, shared: &mut Shared) {
-        let Some(ctx) = self.ctx.take() else {
-            return;
-        };
-        if ctx.initialized {
-            shared.renderer.destroy_context(ctx.ctx_id);
-        }
-        for res_id in ctx.resources.keys() {
-            shared.renderer.unref_resource(*res_id);
-        }
-        info!(ctx_id = ctx.ctx_id, name = %ctx.name, "client context destroyed");
+        destroy_context(self.ctx.take(), shared);
+    }
+
+    /// Ends a session whose fd number is no longer its own (poll reported POLLNVAL: something
+    /// closed it behind our back): the context goes as in [`Session::close`], but the number,
+    /// which may by now name another file, is not closed again.
+    pub fn abandon(self, shared: &mut Shared) {
+        let Session { stream, ctx, .. } = self;
+        let _ = std::os::fd::IntoRawFd::into_raw_fd(stream);
+        destroy_context(ctx, shared);
     }
 
     fn reply(&self, reply: &Reply) -> VtestResult<()> {
@@ -760,6 +760,20 @@ impl Session {
         )?;
         Ok(())
     }
+}
+
+/// `vtest_destroy_context`: the renderer context first, then the resources it created.
+fn destroy_context(ctx: Option<ClientContext>, shared: &mut Shared) {
+    let Some(ctx) = ctx else {
+        return;
+    };
+    if ctx.initialized {
+        shared.renderer.destroy_context(ctx.ctx_id);
+    }
+    for res_id in ctx.resources.keys() {
+        shared.renderer.unref_resource(*res_id);
+    }
+    info!(ctx_id = ctx.ctx_id, name = %ctx.name, "client context destroyed");
 }
 
 /// Creates the renderer context on first need (`vtest_lazy_init_context`).

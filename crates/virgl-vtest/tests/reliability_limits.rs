@@ -379,3 +379,58 @@ fn budget_fork_mode() {
 fn budget_multi_clients() {
     budget("budget-multi", &["--no-fork", "--multi-clients"]);
 }
+
+/// fds: more clients connect than the server has fds for (its RLIMIT_NOFILE lowered while it
+/// runs). Accepting fails with EMFILE for the ones over the limit: they wait in the backlog
+/// and are served once others leave; the server neither exits nor stops serving the clients
+/// it has.
+#[test]
+fn fd_exhaustion_multi_clients() {
+    let mut server = Server::start("fds-multi", &["--no-fork", "--multi-clients"]);
+    let mut good = server.connect();
+    good.handshake("good");
+    good.ping();
+    let limit = libc::rlimit {
+        rlim_cur: server.fds() as u64 + 16,
+        rlim_max: 4096,
+    };
+    // SAFETY: prlimit on our own child with a valid rlimit; the old value is not asked for.
+    let rc = unsafe {
+        libc::prlimit(
+            server.pid() as libc::pid_t,
+            libc::RLIMIT_NOFILE,
+            &limit,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
+    // About 16 fit; 40 connect, and the server takes them until it runs out of fds.
+    let mut clients: Vec<Client> = (0..40).map(|_| server.connect()).collect();
+    let ran_out = || {
+        std::fs::read_to_string(Server::log_path("fds-multi"))
+            .unwrap_or_default()
+            .contains("cannot accept a client now")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !ran_out() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never ran out of fds; the test proves nothing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Some of them are served while the others cannot be accepted yet.
+    for c in &mut clients[..8] {
+        c.handshake("early");
+    }
+    good.ping();
+    server.assert_running();
+    // Most leave; everyone still waiting is accepted and served.
+    clients.drain(..30);
+    for c in &mut clients {
+        c.handshake("late");
+        c.ping();
+    }
+    good.ping();
+    server.assert_running();
+}
