@@ -9,13 +9,16 @@
 //! Needs lavapipe (`lvp_icd.json`); without it the test prints why and passes. The only test
 //! in its binary: it counts this process's fds and sets VK_DRIVER_FILES.
 
-use std::path::PathBuf;
+#[path = "../../../tests/support/workspace.rs"]
+mod workspace;
+
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use virgl_capi::{capset, Renderer, RendererCallbacks, RendererError, RendererFlags};
 use virgl_resource::{BlobFlags, BlobInfo, BlobMem, ContextError, FdType};
+use workspace::{children_of, workspace_bin};
 
 const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
 
@@ -158,27 +161,6 @@ fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
-/// `(pid, comm)` of the children of `pid`.
-fn children_of(pid: u32) -> Vec<(u32, String)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = stat[open + 1..close].to_string();
-        if stat[close + 1..].split_whitespace().nth(1) == Some(&pid.to_string()) {
-            out.push((child, comm));
-        }
-    }
-    out
-}
-
 /// The worker process serving context `ctx_id` (named `vkr-<ctx_id>-...` by the server).
 fn worker_pid(ctx_id: u32) -> u32 {
     let me = std::process::id();
@@ -200,23 +182,6 @@ fn worker_pid(ctx_id: u32) -> u32 {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-/// The server binary, built with this test's cargo and target directory.
-fn server_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "-p", "virgl-venus", "--bin", "virgl-render-server"])
-        .env("CARGO_TARGET_DIR", profile.parent().unwrap())
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    if profile.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    assert!(build.status().unwrap().success(), "building the server");
-    profile.join("virgl-render-server")
 }
 
 fn renderer(fences: &Fences) -> Renderer {
@@ -423,7 +388,10 @@ fn proxy_worker_faults() {
         return;
     }
     std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
-    std::env::set_var("RENDER_SERVER_EXEC_PATH", server_bin());
+    std::env::set_var(
+        "RENDER_SERVER_EXEC_PATH",
+        workspace_bin("virgl-venus", "virgl-render-server"),
+    );
     worker_processes();
     worker_threads();
 }

@@ -7,16 +7,19 @@
 //! Needs lavapipe (`lvp_icd.json`); without it the test prints why and passes. The only test
 //! in its binary (the C ABI's renderer is per thread and the test sets VK_DRIVER_FILES).
 
+#[path = "../../../tests/support/workspace.rs"]
+mod workspace;
+
 use std::ffi::{c_int, c_void};
 use std::os::fd::IntoRawFd;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use virgl_capi::ffi::constants::*;
 use virgl_capi::ffi::types::virgl_renderer_callbacks;
 use virgl_venus::render_server::{spawn_server, WorkerMode};
+use workspace::{children_of, workspace_bin};
 
 const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
 const CAPSET_VENUS: u32 = 4;
@@ -48,43 +51,6 @@ unsafe extern "C" fn get_server_fd(_cookie: *mut c_void, version: u32) -> c_int 
     SERVER_FD.swap(-1, Ordering::SeqCst)
 }
 
-/// The server binary, built with this test's cargo and target directory.
-fn server_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "-p", "virgl-venus", "--bin", "virgl-render-server"])
-        .env("CARGO_TARGET_DIR", profile.parent().unwrap())
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    if profile.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    assert!(build.status().unwrap().success(), "building the server");
-    profile.join("virgl-render-server")
-}
-
-/// Names of the children of `pid` (from /proc/*/stat).
-fn children_of(pid: u32) -> Vec<String> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        if stat[close + 1..].split_whitespace().nth(1) == Some(&pid.to_string()) {
-            out.push(stat[open + 1..close].to_string());
-        }
-    }
-    out
-}
-
 #[test]
 fn proxy_uses_the_embedders_server_fd() {
     if !Path::new(LVP_ICD).exists() {
@@ -97,7 +63,11 @@ fn proxy_uses_the_embedders_server_fd() {
         "RENDER_SERVER_EXEC_PATH",
         "/nonexistent/virgl-render-server",
     );
-    let (mut server, chan) = spawn_server(&server_bin(), WorkerMode::Process).unwrap();
+    let (mut server, chan) = spawn_server(
+        &workspace_bin("virgl-venus", "virgl-render-server"),
+        WorkerMode::Process,
+    )
+    .unwrap();
     SERVER_FD.store(chan.into_fd().into_raw_fd(), Ordering::SeqCst);
 
     // SAFETY: an all-zero callbacks struct is valid (every hook None).
@@ -130,7 +100,7 @@ fn proxy_uses_the_embedders_server_fd() {
     let start = Instant::now();
     while !children_of(server.id())
         .iter()
-        .any(|c| c.starts_with("vkr-7-"))
+        .any(|(_, comm)| comm.starts_with("vkr-7-"))
     {
         assert!(
             start.elapsed() < Duration::from_secs(10),

@@ -7,6 +7,9 @@
 //! Needs lavapipe (`lvp_icd.json`) for the workers' Vulkan; without it the test says why and
 //! passes.
 
+#[path = "../../../tests/support/workspace.rs"]
+mod workspace;
+
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::process::Child;
@@ -21,6 +24,7 @@ use virgl_protocol::render_server::{
 };
 use virgl_resource::SharedMemory;
 use virgl_venus::render_server::{spawn_server, transport::Channel, WorkerMode};
+use workspace::children_of;
 
 const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
 const SERVER: &str = env!("CARGO_BIN_EXE_virgl-render-server");
@@ -159,27 +163,6 @@ impl Ctx {
     }
 }
 
-/// Children of `pid` (from /proc/*/stat).
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        // "pid (comm) state ppid ..." — comm may hold spaces, so split after the last ')'.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-            continue;
-        };
-        if rest.split_whitespace().nth(1) == Some(&pid.to_string()) {
-            out.push(child);
-        }
-    }
-    out
-}
-
 fn exercise(mode: WorkerMode) {
     let srv = Server::start(mode);
     let ctx = Ctx::init(srv.create_context(1).expect("context 1"));
@@ -268,7 +251,8 @@ fn exercise(mode: WorkerMode) {
         ctx3.wait_timeline(0, 1);
         let new: Vec<u32> = children_of(srv.child.id())
             .into_iter()
-            .filter(|p| !before.contains(p))
+            .filter(|c| !before.contains(c))
+            .map(|(pid, _)| pid)
             .collect();
         assert_eq!(new.len(), 1, "one new worker process: {new:?}");
         nix::sys::signal::kill(

@@ -6,6 +6,9 @@
 //! (see its crate docs). `LD_PRELOAD` must be set before the process starts, so each test
 //! re-runs this test binary for itself with the environment set.
 
+#[path = "../../../tests/support/workspace.rs"]
+mod workspace;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,31 +21,7 @@ const CHILD: &str = "VIRGL_VIDEO_SESSION_CHILD";
 
 /// Builds the test driver (cheap when fresh) and returns its path.
 fn driver_library() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // <target>/<profile>/deps/<test binary>
-    let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    let target_dir = profile_dir.parent().unwrap();
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") => "dev".to_string(),
-        Some(other) => other.to_string(),
-        None => "dev".to_string(),
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "test-va-driver",
-            "--profile",
-            &profile,
-        ])
-        .arg("--target-dir")
-        .arg(target_dir)
-        .status()
-        .expect("cargo build test-va-driver");
-    assert!(status.success(), "building test-va-driver failed");
-    let lib = profile_dir.join("libtest_va_driver.so");
+    let lib = workspace::cargo_build("test-va-driver", &[]).join("libtest_va_driver.so");
     assert!(lib.exists(), "{} missing", lib.display());
     lib
 }

@@ -15,6 +15,8 @@
 
 #[path = "reliability_common/mod.rs"]
 mod common;
+#[path = "../../../tests/support/workspace.rs"]
+mod workspace;
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -47,29 +49,7 @@ const FNV_BASIS: u32 = 0x811c_9dc5;
 
 /// Builds tools/test-va-driver with this test's cargo and target dir; returns the library.
 fn driver_library() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") | None => "dev".to_string(),
-        Some(other) => other.to_string(),
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "test-va-driver",
-            "--profile",
-            &profile,
-        ])
-        .arg("--target-dir")
-        .arg(profile_dir.parent().unwrap())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build -p test-va-driver");
-    assert!(status.success(), "building test-va-driver failed");
-    profile_dir.join("libtest_va_driver.so")
+    workspace::cargo_build("test-va-driver", &[]).join("libtest_va_driver.so")
 }
 
 /// The vtest server with video on the test driver.

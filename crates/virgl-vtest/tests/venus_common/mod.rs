@@ -4,9 +4,16 @@
 
 #![allow(dead_code)] // each test binary uses part of this module
 
+#[path = "../../../../tests/support/workspace.rs"]
+mod workspace;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+
 use std::time::{Duration, Instant};
+#[allow(unused_imports)] // for venus_frames; venus_vulkaninfo has no use for it
+pub use workspace::profile_dir;
+use workspace::workspace_bin;
 
 /// Mesa's venus ICD (the guest side).
 pub const VENUS_ICD: &str = "/usr/share/vulkan/icd.d/virtio_icd.json";
@@ -38,30 +45,6 @@ impl Mode {
             Mode::RenderServerThreads => "rs-threads",
         }
     }
-}
-
-/// `target/<profile>`: the test binary lives in its `deps/`.
-pub fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-/// Builds `package`'s binary `bin` with the same cargo, profile and target directory as this
-/// test (a no-op when `cargo test --workspace` already did) and returns its path.
-pub fn workspace_bin(package: &str, bin: &str) -> PathBuf {
-    let profile = profile_dir();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "-p", package, "--bin", bin])
-        .env("CARGO_TARGET_DIR", profile.parent().unwrap())
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    if profile.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let status = build.status().expect("run cargo build");
-    assert!(status.success(), "building {bin} failed");
-    profile.join(bin)
 }
 
 /// A `virgl-vtest` serving Venus on its own socket in a scratch directory (removed on drop).
