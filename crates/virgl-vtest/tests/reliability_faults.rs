@@ -2,8 +2,13 @@
 //! their own session, and the server keeps serving everyone else. Covered: a disconnect in the
 //! middle of an inline TRANSFER_PUT payload and right after a TRANSFER_PUT2 from shm, a client
 //! that tries to shrink the shm the server has mapped (the memfd is sealed against it, so the
-//! server can never take SIGBUS), and a blob the client unmaps, closes and unrefs while it is in
-//! use. Checked in fork mode and with one shared renderer (`--multi-clients`).
+//! server can never take SIGBUS), a blob the client unmaps, closes and unrefs while it is in
+//! use, and a hang-up in the middle of a large inline TRANSFER_GET reply the server is blocked
+//! writing. Checked in fork mode and with one shared renderer (`--multi-clients`).
+//!
+//! Known limit: replies are written blocking (30 s send timeout), so with `--multi-clients` a
+//! client that asks for a large TRANSFER_GET and then neither reads nor hangs up stalls the
+//! other clients until that timeout drops it.
 //!
 //! Not covered: killing a render-server worker (Venus has no render server yet).
 
@@ -113,6 +118,49 @@ fn faults(name: &str, args: &[&str]) {
         again.handshake("after-blob");
         again.ping();
     }
+
+    // 6. Hang up in the middle of a 1 MiB inline TRANSFER_GET reply: the server is blocked
+    //    writing it (the socket buffer is full) when the client reads a little and goes.
+    {
+        let mut c = server.connect();
+        c.handshake("get-quitter");
+        c.send(&Request::ResourceCreate2(ResourceCreate2 {
+            desc: ResourceDesc {
+                handle: 0,
+                target: 2,
+                format: 1,
+                bind: 2 | 8,
+                width: 512,
+                height: 512,
+                depth: 1,
+                array_size: 1,
+                last_level: 0,
+                nr_samples: 0,
+            },
+            data_size: 0,
+        }));
+        let res = match c.reply(VcmdId::ResourceCreate2) {
+            Some(Reply::ResourceId { res_id, .. }) => res_id,
+            other => panic!("{other:?}"),
+        };
+        c.send(&Request::TransferGet(Transfer {
+            handle: res,
+            level: 0,
+            stride: 2048,
+            layer_stride: 0,
+            region: TransferBox {
+                x: 0,
+                y: 0,
+                z: 0,
+                width: 512,
+                height: 512,
+                depth: 1,
+            },
+            data_size: 1 << 20,
+        }));
+        assert!(c.read_exact(4096).is_some(), "the reply started");
+    }
+    good.sync(good_res);
 
     // 5. Garbage after a valid prefix of a SUBMIT_CMD that was never finished.
     {
