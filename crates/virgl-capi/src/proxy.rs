@@ -248,6 +248,8 @@ fn res_vk(v: &WireVulkanInfo) -> VulkanInfo {
 pub struct ProxyBackend {
     server: Rc<ServerConn>,
     registry: Rc<ProxyRegistry>,
+    /// `VIRGL_RENDERER_USE_GUEST_VRAM` (Xen): the capset's `use_guest_vram`.
+    use_guest_vram: bool,
 }
 
 impl std::fmt::Debug for ProxyBackend {
@@ -295,6 +297,7 @@ impl ProxyBackend {
         Ok(Self {
             server: Rc::new(server),
             registry: Rc::default(),
+            use_guest_vram: init_flags & (1 << 14) != 0,
         })
     }
 
@@ -322,8 +325,7 @@ impl Backend for ProxyBackend {
         if capset_id != CAPSET_VENUS {
             return Err(ContextError::Unsupported("capset"));
         }
-        // As the in-process backend: guest VRAM (Xen mode) is not served yet.
-        Ok(capset_bytes(false))
+        Ok(capset_bytes(self.use_guest_vram))
     }
 
     fn create_context(

@@ -7,7 +7,12 @@
 //! are checked through the VRAM bytes themselves.
 //!
 //! Needs lavapipe (`lvp_icd.json`, which has VK_EXT_external_memory_host); without it the test
-//! prints why and passes. Its tests set VK_DRIVER_FILES (once, before loading Vulkan).
+//! prints why and passes. The guest-VRAM test runs in-process and through `virgl-render-server`
+//! (built on demand). Its tests set VK_DRIVER_FILES and RENDER_SERVER_EXEC_PATH once, before
+//! loading Vulkan.
+
+#[path = "../../../tests/support/workspace.rs"]
+mod workspace;
 
 use virgl_capi::{capset, Renderer, RendererFlags};
 use virgl_resource::{BlobMem, FdType, SharedMemory};
@@ -144,14 +149,20 @@ fn lavapipe() -> bool {
         eprintln!("skipped: {LVP_ICD} is not installed");
         return false;
     }
-    // Set once, before any test of this binary loads the Vulkan loader (which reads it).
+    // Set once, before any test of this binary loads the Vulkan loader or starts a render
+    // server (which read them): the environment is only written while nothing reads it.
     static SET: std::sync::Once = std::sync::Once::new();
-    SET.call_once(|| std::env::set_var("VK_DRIVER_FILES", LVP_ICD));
+    SET.call_once(|| {
+        let server = workspace::workspace_bin("virgl-venus", "virgl-render-server");
+        std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
+        std::env::set_var("RENDER_SERVER_EXEC_PATH", server);
+    });
     true
 }
 
-fn renderer() -> Renderer {
-    let flags = RendererFlags::VENUS | RendererFlags::NO_VIRGL | RendererFlags::USE_GUEST_VRAM;
+fn renderer(extra: RendererFlags) -> Renderer {
+    let flags =
+        RendererFlags::VENUS | RendererFlags::NO_VIRGL | RendererFlags::USE_GUEST_VRAM | extra;
     Renderer::builder(flags).build().unwrap()
 }
 
@@ -172,10 +183,21 @@ fn guest_vram(r: &mut Renderer, res_id: u32) -> SharedMemory {
 
 #[test]
 fn venus_uses_guest_vram_blobs_as_device_memory() {
+    guest_vram_fill_and_copy(RendererFlags::empty());
+}
+
+/// The same with the Venus context in a `virgl-render-server` worker (the VRAM fds travel to
+/// it with IMPORT_RESOURCE).
+#[test]
+fn venus_uses_guest_vram_blobs_through_the_render_server() {
+    guest_vram_fill_and_copy(RendererFlags::RENDER_SERVER);
+}
+
+fn guest_vram_fill_and_copy(extra: RendererFlags) {
     if !lavapipe() {
         return;
     }
-    let mut r = renderer();
+    let mut r = renderer(extra);
     let caps = r.fill_caps(capset::VENUS, 0).unwrap();
     let word = |i: usize| u32::from_le_bytes(caps[i * 4..i * 4 + 4].try_into().unwrap());
     assert_eq!(word(39), 1, "capset use_guest_vram");
@@ -208,9 +230,17 @@ fn venus_uses_guest_vram_blobs_as_device_memory() {
         .expect("Venus: import guest VRAM, fill, copy");
     assert!(r.context_is_usable(VK_CTX));
 
-    // The GPU's writes are in the guest's VRAM, and what it read was the guest's bytes.
+    // The GPU's writes are in the guest's VRAM, and what it read was the guest's bytes. A
+    // render-server worker runs the stream asynchronously: wait for the bytes to land.
     let mut out = vec![0u8; 8192];
-    vram_a.read_at(0, &mut out).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        vram_a.read_at(0, &mut out).unwrap();
+        if out[4096..] == pattern[..] || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert!(
         out[..4096]
             .chunks_exact(4)
@@ -222,6 +252,10 @@ fn venus_uses_guest_vram_blobs_as_device_memory() {
         "vkCmdCopyBuffer did not read guest VRAM"
     );
 
+    if extra.contains(RendererFlags::RENDER_SERVER) {
+        // Errors of a worker's stream show up later, asynchronously: checked in-process.
+        return;
+    }
     // Memory larger than the resource is refused (VK_ERROR_INVALID_EXTERNAL_HANDLE: no memory
     // object, so binding it is an unknown-object error), without touching the context's
     // other objects.
@@ -243,7 +277,7 @@ fn importing_a_resource_not_attached_is_a_guest_error() {
     if !lavapipe() {
         return;
     }
-    let mut r = renderer();
+    let mut r = renderer(RendererFlags::empty());
     r.create_context(VK_CTX, capset::VENUS, "venus").unwrap();
     let vram = SharedMemory::new("guest-vram", VRAM_SIZE).unwrap();
     r.import_blob(
