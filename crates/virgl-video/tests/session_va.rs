@@ -6,6 +6,8 @@
 //! (see its crate docs). `LD_PRELOAD` must be set before the process starts, so each test
 //! re-runs this test binary for itself with the environment set.
 
+#[path = "../../../tools/test-va-driver/src/expect.rs"]
+mod va_expect;
 #[path = "../../../tests/support/workspace.rs"]
 mod workspace;
 
@@ -13,6 +15,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 
+use va_expect::{fnv1a, pattern_byte, slice_data_seed, FNV_BASIS};
 use virgl_protocol::command::{CreateVideoBuffer, CreateVideoCodec, DecodeBitstream, VideoFrame};
 use virgl_protocol::video::{Mpeg12PictureDesc, PictureDesc, VideoProfile};
 use virgl_video::{VideoBackend, VideoContext, VideoError, VideoResources};
@@ -119,39 +122,6 @@ impl VideoResources for Guest {
         }
         Ok(())
     }
-}
-
-fn fnv1a(mut h: u32, bytes: &[u8]) -> u32 {
-    for &b in bytes {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
-}
-
-/// The test driver's pattern (its crate docs).
-fn pattern(seed: u32, plane: u32, x: u32, y: u32) -> u8 {
-    let f = seed ^ (seed >> 8) ^ (seed >> 16) ^ (seed >> 24);
-    (f as u8)
-        .wrapping_add((plane as u8).wrapping_mul(61))
-        .wrapping_add((x as u8).wrapping_mul(7))
-        .wrapping_add((y as u8).wrapping_mul(13))
-}
-
-/// FNV of every slice-data buffer the driver received, in order.
-fn slice_data_seed(calls: &str) -> u32 {
-    let mut seed = 0x811c_9dc5;
-    for line in calls.lines().filter(|l| l.starts_with("CreateBuffer ")) {
-        if line.contains(" type=5 ") {
-            let hex = line.split(" data=").nth(1).unwrap();
-            let bytes: Vec<u8> = (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-                .collect();
-            seed = fnv1a(seed, &bytes);
-        }
-    }
-    seed
 }
 
 const NV12: u32 = 166;
@@ -352,14 +322,18 @@ fn mpeg2_frame_reaches_the_guest_planes() {
     ctx.end_frame(&frame(1, 7), &mut guest).unwrap();
 
     let seed = slice_data_seed(&calls_so_far());
-    assert_eq!(seed, fnv1a(0x811c_9dc5, &bits));
+    assert_eq!(seed, fnv1a(FNV_BASIS, &bits));
     for (plane, res) in [(0u32, 71u32), (1, 72)] {
         let (_, w, h, bpp, data) = &guest.planes[&res];
         assert_eq!(data.len(), (w * bpp * h) as usize);
         for y in 0..*h {
             for x in 0..w * bpp {
                 let got = data[(y * w * bpp + x) as usize];
-                assert_eq!(got, pattern(seed, plane, x, y), "plane {plane} x {x} y {y}");
+                assert_eq!(
+                    got,
+                    pattern_byte(seed, plane, x, y),
+                    "plane {plane} x {x} y {y}"
+                );
             }
         }
     }
@@ -538,8 +512,8 @@ fn main10_decodes_into_p010_only() {
     ctx.end_frame(&frame(1, 9), &mut guest).unwrap();
     // No slice data: the picture is the pattern of the empty hash.
     let (_, _, _, _, y) = &guest.planes[&91];
-    assert_eq!(y[0], pattern(0x811c_9dc5, 0, 0, 0));
-    assert_eq!(y[130], pattern(0x811c_9dc5, 0, 2, 1));
+    assert_eq!(y[0], pattern_byte(FNV_BASIS, 0, 0, 0));
+    assert_eq!(y[130], pattern_byte(FNV_BASIS, 0, 2, 1));
 }
 
 #[test]
@@ -569,7 +543,7 @@ fn readback_falls_back_to_get_image() {
     ctx.end_frame(&frame(1, 7), &mut guest).unwrap();
     let seed = slice_data_seed(&calls_so_far());
     let (_, _, _, _, uv) = &guest.planes[&72];
-    assert_eq!(uv[64 * 3 + 5], pattern(seed, 1, 5, 3));
+    assert_eq!(uv[64 * 3 + 5], pattern_byte(seed, 1, 5, 3));
 }
 
 #[test]

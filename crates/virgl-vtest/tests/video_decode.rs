@@ -15,6 +15,8 @@
 
 #[path = "reliability_common/mod.rs"]
 mod common;
+#[path = "../../../tools/test-va-driver/src/expect.rs"]
+mod va_expect;
 #[path = "../../../tests/support/workspace.rs"]
 mod workspace;
 
@@ -25,6 +27,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Client;
+use va_expect::{logged_buffers, pattern_byte, slice_data_seed};
 use virgl_protocol::caps::CapsV2;
 use virgl_protocol::command::{
     Command as Cmd, CreateVideoBuffer, CreateVideoCodec, DecodeBitstream, Encoder, VideoFrame,
@@ -45,7 +48,6 @@ const PIPE_BUFFER: u32 = 0;
 const PIPE_TEXTURE_2D: u32 = 2;
 const BIND_SAMPLER_VIEW_RENDER_TARGET: u32 = 8 | 2;
 const BIND_CUSTOM: u32 = 1 << 17;
-const FNV_BASIS: u32 = 0x811c_9dc5;
 
 /// Builds tools/test-va-driver with this test's cargo and target dir; returns the library.
 fn driver_library() -> PathBuf {
@@ -210,51 +212,6 @@ fn read_plane(c: &mut Client, r: &Res, w: u32, h: u32, bpp: u32) -> Vec<u8> {
     let mut out = vec![0u8; size as usize];
     r.shm.read_exact_at(&mut out, 0).unwrap();
     out
-}
-
-fn fnv1a(mut h: u32, bytes: &[u8]) -> u32 {
-    for &b in bytes {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
-}
-
-/// The test driver's surface pattern (its crate docs).
-fn pattern(seed: u32, plane: u32, x: u32, y: u32) -> u8 {
-    let f = seed ^ (seed >> 8) ^ (seed >> 16) ^ (seed >> 24);
-    (f as u8)
-        .wrapping_add((plane as u8).wrapping_mul(61))
-        .wrapping_add((x as u8).wrapping_mul(7))
-        .wrapping_add((y as u8).wrapping_mul(13))
-}
-
-fn unhex(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-/// `(type, size, num, bytes)` of every CreateBuffer the driver logged in `log`.
-fn logged_buffers(log: &str) -> Vec<(u32, usize, u32, Vec<u8>)> {
-    log.lines()
-        .filter(|l| l.starts_with("CreateBuffer "))
-        .map(|l| {
-            let field = |k: &str| {
-                l.split(' ')
-                    .find_map(|f| f.strip_prefix(k))
-                    .unwrap()
-                    .to_string()
-            };
-            (
-                field("type=").parse().unwrap(),
-                field("size=").parse().unwrap(),
-                field("num=").parse().unwrap(),
-                unhex(&field("data=")),
-            )
-        })
-        .collect()
 }
 
 /// What translation needs to know of the guest's video buffers, for the in-process probe.
@@ -496,11 +453,11 @@ fn run_case(server: &VideoServer, c: &mut Client, case: &Case) -> Outcome {
             // picture parameters may differ; slice data must be byte-identical).
             assert_eq!(logged.len(), expected.len(), "{}: {va}", case.name);
             for (got, want) in logged.iter().zip(expected) {
-                assert_eq!(got.0, want.kind, "{}: buffer type", case.name);
-                assert_eq!(got.1, want.element_size, "{}: element size", case.name);
-                assert_eq!(got.2, want.count, "{}: count", case.name);
+                assert_eq!(got.kind, want.kind, "{}: buffer type", case.name);
+                assert_eq!(got.size, want.element_size, "{}: element size", case.name);
+                assert_eq!(got.num, want.count, "{}: count", case.name);
                 if want.kind == 5 {
-                    assert_eq!(got.3, want.data, "{}: slice data", case.name);
+                    assert_eq!(got.data, want.data, "{}: slice data", case.name);
                 }
             }
             assert!(calls.contains(&"RenderPicture"), "{}: {va}", case.name);
@@ -561,20 +518,27 @@ fn run_case(server: &VideoServer, c: &mut Client, case: &Case) -> Outcome {
         case.name
     );
     // The guest reads back exactly what the driver decoded into the surface.
-    let seed = logged
-        .iter()
-        .filter(|b| b.0 == 5)
-        .fold(FNV_BASIS, |h, b| fnv1a(h, &b.3));
+    let seed = slice_data_seed(&va);
     for y in 0..H {
         for x in 0..W {
             let got = luma[(y * W + x) as usize];
-            assert_eq!(got, pattern(seed, 0, x, y), "{}: luma {x},{y}", case.name);
+            assert_eq!(
+                got,
+                pattern_byte(seed, 0, x, y),
+                "{}: luma {x},{y}",
+                case.name
+            );
         }
     }
     for y in 0..H / 2 {
         for x in 0..W {
             let got = chroma[(y * W + x) as usize];
-            assert_eq!(got, pattern(seed, 1, x, y), "{}: chroma {x},{y}", case.name);
+            assert_eq!(
+                got,
+                pattern_byte(seed, 1, x, y),
+                "{}: chroma {x},{y}",
+                case.name
+            );
         }
     }
     for r in [desc, bits, y, uv] {

@@ -3,9 +3,9 @@
 //! Pure Rust, no FFI: `lib.rs` translates the vtable calls into these methods.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io::Write as _;
 
+use crate::expect::pattern_byte;
 use crate::ffi::*;
 
 /// VA profiles reported by default: every decode profile virgl serves.
@@ -71,28 +71,6 @@ pub fn fourcc_for_rt_format(rt_format: u32) -> Option<u32> {
         0x2_0000 => f(b"BGRA"),
         _ => return None,
     })
-}
-
-/// FNV-1a (32-bit) of `bytes`, continuing from `hash`.
-pub fn fnv1a(mut hash: u32, bytes: &[u8]) -> u32 {
-    for &b in bytes {
-        hash ^= u32::from(b);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    hash
-}
-
-/// FNV-1a offset basis: the seed of a picture that received no slice data.
-pub const FNV_BASIS: u32 = 0x811c_9dc5;
-
-/// The byte a decoded surface holds at byte column `x`, row `y` of plane `plane`, for the
-/// FNV-1a `seed` of the picture's slice data (documented in the crate docs; tests recompute it).
-pub fn pattern_byte(seed: u32, plane: u32, x: u32, y: u32) -> u8 {
-    let folded = seed ^ (seed >> 8) ^ (seed >> 16) ^ (seed >> 24);
-    (folded as u8)
-        .wrapping_add((plane as u8).wrapping_mul(61))
-        .wrapping_add((x as u8).wrapping_mul(7))
-        .wrapping_add((y as u8).wrapping_mul(13))
 }
 
 pub struct Config {
@@ -214,15 +192,6 @@ impl Driver {
     }
 }
 
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
 /// A fourcc as text.
 pub fn fourcc_str(fourcc: u32) -> String {
     fourcc
@@ -235,6 +204,7 @@ pub fn fourcc_str(fourcc: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expect;
 
     #[test]
     fn nv12_layout() {
@@ -249,6 +219,23 @@ mod tests {
     #[test]
     fn fnv_known_value() {
         // FNV-1a("a") = 0xe40c292c.
-        assert_eq!(fnv1a(FNV_BASIS, b"a"), 0xe40c_292c);
+        assert_eq!(expect::fnv1a(expect::FNV_BASIS, b"a"), 0xe40c_292c);
+    }
+
+    #[test]
+    fn log_lines_read_back() {
+        let log = format!(
+            "Init x\nCreateBuffer context=1 type=5 size=1 num=3 id=9 data={}\n\
+             CreateBuffer context=1 type=0 size=2 num=1 id=10 data=0a0b\n",
+            expect::hex(&[0, 0xff, 0x10])
+        );
+        let bufs = expect::logged_buffers(&log);
+        assert_eq!(bufs.len(), 2);
+        assert_eq!(bufs[0].data, [0, 0xff, 0x10]);
+        assert_eq!((bufs[1].kind, bufs[1].size, bufs[1].num), (0, 2, 1));
+        assert_eq!(
+            expect::slice_data_seed(&log),
+            expect::fnv1a(expect::FNV_BASIS, &[0, 0xff, 0x10])
+        );
     }
 }

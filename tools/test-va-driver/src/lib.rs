@@ -41,12 +41,14 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod driver;
+mod expect;
 mod ffi;
 
 use std::os::raw::{c_char, c_int, c_uint, c_void};
 use std::sync::Mutex;
 
-use driver::{fourcc_str, hex, Buffer, Config, Context, Driver, Image, Surface};
+use driver::{fourcc_str, Buffer, Config, Context, Driver, Image, Surface};
+use expect::hex;
 use ffi::*;
 
 const VENDOR: &[u8] = b"virgl-rs test VA driver (no hardware)\0";
@@ -599,7 +601,7 @@ unsafe extern "C" fn begin_picture(
             }
             match d.contexts.get_mut(&context) {
                 Some(c) => {
-                    c.picture = Some((target, driver::FNV_BASIS));
+                    c.picture = Some((target, expect::FNV_BASIS));
                     VA_STATUS_SUCCESS
                 }
                 None => VA_STATUS_ERROR_INVALID_CONTEXT,
@@ -635,7 +637,7 @@ unsafe extern "C" fn render_picture(
                     return VA_STATUS_ERROR_INVALID_BUFFER;
                 };
                 if b.kind == VA_SLICE_DATA_BUFFER_TYPE {
-                    hash.1 = driver::fnv1a(hash.1, &b.data);
+                    hash.1 = expect::fnv1a(hash.1, &b.data);
                 }
             }
             if let Some(c) = d.contexts.get_mut(&context) {
