@@ -84,6 +84,35 @@ unsafe fn put<T>(out: *mut T, v: T) {
     }
 }
 
+/// The `num` ids at `list` (none when `list` is null or `num` is not positive).
+///
+/// # Safety
+/// `list` is null or valid for reads of `num` ids (the VA contract for id arrays).
+unsafe fn ids(list: *const VAGenericID, num: c_int) -> Vec<VAGenericID> {
+    if list.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: non-null and holding `num` ids per the caller.
+    (0..num.max(0) as usize)
+        .map(|i| unsafe { *list.add(i) })
+        .collect()
+}
+
+/// `ids` as the log writes them: comma-separated.
+fn id_list(ids: &[VAGenericID]) -> String {
+    let text: Vec<String> = ids.iter().map(VAGenericID::to_string).collect();
+    text.join(",")
+}
+
+/// `VA_STATUS_SUCCESS` when `ok`, else `error`.
+fn status(ok: bool, error: VAStatus) -> VAStatus {
+    if ok {
+        VA_STATUS_SUCCESS
+    } else {
+        error
+    }
+}
+
 /// `DRM_NODE_RENDER` of libdrm.
 const DRM_NODE_RENDER: c_int = 2;
 
@@ -340,10 +369,10 @@ unsafe extern "C" fn destroy_config(ctx: Ctx, id: VAGenericID) -> VAStatus {
     unsafe {
         with(ctx, |d| {
             d.log(&format!("DestroyConfig id={id}"));
-            match d.configs.remove(&id) {
-                Some(_) => VA_STATUS_SUCCESS,
-                None => VA_STATUS_ERROR_INVALID_CONFIG,
-            }
+            status(
+                d.configs.remove(&id).is_some(),
+                VA_STATUS_ERROR_INVALID_CONFIG,
+            )
         })
     }
 }
@@ -433,14 +462,11 @@ unsafe extern "C" fn destroy_surfaces(ctx: Ctx, list: *mut VAGenericID, num: c_i
     // SAFETY: libva's context; `list` holds `num` ids.
     unsafe {
         with(ctx, |d| {
-            let mut ids = Vec::new();
-            for i in 0..num.max(0) as usize {
-                // SAFETY: i < num.
-                let id = *list.add(i);
-                d.surfaces.remove(&id);
-                ids.push(id.to_string());
+            let ids = ids(list, num);
+            for id in &ids {
+                d.surfaces.remove(id);
             }
-            d.log(&format!("DestroySurfaces ids={}", ids.join(",")));
+            d.log(&format!("DestroySurfaces ids={}", id_list(&ids)));
             VA_STATUS_SUCCESS
         })
     }
@@ -463,20 +489,13 @@ unsafe extern "C" fn create_context(
             if !d.configs.contains_key(&config) {
                 return VA_STATUS_ERROR_INVALID_CONFIG;
             }
-            let mut list = Vec::new();
-            for i in 0..num_targets.max(0) as usize {
-                if targets.is_null() {
-                    break;
-                }
-                // SAFETY: i < num_targets.
-                list.push((*targets.add(i)).to_string());
-            }
+            let targets = ids(targets, num_targets);
             let id = d.id();
             d.contexts.insert(id, Context { picture: None });
             put(out, id);
             d.log(&format!(
                 "CreateContext config={config} width={width} height={height} flag={flag} targets={} id={id}",
-                list.join(",")
+                id_list(&targets)
             ));
             VA_STATUS_SUCCESS
         })
@@ -488,10 +507,10 @@ unsafe extern "C" fn destroy_context(ctx: Ctx, id: VAGenericID) -> VAStatus {
     unsafe {
         with(ctx, |d| {
             d.log(&format!("DestroyContext id={id}"));
-            match d.contexts.remove(&id) {
-                Some(_) => VA_STATUS_SUCCESS,
-                None => VA_STATUS_ERROR_INVALID_CONTEXT,
-            }
+            status(
+                d.contexts.remove(&id).is_some(),
+                VA_STATUS_ERROR_INVALID_CONTEXT,
+            )
         })
     }
 }
@@ -565,11 +584,7 @@ unsafe extern "C" fn unmap_buffer(ctx: Ctx, id: VAGenericID) -> VAStatus {
     unsafe {
         with(ctx, |d| {
             d.log(&format!("UnmapBuffer id={id}"));
-            if d.buffers.contains_key(&id) {
-                VA_STATUS_SUCCESS
-            } else {
-                VA_STATUS_ERROR_INVALID_BUFFER
-            }
+            status(d.buffers.contains_key(&id), VA_STATUS_ERROR_INVALID_BUFFER)
         })
     }
 }
@@ -579,10 +594,10 @@ unsafe extern "C" fn destroy_buffer(ctx: Ctx, id: VAGenericID) -> VAStatus {
     unsafe {
         with(ctx, |d| {
             d.log(&format!("DestroyBuffer id={id}"));
-            match d.buffers.remove(&id) {
-                Some(_) => VA_STATUS_SUCCESS,
-                None => VA_STATUS_ERROR_INVALID_BUFFER,
-            }
+            status(
+                d.buffers.remove(&id).is_some(),
+                VA_STATUS_ERROR_INVALID_BUFFER,
+            )
         })
     }
 }
@@ -619,15 +634,10 @@ unsafe extern "C" fn render_picture(
     // SAFETY: libva's context; `list` holds `num` ids.
     unsafe {
         with(ctx, |d| {
-            let mut ids = Vec::new();
-            for i in 0..num.max(0) as usize {
-                // SAFETY: i < num.
-                ids.push(*list.add(i));
-            }
-            let text: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+            let ids = ids(list, num);
             d.log(&format!(
                 "RenderPicture context={context} buffers={}",
-                text.join(",")
+                id_list(&ids)
             ));
             let Some(mut hash) = d.contexts.get(&context).and_then(|c| c.picture) else {
                 return VA_STATUS_ERROR_INVALID_CONTEXT;
@@ -660,11 +670,7 @@ unsafe extern "C" fn end_picture(ctx: Ctx, context: VAGenericID) -> VAStatus {
             d.log(&format!(
                 "EndPicture context={context} target={target} seed={seed:#010x}"
             ));
-            if d.fill(target, seed) {
-                VA_STATUS_SUCCESS
-            } else {
-                VA_STATUS_ERROR_INVALID_SURFACE
-            }
+            status(d.fill(target, seed), VA_STATUS_ERROR_INVALID_SURFACE)
         })
     }
 }
@@ -674,11 +680,10 @@ unsafe extern "C" fn sync_surface(ctx: Ctx, surface: VAGenericID) -> VAStatus {
     unsafe {
         with(ctx, |d| {
             d.log(&format!("SyncSurface surface={surface}"));
-            if d.surfaces.contains_key(&surface) {
-                VA_STATUS_SUCCESS
-            } else {
-                VA_STATUS_ERROR_INVALID_SURFACE
-            }
+            status(
+                d.surfaces.contains_key(&surface),
+                VA_STATUS_ERROR_INVALID_SURFACE,
+            )
         })
     }
 }
