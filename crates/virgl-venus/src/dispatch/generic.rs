@@ -538,6 +538,8 @@ impl State {
             tracing::debug!(res_id, why, "resource memory import refused");
             Ok(vk::Result::ERROR_INVALID_EXTERNAL_HANDLE)
         };
+        // A memory type the device has (the driver is not asked about others).
+        self.memory_type_info(dev_id, info.memoryTypeIndex)?;
         // The guest's chain minus the resource link (and export requests: imported memory is
         // not re-exported; the guest has the resource already).
         // SAFETY: the decoder built the chain (arena memory, ours to relink).
