@@ -3,8 +3,12 @@
 //!
 //! Every context (and context 0, the renderer-wide account of resources no context created, as
 //! QEMU's `RESOURCE_CREATE_3D`) may own at most [`DEFAULT_MAX_RESOURCES`] resources and hold at
-//! most half of the host's physical memory in resource storage, counted before the backend
-//! allocates it (see `ResourceCreateArgs::host_bytes_estimate`). Upstream has no such limits.
+//! most the host's physical memory in resource storage, counted before the backend allocates it
+//! (see `ResourceCreateArgs::host_bytes_estimate`): a request no host could satisfy is an error,
+//! not an OOM kill. Not less by default: real clients legitimately keep gigabytes alive (piglit's
+//! `streaming-texture-leak` holds ~3,000 4 MiB textures until its batch is flushed, since the
+//! guest driver defers destruction), so a host that shares memory between guests should set a
+//! lower budget. Upstream has no such limits.
 //! An embedder can change them through the environment, since the C ABI has no parameter for
 //! them:
 //! - `VIRGL_RS_MAX_RESOURCES`: resources per context (`0`: unlimited);
@@ -35,7 +39,7 @@ pub fn default_quota() -> Quota {
     let max_host_bytes = match from_env("VIRGL_RS_MAX_HOST_BYTES") {
         Some(0) => None,
         Some(n) => Some(n),
-        None => physical_memory().map(|bytes| bytes / 2),
+        None => physical_memory(),
     };
     Quota {
         max_resources,
@@ -66,7 +70,7 @@ mod tests {
         // The test process does not set the variables.
         let quota = default_quota();
         assert_eq!(quota.max_resources, Some(DEFAULT_MAX_RESOURCES));
-        let half = physical_memory().unwrap() / 2;
-        assert_eq!(quota.max_host_bytes, Some(half));
+        assert_eq!(quota.max_host_bytes, physical_memory());
+        assert!(quota.max_host_bytes.is_some());
     }
 }
