@@ -6,98 +6,27 @@
 //!
 //! Needs lavapipe (`lvp_icd.json`); without it the test prints why and passes.
 
+#[path = "../../../tests/support/venus_stream.rs"]
+mod venus_stream;
+
 use std::sync::Arc;
 
+use venus_stream::Stream;
 use virgl_resource::{BlobFlags, Context, ContextBlob, FdType, ResourceTable};
 use virgl_venus::VenusContext;
 
 const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
 
-/// A command stream under construction (every item 4-byte aligned, little endian).
-#[derive(Default)]
-struct Stream(Vec<u8>);
-
-impl Stream {
-    fn u32(&mut self, v: u32) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn u64(&mut self, v: u64) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn f32(&mut self, v: f32) -> &mut Self {
-        self.u32(v.to_bits())
-    }
-    /// Command header, no reply.
-    fn cmd(&mut self, ty: u32) -> &mut Self {
-        self.u32(ty).u32(0)
-    }
-    /// `pAllocator` (always NULL) then an out handle `1, id`.
-    fn alloc_and_out(&mut self, id: u64) -> &mut Self {
-        self.u64(0).u64(1).u64(id)
-    }
-    fn take(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.0)
-    }
-}
-
 const INSTANCE: u64 = 0x100;
 const PHYSICAL: u64 = 0x200;
 const DEVICE: u64 = 0x300;
+/// `VK_BUFFER_USAGE_TRANSFER_DST_BIT`.
+const TRANSFER_DST: u32 = 2;
 
 fn create_instance_and_device(ctx: &mut VenusContext) {
     let mut s = Stream::default();
-    // vkCreateInstance: VkInstanceCreateInfo {sType 1, pNext, flags, pApplicationInfo, layers,
-    // extensions}.
-    s.cmd(0).u64(1).u32(1).u64(0).u32(0).u64(0);
-    s.u32(0).u64(0).u32(0).u64(0);
-    s.alloc_and_out(INSTANCE);
-    // vkEnumeratePhysicalDevices(instance, count = 1, [PHYSICAL]).
-    s.cmd(2).u64(INSTANCE).u64(1).u32(1).u64(1).u64(PHYSICAL);
-    // vkCreateDevice: one queue of family 0.
-    s.cmd(11).u64(PHYSICAL).u64(1).u32(3).u64(0).u32(0).u32(1);
-    s.u64(1).u32(2).u64(0).u32(0).u32(0).u32(1).u64(1).f32(1.0);
-    s.u32(0).u64(0).u32(0).u64(0).u64(0);
-    s.alloc_and_out(DEVICE);
+    s.instance_and_device(INSTANCE, PHYSICAL, DEVICE);
     ctx.execute(&s.take()).expect("instance and device");
-}
-
-fn create_command_pool(s: &mut Stream, id: u64) {
-    s.cmd(85).u64(DEVICE).u64(1).u32(39).u64(0).u32(0).u32(0);
-    s.alloc_and_out(id);
-}
-
-fn allocate_command_buffers(s: &mut Stream, pool: u64, ids: &[u64]) {
-    s.cmd(88).u64(DEVICE).u64(1).u32(40).u64(0).u64(pool).u32(0);
-    s.u32(ids.len() as u32).u64(ids.len() as u64);
-    for &id in ids {
-        s.u64(id);
-    }
-}
-
-fn begin_command_buffer(s: &mut Stream, cb: u64) {
-    // VkCommandBufferBeginInfo {sType 42, pNext, flags, pInheritanceInfo NULL}.
-    s.cmd(90).u64(cb).u64(1).u32(42).u64(0).u32(0).u64(0);
-}
-
-fn create_buffer(s: &mut Stream, id: u64) {
-    // VkBufferCreateInfo {sType 12, pNext, flags, size, usage TRANSFER_DST, exclusive, 0, NULL}.
-    s.cmd(50)
-        .u64(DEVICE)
-        .u64(1)
-        .u32(12)
-        .u64(0)
-        .u32(0)
-        .u64(4096)
-        .u32(2);
-    s.u32(0).u32(0).u64(0);
-    s.alloc_and_out(id);
-}
-
-fn allocate_memory(s: &mut Stream, id: u64, size: u64) {
-    s.cmd(21).u64(DEVICE).u64(1).u32(5).u64(0).u64(size).u32(0);
-    s.alloc_and_out(id);
 }
 
 #[test]
@@ -116,9 +45,9 @@ fn runtime_bookkeeping_on_lavapipe() {
     let mut ctx = VenusContext::new(1, entry.clone());
     create_instance_and_device(&mut ctx);
     let mut s = Stream::default();
-    create_command_pool(&mut s, 0x400);
-    allocate_command_buffers(&mut s, 0x400, &[0x401, 0x402]);
-    begin_command_buffer(&mut s, 0x401);
+    s.create_command_pool(DEVICE, 0x400);
+    s.allocate_command_buffers(DEVICE, 0x400, &[0x401, 0x402]);
+    s.begin_command_buffer(0x401);
     ctx.execute(&s.take()).expect("pool, buffers, begin");
     s.cmd(86).u64(DEVICE).u64(0x400).u64(0);
     ctx.execute(&s.take()).expect("destroy pool");
@@ -130,11 +59,11 @@ fn runtime_bookkeeping_on_lavapipe() {
     // destroying with the wrong type.
     let mut ctx = VenusContext::new(2, entry.clone());
     create_instance_and_device(&mut ctx);
-    create_buffer(&mut s, 0x500);
+    s.create_buffer(DEVICE, 0x500, 4096, TRANSFER_DST);
     ctx.execute(&s.take()).expect("buffer");
-    create_buffer(&mut s, 0x500);
+    s.create_buffer(DEVICE, 0x500, 4096, TRANSFER_DST);
     assert!(ctx.execute(&s.take()).is_err(), "id reused");
-    create_buffer(&mut s, 0);
+    s.create_buffer(DEVICE, 0, 4096, TRANSFER_DST);
     assert!(ctx.execute(&s.take()).is_err(), "id 0");
     s.cmd(51).u64(DEVICE).u64(0x501).u64(0);
     assert!(ctx.execute(&s.take()).is_err(), "unknown buffer destroyed");
@@ -142,12 +71,12 @@ fn runtime_bookkeeping_on_lavapipe() {
     assert!(ctx.execute(&s.take()).is_err(), "buffer freed as memory");
     s.cmd(51).u64(DEVICE).u64(0x500).u64(0);
     ctx.execute(&s.take()).expect("destroy buffer");
-    create_buffer(&mut s, 0x500);
+    s.create_buffer(DEVICE, 0x500, 4096, TRANSFER_DST);
     ctx.execute(&s.take()).expect("id free again after destroy");
 
     // Device memory becomes a blob whose bytes are the memory: the guest's mapping and the
     // host's view (what the driver reads) are the same pages.
-    allocate_memory(&mut s, 0x600, 1000);
+    s.allocate_memory(DEVICE, 0x600, 1000, 0);
     ctx.execute(&s.take()).expect("allocate memory");
     let mut table = ResourceTable::new();
     let blob = ctx
