@@ -750,8 +750,18 @@ impl VrendContext {
                 None => return Ok(()),
             },
         };
+        // A refused object's GL objects are deleted here (the shared handle outlives `host`).
+        let shared = Rc::clone(&self.shared);
+        let gl = &shared.host.gl;
         let sub = self.sub_mut()?;
-        sub.objects.insert(handle, object)
+        sub.objects.insert(handle, object).map_err(|refused| {
+            let (e, refused) = *refused;
+            match refused {
+                Object::SamplerState(smp) => sub.samplers.release(gl, smp),
+                other => other.release(gl),
+            }
+            e
+        })
     }
 
     fn create_shader(&mut self, cs: &CreateShader<'_>) -> VrendResult<Option<Object>> {

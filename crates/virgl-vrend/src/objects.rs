@@ -146,19 +146,23 @@ impl ObjectTable {
         }
     }
 
-    pub fn insert(&mut self, handle: u32, object: Object) -> VrendResult<()> {
+    /// Adds `object` under `handle`. A refused object comes back with the error so the caller
+    /// can delete the GL objects it owns (a guest repeating refused creates must not leak them).
+    pub fn insert(&mut self, handle: u32, object: Object) -> Result<(), Box<(VrendError, Object)>> {
+        let refuse = |e: VrendError, object| Err(Box::new((e, object)));
         if handle == 0 {
-            return Err(VrendError::Invalid("object handle 0".into()));
+            return refuse(VrendError::Invalid("object handle 0".into()), object);
         }
         if self.objects.contains_key(&handle) {
-            return Err(VrendError::Invalid(format!(
-                "object handle {handle} already in use"
-            )));
+            let e = VrendError::Invalid(format!("object handle {handle} already in use"));
+            return refuse(e, object);
         }
         if self.objects.len() >= MAX_OBJECTS {
-            return Err(VrendError::Invalid("too many objects".into()));
+            return refuse(VrendError::Invalid("too many objects".into()), object);
         }
-        self.charges.charge(handle, &object)?;
+        if let Err(e) = self.charges.charge(handle, &object) {
+            return refuse(e, object);
+        }
         self.objects.insert(handle, object);
         Ok(())
     }
