@@ -12,6 +12,10 @@
 //! Needs lavapipe (`lvp_icd.json`) and GL_EXT_memory_object_fd (llvmpipe); without them the test
 //! prints why and passes. The only test in its binary: it sets VK_DRIVER_FILES.
 
+#[path = "../../../tests/support/venus_stream.rs"]
+mod venus_stream;
+
+use venus_stream::Stream;
 use virgl_capi::{capset, Renderer, RendererFlags};
 use virgl_protocol::command::{Command, Encoder, PipeResourceSetType, Records};
 use virgl_resource::{
@@ -33,42 +37,14 @@ const PHYSICAL: u64 = 0x200;
 const DEVICE: u64 = 0x300;
 const MEMORY: u64 = 0x600;
 
-/// A Venus command stream, encoded by hand as Mesa's venus driver encodes it.
-#[derive(Default)]
-struct Stream(Vec<u8>);
-
-impl Stream {
-    fn u32(&mut self, v: u32) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn u64(&mut self, v: u64) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn f32(&mut self, v: f32) -> &mut Self {
-        self.u32(v.to_bits())
-    }
-    fn string(&mut self, v: &str) -> &mut Self {
-        self.u64(v.len() as u64 + 1);
-        self.0.extend_from_slice(v.as_bytes());
-        self.0.push(0);
-        while !self.0.len().is_multiple_of(4) {
-            self.0.push(0);
-        }
-        self
-    }
-    fn cmd(&mut self, ty: u32) -> &mut Self {
-        self.u32(ty).u32(0)
-    }
-    fn alloc_and_out(&mut self, id: u64) -> &mut Self {
-        self.u64(0).u64(1).u64(id)
-    }
-    fn dwords(&mut self) -> Vec<u32> {
-        std::mem::take(&mut self.0)
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
+/// A Venus string: its size with the NUL, then its bytes padded to 4.
+fn string(s: &mut Stream, v: &str) {
+    s.u64(v.len() as u64 + 1);
+    let mut bytes = v.as_bytes().to_vec();
+    bytes.push(0);
+    bytes.resize(bytes.len().div_ceil(4) * 4, 0);
+    for c in bytes.chunks_exact(4) {
+        s.u32(u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
     }
 }
 
@@ -76,17 +52,19 @@ impl Stream {
 /// memory, as Mesa's venus allocates window-image memory.
 fn venus_device_memory(r: &mut Renderer) {
     let mut s = Stream::default();
-    s.cmd(0).u64(1).u32(1).u64(0).u32(0).u64(0);
-    s.u32(0).u64(0).u32(0).u64(0);
-    s.alloc_and_out(INSTANCE);
-    s.cmd(2).u64(INSTANCE).u64(1).u32(1).u64(1).u64(PHYSICAL);
+    s.create_instance(INSTANCE)
+        .enumerate_physical_device(INSTANCE, PHYSICAL);
+    // vkCreateDevice as the shared helper's, with the external memory extensions Mesa's venus
+    // enables for its renderer handle type.
     s.cmd(11).u64(PHYSICAL).u64(1).u32(3).u64(0).u32(0).u32(1);
     s.u64(1).u32(2).u64(0).u32(0).u32(0).u32(1).u64(1).f32(1.0);
     s.u32(0).u64(0).u32(2).u64(2);
-    s.string("VK_KHR_external_memory_fd");
-    s.string("VK_EXT_external_memory_dma_buf");
+    string(&mut s, "VK_KHR_external_memory_fd");
+    string(&mut s, "VK_EXT_external_memory_dma_buf");
     s.u64(0);
     s.alloc_and_out(DEVICE);
+    // vkAllocateMemory {sType 5, pNext -> VkExportMemoryAllocateInfo {sType 1000072002,
+    // handleTypes DMA_BUF_EXT}, size, memoryTypeIndex 0 (host visible)}.
     s.cmd(21).u64(DEVICE).u64(1).u32(5);
     s.u64(1).u32(1000072002).u64(0).u32(0x200);
     s.u64(SIZE).u32(0);
