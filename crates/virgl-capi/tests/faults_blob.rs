@@ -9,11 +9,17 @@
 //! Unref while mapped releases the mapping (as upstream does): the VMM must unmap first, as
 //! QEMU does before it unrefs a blob; the test only checks that the renderer forgets it.
 //!
-//! Needs lavapipe (`lvp_icd.json`) and GL_EXT_memory_object_fd (llvmpipe); without them the test
-//! prints why and passes. The only test in its binary: it sets VK_DRIVER_FILES.
+//! Runs with the Venus backend in-process and in a `virgl-render-server` worker (built on
+//! demand), whose process ends with the context while the blob is mapped.
+//!
+//! Needs lavapipe (`lvp_icd.json`) and GL_EXT_memory_object_fd (llvmpipe); without them the tests
+//! print why and pass. They set VK_DRIVER_FILES and RENDER_SERVER_EXEC_PATH once, before
+//! loading Vulkan.
 
 #[path = "../../../tests/support/venus_stream.rs"]
 mod venus_stream;
+#[path = "../../../tests/support/workspace.rs"]
+mod workspace;
 
 use venus_stream::Stream;
 use virgl_capi::{capset, Renderer, RendererFlags};
@@ -125,13 +131,38 @@ fn set_type(r: &mut Renderer) {
 
 #[test]
 fn mapped_blob_outlives_the_guest_memory_and_misuse_errors_cleanly() {
+    mapped_blob_faults(RendererFlags::empty());
+}
+
+/// The same with the Venus context in a `virgl-render-server` worker: the proxy maps the
+/// worker's OPAQUE_FD itself, and the worker ends with the context while the blob is mapped.
+#[test]
+fn mapped_blob_outlives_the_render_server_worker() {
+    mapped_blob_faults(RendererFlags::RENDER_SERVER);
+}
+
+/// Points the Vulkan loader at lavapipe and the proxy at this workspace's render server (once,
+/// before any test of this binary loads Vulkan or starts a server).
+fn lavapipe() -> bool {
     if !std::path::Path::new(LVP_ICD).exists() {
         eprintln!("skipped: {LVP_ICD} is not installed");
+        return false;
+    }
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| {
+        let server = workspace::workspace_bin("virgl-venus", "virgl-render-server");
+        std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
+        std::env::set_var("RENDER_SERVER_EXEC_PATH", server);
+    });
+    true
+}
+
+fn mapped_blob_faults(extra: RendererFlags) {
+    if !lavapipe() {
         return;
     }
-    // The only test in this binary: the loader reads this when the Venus backend loads it.
-    std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
-    let flags = RendererFlags::USE_EGL | RendererFlags::USE_SURFACELESS | RendererFlags::VENUS;
+    let flags =
+        RendererFlags::USE_EGL | RendererFlags::USE_SURFACELESS | RendererFlags::VENUS | extra;
     let mut r = Renderer::builder(flags).build().unwrap();
     if !r
         .gl()
