@@ -9,6 +9,8 @@
 //! Needs lavapipe (`lvp_icd.json`); without it the test prints why and passes. The only test
 //! in its binary: it counts this process's fds and sets VK_DRIVER_FILES.
 
+#[path = "../../../tests/support/venus_stream.rs"]
+mod venus_stream;
 #[path = "../../../tests/support/workspace.rs"]
 mod workspace;
 
@@ -16,6 +18,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use venus_stream::Stream;
 use virgl_capi::{capset, Renderer, RendererCallbacks, RendererError, RendererFlags};
 use virgl_resource::{BlobFlags, BlobInfo, BlobMem, ContextError, FdType};
 use workspace::{children_of, workspace_bin};
@@ -31,106 +34,37 @@ const MEMORY: u64 = 0x600;
 const POOL: u64 = 0x700;
 const SIZE: u64 = 4096;
 
-/// A Venus command stream encoded by hand as Mesa's venus driver encodes it.
-#[derive(Default)]
-struct Stream(Vec<u8>);
+/// `VK_BUFFER_USAGE_TRANSFER_DST_BIT`.
+const TRANSFER_DST: u32 = 2;
 
-impl Stream {
-    fn u32(&mut self, v: u32) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn u64(&mut self, v: u64) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn f32(&mut self, v: f32) -> &mut Self {
-        self.u32(v.to_bits())
-    }
-    fn cmd(&mut self, ty: u32) -> &mut Self {
-        self.u32(ty).u32(0)
-    }
-    fn alloc_and_out(&mut self, id: u64) -> &mut Self {
-        self.u64(0).u64(1).u64(id)
-    }
-    fn dwords(&mut self) -> Vec<u32> {
-        std::mem::take(&mut self.0)
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    }
+/// An instance, a device and its queue.
+fn device_and_queue(s: &mut Stream) {
+    s.instance_and_device(INSTANCE, PHYSICAL, DEVICE)
+        .get_device_queue(DEVICE, QUEUE);
+}
 
-    fn instance_and_device(&mut self) -> &mut Self {
-        self.cmd(0).u64(1).u32(1).u64(0).u32(0).u64(0);
-        self.u32(0).u64(0).u32(0).u64(0);
-        self.alloc_and_out(INSTANCE);
-        self.cmd(2).u64(INSTANCE).u64(1).u32(1).u64(1).u64(PHYSICAL);
-        self.cmd(11)
-            .u64(PHYSICAL)
-            .u64(1)
-            .u32(3)
-            .u64(0)
-            .u32(0)
-            .u32(1);
-        self.u64(1)
-            .u32(2)
-            .u64(0)
-            .u32(0)
-            .u32(0)
-            .u32(1)
-            .u64(1)
-            .f32(1.0);
-        self.u32(0).u64(0).u32(0).u64(0).u64(0);
-        self.alloc_and_out(DEVICE);
-        // vkGetDeviceQueue(device, family 0, index 0, out queue).
-        self.cmd(17).u64(DEVICE).u32(0).u32(0).u64(1).u64(QUEUE)
-    }
+/// Host-visible memory (type 0 on lavapipe) with a transfer-destination buffer bound.
+fn buffer_and_memory(s: &mut Stream) {
+    s.create_buffer(DEVICE, BUFFER, SIZE, TRANSFER_DST)
+        .allocate_memory(DEVICE, MEMORY, SIZE, 0)
+        .bind_buffer_memory(DEVICE, BUFFER, MEMORY, 0);
+}
 
-    /// Host-visible memory (type 0 on lavapipe) with a transfer-destination buffer bound.
-    fn buffer_and_memory(&mut self) -> &mut Self {
-        self.cmd(50)
-            .u64(DEVICE)
-            .u64(1)
-            .u32(12)
-            .u64(0)
-            .u32(0)
-            .u64(SIZE)
-            .u32(2);
-        self.u32(0).u32(0).u64(0);
-        self.alloc_and_out(BUFFER);
-        self.cmd(21)
-            .u64(DEVICE)
-            .u64(1)
-            .u32(5)
-            .u64(0)
-            .u64(SIZE)
-            .u32(0);
-        self.alloc_and_out(MEMORY);
-        // vkBindBufferMemory(device, buffer, memory, 0).
-        self.cmd(28).u64(DEVICE).u64(BUFFER).u64(MEMORY).u64(0)
-    }
-
-    /// Records vkCmdFillBuffer(buffer, 0, SIZE, value) in a new pool (ids from `round`) and
-    /// submits it to the queue.
-    fn fill_and_submit(&mut self, value: u32, round: u64) -> &mut Self {
-        let pool = POOL + 0x10 * round;
-        let cmdbuf = pool + 1;
-        self.cmd(85).u64(DEVICE).u64(1).u32(39).u64(0).u32(0).u32(0);
-        self.alloc_and_out(pool);
-        self.cmd(88).u64(DEVICE).u64(1).u32(40).u64(0).u64(pool);
-        self.u32(0).u32(1).u64(1).u64(cmdbuf);
-        self.cmd(90).u64(cmdbuf).u64(1).u32(42).u64(0).u32(0).u64(0);
-        self.cmd(118).u64(cmdbuf).u64(BUFFER).u64(0).u64(SIZE);
-        self.u32(value);
-        self.cmd(91).u64(cmdbuf);
-        // vkQueueSubmit(queue, 1, [VkSubmitInfo {sType 4, no waits, 1 command buffer, no
-        // signals}], VK_NULL_HANDLE).
-        self.cmd(18).u64(QUEUE).u32(1).u64(1);
-        self.u32(4).u64(0).u32(0).u64(0).u64(0);
-        self.u32(1).u64(1).u64(cmdbuf);
-        self.u32(0).u64(0);
-        self.u64(0)
-    }
+/// Records vkCmdFillBuffer(buffer, 0, SIZE, value) in a new pool (ids from `round`) and
+/// submits it to the queue.
+fn fill_and_submit(s: &mut Stream, value: u32, round: u64) {
+    let pool = POOL + 0x10 * round;
+    let cmdbuf = pool + 1;
+    s.create_command_pool(DEVICE, pool)
+        .allocate_command_buffers(DEVICE, pool, &[cmdbuf])
+        .begin_command_buffer(cmdbuf);
+    s.cmd(118)
+        .u64(cmdbuf)
+        .u64(BUFFER)
+        .u64(0)
+        .u64(SIZE)
+        .u32(value);
+    s.end_command_buffer(cmdbuf).queue_submit(QUEUE, cmdbuf);
 }
 
 #[derive(Clone, Default)]
@@ -204,9 +138,10 @@ fn render_and_check(
 ) {
     let mut s = Stream::default();
     if round == 0 {
-        s.instance_and_device().buffer_and_memory();
+        device_and_queue(&mut s);
+        buffer_and_memory(&mut s);
     }
-    s.fill_and_submit(value, round);
+    fill_and_submit(&mut s, value, round);
     r.submit_cmd(ctx_id, &s.dwords()).expect("fill buffer");
     let fence = u64::from(value);
     r.context_create_fence(ctx_id, 0, 0, fence).unwrap();
@@ -276,7 +211,7 @@ fn worker_processes() {
     // cleanly (before anything is sent) when it does not.
     r.create_context(5, capset::VENUS, "large").unwrap();
     let mut s = Stream::default();
-    s.instance_and_device();
+    device_and_queue(&mut s);
     for _ in 0..40_000 {
         s.cmd(20).u64(DEVICE); // vkDeviceWaitIdle
     }
@@ -303,7 +238,7 @@ fn worker_processes() {
     // Context 1: in flight (submits and a fence) when its worker is killed.
     r.create_context(1, capset::VENUS, "victim").unwrap();
     let mut s = Stream::default();
-    s.instance_and_device();
+    device_and_queue(&mut s);
     r.submit_cmd(1, &s.dwords()).unwrap();
     // A shared-memory blob of context 1 (blob id 0), for GET_RESOURCE after the crash.
     let shm_blob = BlobInfo {
