@@ -199,6 +199,20 @@ fn frame(codec: u32, target: u32) -> VideoFrame {
     }
 }
 
+/// Codec 1 (MPEG-2 Main) decodes one intra picture into NV12 video buffer 7 (planes 71, 72);
+/// returns the picture's bitstream.
+fn decode_mpeg2_frame(ctx: &mut VideoContext, guest: &mut Guest) -> Vec<u8> {
+    ctx.create_codec(&codec(1, VideoProfile::Mpeg2Main))
+        .unwrap();
+    nv12_buffer(ctx, guest, 7);
+    let bits = mpeg2_picture(guest, [0, 0]);
+    ctx.begin_frame(&frame(1, 7)).unwrap();
+    ctx.decode_bitstream(&decode(1, 7, bits.len() as u32), guest)
+        .unwrap();
+    ctx.end_frame(&frame(1, 7), guest).unwrap();
+    bits
+}
+
 #[test]
 fn caps_are_what_the_driver_reports() {
     if let Some(calls) = in_child(
@@ -312,14 +326,7 @@ fn mpeg2_frame_reaches_the_guest_planes() {
     let b = backend();
     let mut ctx = b.new_context();
     let mut guest = Guest::default();
-    ctx.create_codec(&codec(1, VideoProfile::Mpeg2Main))
-        .unwrap();
-    nv12_buffer(&mut ctx, &mut guest, 7);
-    let bits = mpeg2_picture(&mut guest, [0, 0]);
-    ctx.begin_frame(&frame(1, 7)).unwrap();
-    ctx.decode_bitstream(&decode(1, 7, bits.len() as u32), &mut guest)
-        .unwrap();
-    ctx.end_frame(&frame(1, 7), &mut guest).unwrap();
+    let bits = decode_mpeg2_frame(&mut ctx, &mut guest);
 
     let seed = slice_data_seed(&calls_so_far());
     assert_eq!(seed, fnv1a(FNV_BASIS, &bits));
@@ -533,14 +540,7 @@ fn readback_falls_back_to_get_image() {
     let b = backend();
     let mut ctx = b.new_context();
     let mut guest = Guest::default();
-    ctx.create_codec(&codec(1, VideoProfile::Mpeg2Main))
-        .unwrap();
-    nv12_buffer(&mut ctx, &mut guest, 7);
-    let bits = mpeg2_picture(&mut guest, [0, 0]);
-    ctx.begin_frame(&frame(1, 7)).unwrap();
-    ctx.decode_bitstream(&decode(1, 7, bits.len() as u32), &mut guest)
-        .unwrap();
-    ctx.end_frame(&frame(1, 7), &mut guest).unwrap();
+    decode_mpeg2_frame(&mut ctx, &mut guest);
     let seed = slice_data_seed(&calls_so_far());
     let (_, _, _, _, uv) = &guest.planes[&72];
     assert_eq!(uv[64 * 3 + 5], pattern_byte(seed, 1, 5, 3));
