@@ -23,6 +23,11 @@ const SLICE: u32 = va::VABufferType_VASliceParameterBufferType;
 const DATA: u32 = va::VABufferType_VASliceDataBufferType;
 const TARGET: u32 = 7777;
 
+/// `values` widened, to compare with trace values.
+fn wide<T: Copy + Into<i64>>(values: &[T]) -> Vec<i64> {
+    values.iter().map(|&v| v.into()).collect()
+}
+
 /// OBUs of a low-overhead (Section 5) stream: (type, whole OBU bytes).
 fn obus(data: &[u8]) -> Vec<(u8, &[u8])> {
     let mut out = Vec::new();
@@ -490,34 +495,26 @@ fn check_clip(name: &str, want_profile: u8, want_depth_idx: u8, want_tiles: usiz
         assert_eq!(gf.apply_grain(), u32::from(apply));
         if apply {
             assert_eq!(g.grain_seed as i64, h.req("grain_seed"));
-            assert_eq!(g.num_y_points as i64, h.req("num_y_points"));
-            for i in 0..g.num_y_points as usize {
-                assert_eq!(
-                    g.point_y_value[i] as i64,
-                    h.req(&format!("point_y_value[{i}]"))
-                );
-                assert_eq!(
-                    g.point_y_scaling[i] as i64,
-                    h.req(&format!("point_y_scaling[{i}]"))
-                );
+            for (plane, n) in [
+                ("y", g.num_y_points),
+                ("cb", g.num_cb_points),
+                ("cr", g.num_cr_points),
+            ] {
+                assert_eq!(i64::from(n), h.req(&format!("num_{plane}_points")));
             }
-            assert_eq!(g.num_cb_points as i64, h.req("num_cb_points"));
-            for i in 0..g.num_cb_points as usize {
-                assert_eq!(
-                    g.point_cb_value[i] as i64,
-                    h.req(&format!("point_cb_value[{i}]"))
-                );
-                assert_eq!(
-                    g.point_cb_scaling[i] as i64,
-                    h.req(&format!("point_cb_scaling[{i}]"))
-                );
-            }
-            assert_eq!(g.num_cr_points as i64, h.req("num_cr_points"));
-            for i in 0..g.num_cr_points as usize {
-                assert_eq!(
-                    g.point_cr_value[i] as i64,
-                    h.req(&format!("point_cr_value[{i}]"))
-                );
+            let (ny, ncb, ncr) = (
+                g.num_y_points as usize,
+                g.num_cb_points as usize,
+                g.num_cr_points as usize,
+            );
+            for (name, got, n) in [
+                ("point_y_value", &g.point_y_value[..], ny),
+                ("point_y_scaling", &g.point_y_scaling[..], ny),
+                ("point_cb_value", &g.point_cb_value[..], ncb),
+                ("point_cb_scaling", &g.point_cb_scaling[..], ncb),
+                ("point_cr_value", &g.point_cr_value[..], ncr),
+            ] {
+                assert_eq!(wide(&got[..n]), h.indexed(name, n), "{name}");
             }
             assert_eq!(
                 gf.chroma_scaling_from_luma() as i64,
@@ -540,12 +537,11 @@ fn check_clip(name: &str, want_profile: u8, want_depth_idx: u8, want_tiles: usiz
             );
             let lag = h.req("ar_coeff_lag") as usize;
             let n_y = 2 * lag * (lag + 1);
-            for i in 0..n_y {
-                assert_eq!(
-                    g.ar_coeffs_y[i] as i64,
-                    h.req(&format!("ar_coeffs_y_plus_128[{i}]")) - 128
-                );
-            }
+            let plus_128: Vec<i64> = wide(&g.ar_coeffs_y[..n_y])
+                .iter()
+                .map(|v| v + 128)
+                .collect();
+            assert_eq!(plus_128, h.indexed("ar_coeffs_y_plus_128", n_y));
             for i in 0..=n_y {
                 if let Some(v) = h.get(&format!("ar_coeffs_cb_plus_128[{i}]")) {
                     assert_eq!(g.ar_coeffs_cb[i] as i64, v - 128);

@@ -46,6 +46,11 @@ impl Section {
             .collect()
     }
 
+    /// The values of `name[0]` .. `name[n - 1]`; panics naming the first one absent.
+    pub fn indexed(&self, name: &str, n: usize) -> Vec<i64> {
+        (0..n).map(|i| self.req(&format!("{name}[{i}]"))).collect()
+    }
+
     /// Bit position right after the last element.
     pub fn end(&self) -> u64 {
         self.fields.last().map_or(0, |f| f.pos + f.bits)
