@@ -50,9 +50,6 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum VideoError {
-    /// The video backend has not been written yet.
-    #[error("video decode is not implemented in this build")]
-    NotImplemented,
     /// A picture description the guest sent cannot be translated (bad reference index,
     /// sizes past the buffer, unknown profile ...); no VA call was made with it.
     #[error("invalid {codec} picture description: {reason}")]

@@ -267,6 +267,11 @@ pub fn translate(
         PictureDesc::Av1(d) => av1::translate(d, bitstreams, surfaces),
         // MPEG-4 part 2 has a description but no decode path (as upstream); encode is not
         // served by this backend.
-        _ => Err(VideoError::NotImplemented),
+        PictureDesc::Mpeg4(_) => Err(VideoError::Unsupported(
+            "MPEG-4 part 2 decode (no VA decode path, as upstream)".into(),
+        )),
+        PictureDesc::H264Enc(_) | PictureDesc::H265Enc(_) => {
+            Err(VideoError::Unsupported("video encode".into()))
+        }
     }
 }
