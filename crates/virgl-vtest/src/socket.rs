@@ -1,9 +1,10 @@
 //! The listening socket and fd passing.
 //!
 //! The socket file is created with owner-only permissions (the umask is narrowed around `bind`,
-//! so there is no window where others could connect), and an existing path is reused only when
-//! it is a stale socket owned by us: a path owned by someone else, a non-socket, or a socket a
-//! live server still answers on is refused.
+//! so there is no window where others could connect) and appears only once it accepts
+//! connections (bound under a private name, renamed into place). An existing path is reused only
+//! when it is a stale socket owned by us: a path owned by someone else, a non-socket, or a socket
+//! a live server still answers on is refused.
 //!
 //! fds travel as upstream sends them: `SCM_RIGHTS` on a one-byte message.
 
@@ -48,12 +49,36 @@ pub fn listen(path: &Path) -> VtestResult<UnixListener> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(path_error(e.to_string())),
     }
+    // bind(2) creates the path before listen(2) makes it accept connections: a client that
+    // connects in between (one started right after the server, watching for the path) is
+    // refused. So the socket is bound under a private name in the same directory and renamed
+    // into place once it listens. If that name cannot be bound (a path near the length limit),
+    // the path is bound directly.
+    let staging = path
+        .parent()
+        .map(|dir| dir.join(format!(".vtest-{:x}", std::process::id())));
+    if let Some(staging) = staging {
+        let _ = std::fs::remove_file(&staging);
+        if let Ok(listener) = bind_owner_only(&staging) {
+            return match std::fs::rename(&staging, path) {
+                Ok(()) => Ok(listener),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&staging);
+                    Err(path_error(format!("rename into place: {e}")))
+                }
+            };
+        }
+    }
+    bind_owner_only(path).map_err(|e| path_error(format!("bind: {e}")))
+}
+
+/// Binds and listens with mode 0600.
+fn bind_owner_only(path: &Path) -> std::io::Result<UnixListener> {
     // The process is still single-threaded here, so narrowing the umask affects only this bind.
     let old = umask(Mode::from_bits_truncate(0o177));
     let listener = UnixListener::bind(path);
     umask(old);
-    let listener = listener.map_err(|e| path_error(format!("bind: {e}")))?;
-    Ok(listener)
+    listener
 }
 
 /// Sends `fd` to the peer with one zero byte, as `vtest_send_fd` does.
@@ -155,11 +180,15 @@ mod tests {
     #[test]
     fn listen_is_owner_only_and_refuses_live_or_foreign_paths() {
         let dir = std::env::temp_dir().join(format!("virgl-vtest-sock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("s");
         let listener = listen(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        // Listening as soon as the path exists; the staging name is gone.
+        drop(UnixStream::connect(&path).unwrap());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         // A live server owns it.
         assert!(matches!(listen(&path), Err(VtestError::SocketPath { .. })));
         drop(listener);
