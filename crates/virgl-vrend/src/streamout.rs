@@ -4,15 +4,15 @@
 //! Gallium has no begin/end: captures happen on every draw while targets are bound, and a
 //! target's `append` bit continues where the previous capture stopped. GL needs
 //! `glBeginTransformFeedback` with a primitive class and forbids changing the buffers or (in
-//! an unpaused session) the program meanwhile. So the session is begun at the first draw
-//! whose program captures anything, paused after every draw (any program may run in
-//! between) and resumed by the next capturing draw; binding other targets ends it. Binding
-//! the same targets again with their append bits keeps the paused session, so GL keeps
-//! appending (Mesa does this around every draw it splits).
+//! an unpaused session) the program meanwhile. So each set of targets gets a GL transform
+//! feedback object whose session is begun at the first draw whose program captures
+//! anything, paused after every draw (any program may run in between) and resumed by the
+//! next capturing draw. Binding another set leaves it paused; binding the same targets again
+//! resumes it (GL keeps appending): Mesa creates new target objects for each new capture.
 //!
 //! Not done here: draws whose vertex count comes from a target (`count_from_so`, refused by
-//! the draw code) and appending after the targets were unbound in between (GL restarts at
-//! the target's offset then).
+//! the draw code), and appending to a set evicted after [`MAX_BINDINGS`] newer ones (it
+//! restarts at the targets' offsets).
 
 use std::collections::HashMap;
 
@@ -72,49 +72,70 @@ enum Session {
     Active(u32),
 }
 
-/// Stream-output state of a sub-context.
+/// One set of targets with the GL transform feedback object capturing into it. Sets are
+/// kept (paused) when the guest binds others, so binding them again with their append bits
+/// continues where they stopped, as GL does for paused objects.
 #[derive(Debug)]
-pub(crate) struct StreamOut {
+struct Binding {
     targets: Vec<SoTarget>,
     tfo: Option<glow::TransformFeedback>,
     session: Session,
-    /// The targets changed since their buffers were bound to the transform feedback object.
+    /// The targets' buffers are not bound to `tfo` yet.
     dirty: bool,
+    last_use: u64,
 }
 
-impl Default for StreamOut {
-    fn default() -> Self {
-        StreamOut {
-            targets: Vec::new(),
-            tfo: None,
-            session: Session::Idle,
-            dirty: false,
-        }
-    }
+/// Target sets kept with their transform feedback objects before the least recently used is
+/// ended and deleted.
+const MAX_BINDINGS: usize = 8;
+
+/// Stream-output state of a sub-context.
+#[derive(Debug, Default)]
+pub(crate) struct StreamOut {
+    bindings: Vec<Binding>,
+    current: Option<usize>,
+    tick: u64,
 }
 
 impl StreamOut {
     /// Whether any target is bound (the last vertex stage then captures its outputs).
     pub fn has_targets(&self) -> bool {
-        self.targets.iter().any(|t| t.handle != 0)
+        self.current.is_some()
     }
 
     /// `SET_STREAMOUT_TARGETS`. The sub-context's GL context is current.
-    pub fn set_targets(&mut self, gl: &glow::Context, targets: Vec<SoTarget>, append: u32) {
-        let all_append = targets
-            .iter()
-            .enumerate()
-            .all(|(i, _)| i < 32 && append & (1 << i) != 0);
-        let same = targets
-            .iter()
-            .map(|t| t.handle)
-            .eq(self.targets.iter().map(|t| t.handle));
-        if same && all_append && !targets.is_empty() {
+    ///
+    /// The append bits are not used: Mesa's virgl driver always sends 0 and creates new
+    /// target objects for every `glBeginTransformFeedback`, so the same targets bound again
+    /// mean a resumed (appending) capture and new targets a new one (upstream does the same).
+    pub fn set_targets(&mut self, gl: &glow::Context, targets: Vec<SoTarget>, _append: u32) {
+        self.tick += 1;
+        if targets.iter().all(|t| t.handle == 0) {
+            self.current = None;
             return;
         }
-        self.end(gl);
-        self.dirty = !targets.is_empty();
-        self.targets = targets;
+        let idx = match self.bindings.iter().position(|b| b.targets == targets) {
+            Some(i) => i,
+            None => {
+                if self.bindings.len() >= MAX_BINDINGS {
+                    let lru = (0..self.bindings.len())
+                        .min_by_key(|&i| self.bindings[i].last_use)
+                        .unwrap_or(0);
+                    let mut old = self.bindings.swap_remove(lru);
+                    old.release(gl);
+                }
+                self.bindings.push(Binding {
+                    targets,
+                    tfo: None,
+                    session: Session::Idle,
+                    dirty: true,
+                    last_use: 0,
+                });
+                self.bindings.len() - 1
+            }
+        };
+        self.bindings[idx].last_use = self.tick;
+        self.current = Some(idx);
     }
 
     /// Before a draw: starts or resumes capturing when targets are bound and the program
@@ -128,9 +149,48 @@ impl StreamOut {
         has_so: bool,
         prim: u32,
     ) -> VrendResult<()> {
-        if self.targets.is_empty() || !has_so {
+        let Some(b) = self.current.and_then(|i| self.bindings.get_mut(i)) else {
+            return Ok(());
+        };
+        if !has_so {
             return Ok(());
         }
+        b.begin(gl, resources, attached, prim)
+    }
+
+    /// After a draw: pauses an active capture so other programs may run.
+    pub fn after_draw(&mut self, gl: &glow::Context) {
+        if let Some(b) = self.current.and_then(|i| self.bindings.get_mut(i)) {
+            if let Session::Active(m) = b.session {
+                // SAFETY: current context; the session is active on the bound object. The
+                // default object is bound between draws: Mesa refuses to link programs while
+                // a paused object is bound.
+                unsafe {
+                    gl.pause_transform_feedback();
+                    gl.bind_transform_feedback(glow::TRANSFORM_FEEDBACK, None);
+                }
+                b.session = Session::Paused(m);
+            }
+        }
+    }
+
+    /// Ends every session and deletes the GL objects (sub-context teardown).
+    pub fn release(&mut self, gl: &glow::Context) {
+        for mut b in self.bindings.drain(..) {
+            b.release(gl);
+        }
+        self.current = None;
+    }
+}
+
+impl Binding {
+    fn begin(
+        &mut self,
+        gl: &glow::Context,
+        resources: &HashMap<u32, GlResource>,
+        attached: &std::collections::HashSet<u32>,
+        prim: u32,
+    ) -> VrendResult<()> {
         if let Session::Paused(m) | Session::Active(m) = self.session {
             if m != prim {
                 self.end(gl);
@@ -146,38 +206,18 @@ impl StreamOut {
                 t
             }
         };
-        // SAFETY: current context; a live transform feedback object of this context.
+        // SAFETY: current context; a live transform feedback object of this context, and the
+        // one bound before (if any) is paused.
         unsafe { gl.bind_transform_feedback(glow::TRANSFORM_FEEDBACK, Some(tfo)) };
         if self.dirty {
             for (i, t) in self.targets.iter().enumerate() {
                 if t.handle == 0 {
-                    // SAFETY: unbinding an index below MAX_SO_BUFFERS (decoder limit 16 is
-                    // checked against the host's below by GL, which errors, not crashes).
+                    // SAFETY: unbinding an index below the decoder's limit of 16 (GL reports
+                    // an index beyond the host's as an error).
                     unsafe { gl.bind_buffer_base(glow::TRANSFORM_FEEDBACK_BUFFER, i as u32, None) };
                     continue;
                 }
-                if !attached.contains(&t.res_id) {
-                    return Err(VrendError::Invalid(format!(
-                        "stream output resource {} is not attached",
-                        t.res_id
-                    )));
-                }
-                let res = resources.get(&t.res_id).ok_or_else(|| {
-                    VrendError::Invalid(format!("unknown stream output resource {}", t.res_id))
-                })?;
-                let Storage::Buffer(buf) = res.storage else {
-                    return Err(VrendError::Invalid(format!(
-                        "stream output target {} is not a buffer",
-                        t.res_id
-                    )));
-                };
-                let end = u64::from(t.offset) + u64::from(t.size);
-                if t.size == 0 || end > u64::from(res.args.width) || t.offset % 4 != 0 {
-                    return Err(VrendError::Invalid(format!(
-                        "stream output range {}+{} of a {}-byte buffer",
-                        t.offset, t.size, res.args.width
-                    )));
-                }
+                let buf = target_buffer(t, resources, attached)?;
                 // SAFETY: current context, our transform feedback object bound and not
                 // active; the range lies inside the buffer.
                 unsafe {
@@ -205,30 +245,22 @@ impl StreamOut {
         Ok(())
     }
 
-    /// After a draw: pauses an active capture so other programs may run.
-    pub fn after_draw(&mut self, gl: &glow::Context) {
-        if let Session::Active(m) = self.session {
-            // SAFETY: current context; the session is active.
-            unsafe { gl.pause_transform_feedback() };
-            self.session = Session::Paused(m);
-        }
-    }
-
     fn end(&mut self, gl: &glow::Context) {
         if self.session == Session::Idle {
             return;
         }
-        // SAFETY: current context; our object holds the begun session.
+        // SAFETY: current context; our object holds the begun session and any other bound
+        // object is paused.
         unsafe {
             gl.bind_transform_feedback(glow::TRANSFORM_FEEDBACK, self.tfo);
             gl.end_transform_feedback();
+            gl.bind_transform_feedback(glow::TRANSFORM_FEEDBACK, None);
         }
         self.session = Session::Idle;
-        self.dirty = !self.targets.is_empty();
+        self.dirty = true;
     }
 
-    /// Ends any session and deletes the GL object (sub-context teardown).
-    pub fn release(&mut self, gl: &glow::Context) {
+    fn release(&mut self, gl: &glow::Context) {
         self.end(gl);
         if let Some(t) = self.tfo.take() {
             // SAFETY: the object belongs to this sub-context and is deleted once.
@@ -238,6 +270,37 @@ impl StreamOut {
             }
         }
     }
+}
+
+/// The buffer of a target, checked: attached, a host buffer, the range inside it.
+fn target_buffer(
+    t: &SoTarget,
+    resources: &HashMap<u32, GlResource>,
+    attached: &std::collections::HashSet<u32>,
+) -> VrendResult<glow::Buffer> {
+    if !attached.contains(&t.res_id) {
+        return Err(VrendError::Invalid(format!(
+            "stream output resource {} is not attached",
+            t.res_id
+        )));
+    }
+    let res = resources.get(&t.res_id).ok_or_else(|| {
+        VrendError::Invalid(format!("unknown stream output resource {}", t.res_id))
+    })?;
+    let Storage::Buffer(buf) = res.storage else {
+        return Err(VrendError::Invalid(format!(
+            "stream output target {} is not a buffer",
+            t.res_id
+        )));
+    };
+    let end = u64::from(t.offset) + u64::from(t.size);
+    if t.size == 0 || end > u64::from(res.args.width) || !t.offset.is_multiple_of(4) {
+        return Err(VrendError::Invalid(format!(
+            "stream output range {}+{} of a {}-byte buffer",
+            t.offset, t.size, res.args.width
+        )));
+    }
+    Ok(buf)
 }
 
 /// The primitive class transform feedback records for a draw: what the last vertex stage

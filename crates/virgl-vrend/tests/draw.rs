@@ -943,18 +943,17 @@ fn bad_primitive_and_unknown_shader_are_refused() {
     }
 }
 
-// Transform feedback as Mesa drives it: a shader created with stream-output info, a target
-// object over a buffer, SET_STREAMOUT_TARGETS, draws; re-binding the same target with its
-// append bit continues after the first draw's records.
-#[test]
-fn stream_output_captures_vertex_outputs() {
-    use virgl_protocol::command::{SetStreamoutTargets, StreamOutputEntry, StreamOutputInfo};
+const SO: u32 = 7;
+
+/// Stream-output setup: a 256-byte buffer filled with 0xee, the pass-through vertex shader
+/// capturing GENERIC[0].xy (dwords 0-1) and POSITION.w (dword 3) per 4-dword record, three
+/// vertices whose record i is (10 + i, 20 + i, -, 1 + i).
+fn so_scene() -> Scene {
+    use virgl_protocol::command::{StreamOutputEntry, StreamOutputInfo};
     let mut s = Scene::new();
     s.fs(FS_COLOR);
-    const SO: u32 = 7;
     s.add(buffer(SO, virgl_bind::STREAM_OUTPUT, 256), 256);
     s.ctx.attach_resource(&mut s.table, SO);
-    // Record per vertex: GENERIC[0].xy (dwords 0-1), then POSITION.w at dword 3 (gap of 1).
     let info = StreamOutputInfo {
         stride: [4, 0, 0, 0],
         outputs: vec![
@@ -993,32 +992,36 @@ fn stream_output_captures_vertex_outputs() {
         )
         .unwrap();
     s.bind_shader(ShaderType::Vertex, vs);
+    s.upload(SO, 0, &[0xee; 256]);
+    let v = |i: f32| ([-1.0, -1.0, 0.5, 1.0 + i], [10.0 + i, 20.0 + i, 0.0, 0.0]);
+    s.vertices(&[v(0.0), v(1.0), v(2.0)]);
+    s
+}
+
+fn so_target(s: &mut Scene, offset: u32, size: u32) -> u32 {
     let target = s.handle();
     s.push(Command::CreateObject(CreateObject::StreamoutTarget(
         virgl_protocol::command::StreamoutTarget {
             handle: target,
             res_handle: SO,
-            buffer_offset: 16,
-            buffer_size: 240,
+            buffer_offset: offset,
+            buffer_size: size,
         },
     )));
-    s.upload(SO, 0, &[0xee; 256]);
-    let v = |i: f32| ([-1.0, -1.0, 0.5, 1.0 + i], [10.0 + i, 20.0 + i, 0.0, 0.0]);
-    s.vertices(&[v(0.0), v(1.0), v(2.0)]);
-    s.push(Command::SetStreamoutTargets(SetStreamoutTargets {
-        append_bitmask: 0,
-        handles: &[target],
-    }));
-    s.draw(TRIANGLES, 3);
-    s.push(Command::SetStreamoutTargets(SetStreamoutTargets {
-        append_bitmask: 1,
-        handles: &[target],
-    }));
-    s.draw(TRIANGLES, 3);
-    s.push(Command::SetStreamoutTargets(SetStreamoutTargets {
-        append_bitmask: 0,
-        handles: &[],
-    }));
+    target
+}
+
+fn so_bind(s: &mut Scene, append: u32, handles: &[u32]) {
+    s.push(Command::SetStreamoutTargets(
+        virgl_protocol::command::SetStreamoutTargets {
+            append_bitmask: append,
+            handles,
+        },
+    ));
+}
+
+/// The stream-output buffer's dwords after the commands so far.
+fn so_dwords(s: &mut Scene) -> Vec<u32> {
     let region = TransferRegion {
         handle: SO,
         level: 0,
@@ -1048,19 +1051,75 @@ fn stream_output_captures_vertex_outputs() {
         .unwrap()
         .read_at(0, &mut out)
         .unwrap();
-    let dw = |i: usize| u32::from_le_bytes(out[i * 4..i * 4 + 4].try_into().unwrap());
-    let f = |i: usize| f32::from_bits(dw(i));
-    // Nothing before the target's offset is touched.
-    assert!((0..4).all(|i| dw(i) == 0xeeee_eeee));
-    for rec in 0..6 {
-        let base = 4 + rec * 4;
+    out.chunks(4)
+        .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+/// Checks `n` records from dword `base`: vertex i of each draw gives (10 + i, 20 + i, skipped,
+/// 1 + i).
+fn check_records(dw: &[u32], base: usize, n: usize) {
+    let f = |i: usize| f32::from_bits(dw[i]);
+    for rec in 0..n {
+        let at = base + rec * 4;
         let i = (rec % 3) as f32;
         assert_eq!(
-            [f(base), f(base + 1), f(base + 3)],
+            [f(at), f(at + 1), f(at + 3)],
             [10.0 + i, 20.0 + i, 1.0 + i],
-            "record {rec}"
+            "record {rec} at dword {at}"
         );
-        assert_eq!(dw(base + 2), 0xeeee_eeee, "skipped dword of record {rec}");
+        assert_eq!(dw[at + 2], 0xeeee_eeee, "skipped dword of record {rec}");
     }
-    assert_eq!(dw(4 + 6 * 4), 0xeeee_eeee, "nothing past six records");
+}
+
+// Transform feedback as Mesa drives it: a shader created with stream-output info, a target
+// object over a buffer, SET_STREAMOUT_TARGETS, draws; re-binding the same target continues
+// after the first draw's records (Mesa sends append bits of 0 and new target objects for a
+// new capture).
+#[test]
+fn stream_output_captures_vertex_outputs() {
+    let mut s = so_scene();
+    let target = so_target(&mut s, 16, 240);
+    so_bind(&mut s, 0, &[target]);
+    s.draw(TRIANGLES, 3);
+    so_bind(&mut s, 0, &[target]);
+    s.draw(TRIANGLES, 3);
+    so_bind(&mut s, 0, &[]);
+    let dw = so_dwords(&mut s);
+    // Nothing before the target's offset is touched.
+    assert!(dw[..4].iter().all(|&d| d == 0xeeee_eeee));
+    check_records(&dw, 4, 6);
+    assert_eq!(dw[4 + 6 * 4], 0xeeee_eeee, "nothing past six records");
+}
+
+// piglit arb_transform_feedback2 change-objects-while-paused, as Mesa sends it: capture into
+// A, unbind, capture into B, unbind, bind A again: A continues after its first records; a new
+// target object over B's range starts over.
+#[test]
+fn stream_output_sets_resume_after_another_set() {
+    let mut s = so_scene();
+    let a = so_target(&mut s, 0, 96);
+    let b = so_target(&mut s, 128, 128);
+    so_bind(&mut s, 0, &[a]);
+    s.draw(TRIANGLES, 3);
+    so_bind(&mut s, 0, &[]);
+    so_bind(&mut s, 0, &[b]);
+    s.draw(TRIANGLES, 3);
+    so_bind(&mut s, 0, &[]);
+    so_bind(&mut s, 0, &[a]);
+    s.draw(TRIANGLES, 3);
+    let dw = so_dwords(&mut s);
+    check_records(&dw, 0, 6);
+    check_records(&dw, 32, 3);
+    assert_eq!(dw[32 + 12], 0xeeee_eeee);
+    let b2 = so_target(&mut s, 128, 128);
+    so_bind(&mut s, 0, &[b2]);
+    s.draw(TRIANGLES, 3);
+    let dw = so_dwords(&mut s);
+    check_records(&dw, 32, 3);
+    assert_eq!(
+        dw[32 + 12],
+        0xeeee_eeee,
+        "a new target starts at its offset"
+    );
 }

@@ -856,3 +856,27 @@ fn producers_write_the_varyings_their_consumer_lacks() {
     let bare = glsl(gs, &ShaderKey::default());
     assert!(link(&gl, &[&vs, &bare, &fs_sh]).is_err());
 }
+
+// Gallium numbers TES spacings FRACTIONAL_ODD = 0, FRACTIONAL_EVEN = 1, EQUAL = 2 (piglit
+// arb_shader_atomic_counters-semantics' TES subtest hit a vertex only equal spacing makes).
+#[test]
+fn tes_spacing_follows_gallium_numbering() {
+    let gl = open_gl(false);
+    for (v, want) in [
+        (0, "fractional_odd_spacing"),
+        (1, "fractional_even_spacing"),
+        (2, "equal_spacing"),
+    ] {
+        let tes = format!(
+            "TESS_EVAL\nPROPERTY TES_PRIM_MODE 4\nPROPERTY TES_SPACING {v}\n\
+             PROPERTY TES_VERTEX_ORDER_CW 0\nPROPERTY TES_POINT_MODE 1\n\
+             DCL IN[][0], POSITION\nDCL OUT[0], POSITION\n0: MOV OUT[0], IN[0][0]\n1: END\n"
+        );
+        let sh = glsl(&tes, &ShaderKey::default());
+        assert_has(
+            &sh,
+            &[&format!("layout(triangles, {want}, ccw, point_mode) in;")],
+        );
+        compile(&gl, &sh).unwrap();
+    }
+}

@@ -67,9 +67,10 @@ impl Gen<'_> {
                     Some(Primitive::Lines) => "isolines",
                     _ => "triangles",
                 };
+                // PIPE_TESS_SPACING_FRACTIONAL_ODD = 0, _FRACTIONAL_EVEN = 1, _EQUAL = 2.
                 let spacing = match p.property(PropertyName::TesSpacing) {
-                    Some(1) => "fractional_odd_spacing",
-                    Some(2) => "fractional_even_spacing",
+                    Some(0) => "fractional_odd_spacing",
+                    Some(1) => "fractional_even_spacing",
                     _ => "equal_spacing",
                 };
                 let order = if p.property(PropertyName::TesVertexOrderCw) == Some(1) {
