@@ -8,6 +8,7 @@ use virgl_resource::{Backend, Context, ContextError};
 use crate::context::{VenusContext, CAPSET_VENUS};
 use crate::dispatch::{load_entry, serves_extension};
 use crate::generated::extensions::EXTENSIONS;
+use crate::images::BoundImages;
 use crate::VenusError;
 
 /// `sizeof(struct virgl_renderer_capset_venus)`.
@@ -36,6 +37,9 @@ pub struct VenusBackend {
     entry: Arc<ash::Entry>,
     /// `VIRGL_RENDERER_USE_GUEST_VRAM`: told to the guest in the capset (`use_guest_vram`).
     use_guest_vram: bool,
+    /// Image descriptions of blobs made before their memory was bound, for every context of
+    /// this backend ([`crate::images`]).
+    bound_images: Arc<BoundImages>,
 }
 
 impl std::fmt::Debug for VenusBackend {
@@ -61,7 +65,14 @@ impl VenusBackend {
         Ok(Self {
             entry: Arc::new(entry),
             use_guest_vram: false,
+            bound_images: Arc::default(),
         })
+    }
+
+    /// The queue of image descriptions the contexts' late binds produce: the holder of the
+    /// resource table applies it before importing a blob ([`BoundImages::apply`]).
+    pub fn bound_images(&self) -> Arc<BoundImages> {
+        self.bound_images.clone()
     }
 
     /// Guest VRAM mode (`VIRGL_RENDERER_USE_GUEST_VRAM`, Xen): the capset tells the guest to
@@ -98,7 +109,11 @@ impl Backend for VenusBackend {
         if capset_id != CAPSET_VENUS {
             return Err(ContextError::Unsupported("capset"));
         }
-        Ok(Box::new(VenusContext::new(ctx_id, self.entry.clone())))
+        Ok(Box::new(VenusContext::with_bound_images(
+            ctx_id,
+            self.entry.clone(),
+            self.bound_images.clone(),
+        )))
     }
 }
 

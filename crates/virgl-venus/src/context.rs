@@ -9,7 +9,8 @@ use virgl_resource::{
     FenceSignal, ResourceTable, SharedMemory,
 };
 
-use crate::dispatch::State;
+use crate::dispatch::{ResourceFd, State};
+use crate::images::BoundImages;
 use crate::ring::{Ring, RingCreateInfo};
 use crate::shm::Shm;
 use crate::wire::Reader;
@@ -35,16 +36,28 @@ pub struct VenusContext {
     rings: HashMap<u64, Ring>,
     fatal: Option<String>,
     fences: Vec<FenceSignal>,
+    /// Image descriptions for blobs made before their memory was bound (shared with the
+    /// backend, see [`crate::images`]).
+    bound: Arc<BoundImages>,
 }
 
 impl VenusContext {
     pub fn new(ctx_id: u32, entry: Arc<ash::Entry>) -> Self {
+        Self::with_bound_images(ctx_id, entry, Arc::default())
+    }
+
+    /// A context whose late image descriptions (binds after the blob) go to `bound`, where the
+    /// holder of the resource table picks them up ([`BoundImages::apply`]).
+    pub fn with_bound_images(ctx_id: u32, entry: Arc<ash::Entry>, bound: Arc<BoundImages>) -> Self {
+        let mut state = State::new(entry);
+        state.set_bound_images(ctx_id, bound.clone());
         Self {
             ctx_id,
-            state: Arc::new(Mutex::new(State::new(entry))),
+            state: Arc::new(Mutex::new(state)),
             rings: HashMap::new(),
             fatal: None,
             fences: Vec::new(),
+            bound,
         }
     }
 
@@ -160,6 +173,7 @@ impl Drop for VenusContext {
     fn drop(&mut self) {
         // Stop ring threads before the state (and its Vulkan objects) goes.
         self.rings.clear();
+        self.bound.forget_context(self.ctx_id);
     }
 }
 
@@ -172,7 +186,7 @@ impl Context for VenusContext {
         CAPSET_VENUS
     }
 
-    fn submit_cmd(&mut self, _table: &mut ResourceTable, cmd: &[u32]) -> Result<(), ContextError> {
+    fn submit_cmd(&mut self, table: &mut ResourceTable, cmd: &[u32]) -> Result<(), ContextError> {
         if let Some(msg) = &self.fatal {
             return Err(ContextError::Broken(msg.clone()));
         }
@@ -181,7 +195,10 @@ impl Context for VenusContext {
             return Err(self.fail(e));
         }
         let bytes: Vec<u8> = cmd.iter().flat_map(|d| d.to_le_bytes()).collect();
-        self.execute(&bytes).map_err(|e| self.fail(e))
+        let result = self.execute(&bytes).map_err(|e| self.fail(e));
+        // Images bound by this stream or by ring threads since the last call.
+        self.bound.apply(table);
+        result
     }
 
     fn attach_resource(&mut self, table: &mut ResourceTable, res_id: u32) {
@@ -199,11 +216,16 @@ impl Context for VenusContext {
         if let Some(fd_type @ (FdType::Dmabuf | FdType::Opaque)) =
             res.backing().and_then(Backing::fd_type)
         {
+            let memory = res.backing().and_then(Backing::fd_memory);
             match res.export() {
                 Ok((_, fd)) => {
-                    self.state()
-                        .resource_fds
-                        .insert(res_id, (fd_type, Arc::new(fd)));
+                    let entry = ResourceFd {
+                        fd_type,
+                        fd: Arc::new(fd),
+                        size: memory.map_or(0, FdMemory::size),
+                        vulkan_info: memory.and_then(FdMemory::vulkan_info).copied(),
+                    };
+                    self.state().resource_fds.insert(res_id, entry);
                 }
                 Err(e) => tracing::debug!(res_id, error = %e, "attached resource has no fd"),
             }
@@ -228,11 +250,12 @@ impl Context for VenusContext {
         let mut st = self.state();
         st.shm.remove(&res_id);
         st.resource_fds.remove(&res_id);
+        st.blob_gone(res_id);
     }
 
     fn get_blob(
         &mut self,
-        _table: &mut ResourceTable,
+        table: &mut ResourceTable,
         res_id: u32,
         blob_id: u64,
         size: u64,
@@ -244,7 +267,8 @@ impl Context for VenusContext {
             // OPAQUE_FD stays opaque (what GL imports), with the Vulkan description importers
             // match and — the fd itself not being mmap-able (lavapipe's has a header before
             // the data) — a mapping made through Vulkan for the guest (crate::mapper).
-            let st = self.state();
+            self.bound.apply(table);
+            let mut st = self.state();
             let invalid = |e: VenusError| ContextError::InvalidCommand(e.to_string());
             let (fd, fd_type) = st.export_memory(blob_id, size).map_err(invalid)?;
             let mut memory = FdMemory::from_fd(fd_type, fd, size)?.with_map_info(map_cache::CACHED);
@@ -256,10 +280,9 @@ impl Context for VenusContext {
                     memory = memory.with_mapping(mapping)?;
                 }
             }
-            return Ok(ContextBlob::Memory {
-                memory,
-                image: None,
-            });
+            // The image bound to the memory so far (binds after this come through `bound`).
+            let image = st.blob_created(blob_id, res_id);
+            return Ok(ContextBlob::Memory { memory, image });
         }
         if !flags.contains(BlobFlags::MAPPABLE) {
             return Err(ContextError::InvalidCommand(

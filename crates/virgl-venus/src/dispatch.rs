@@ -8,6 +8,7 @@
 //! fatal (as upstream does for commands without a handler) rather than pretending to succeed.
 
 mod generic;
+mod images;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -77,7 +78,7 @@ pub struct State {
     pub(crate) shm: HashMap<u32, Arc<Shm>>,
     /// dma-buf / OPAQUE_FD resources attached to the context (dups of their fds), for
     /// VkImportMemoryResourceInfoMESA; SHM resources are in `shm`.
-    pub(crate) resource_fds: HashMap<u32, (virgl_resource::FdType, Arc<std::os::fd::OwnedFd>)>,
+    pub(crate) resource_fds: HashMap<u32, ResourceFd>,
     objects: Objects,
     instance: Option<InstanceState>,
     reply: Option<ReplyStream>,
@@ -101,6 +102,25 @@ pub struct State {
     /// Per physical device: the extensions we expose.
     device_extensions: HashMap<u64, Vec<vk::ExtensionProperties>>,
     in_execute_streams: bool,
+    /// Images with a layout importers can be told, by guest id ([`images`]).
+    images: HashMap<u64, images::ImageInfo>,
+    /// The image bound to each device memory (by memory id), for its blobs.
+    memory_images: HashMap<u64, virgl_resource::ImageDesc>,
+    /// Blob resources made of each device memory, for binds after the blob.
+    memory_blobs: HashMap<u64, Vec<u32>>,
+    /// Where descriptions of blobs made before the bind go: (this context's id, the queue).
+    bound: Option<(u32, Arc<crate::images::BoundImages>)>,
+}
+
+/// A dma-buf / OPAQUE_FD resource attached to the context.
+#[derive(Clone)]
+pub(crate) struct ResourceFd {
+    pub fd_type: virgl_resource::FdType,
+    pub fd: Arc<std::os::fd::OwnedFd>,
+    /// Bytes of memory behind the fd.
+    pub size: u64,
+    /// What an OPAQUE_FD's exporter says importers must match.
+    pub vulkan_info: Option<virgl_resource::VulkanInfo>,
 }
 
 impl Drop for State {
@@ -166,6 +186,10 @@ impl State {
             queues: HashMap::new(),
             device_extensions: HashMap::new(),
             in_execute_streams: false,
+            images: HashMap::new(),
+            memory_images: HashMap::new(),
+            memory_blobs: HashMap::new(),
+            bound: None,
         }
     }
 
@@ -307,6 +331,7 @@ impl State {
                 Ok(())
             }
             180 => self.execute_streams(r),
+            cmd::vkGetMemoryResourcePropertiesMESA => self.memory_resource_properties(r, w),
             cmd::vkEnumerateInstanceVersion => {
                 let mut a = decode!(decode_vkEnumerateInstanceVersion);
                 let host = host_instance_version(&self.entry);
@@ -866,7 +891,11 @@ impl State {
                 Ok(())
             }
             _ => {
+                let image_command = self.peek_image_command(ty, r, arena)?;
                 if self.execute_generic(ty, r, arena, w)? {
+                    if let Some(command) = image_command {
+                        self.after_image_command(command);
+                    }
                     Ok(())
                 } else {
                     Err(VenusError::UnsupportedCommand(
@@ -947,6 +976,7 @@ impl State {
         };
         // Our memfd (if any) goes only after vkFreeMemory below.
         let _memory = self.memories.remove(&id);
+        self.forget_image_records(id);
         let Some(dev) = self.devices.get(&child.device) else {
             return;
         };

@@ -24,7 +24,13 @@
 //! to the context: SHM / guest-VRAM blobs (Xen, `use_guest_vram` in the capset) through our
 //! mapping of them, dma-buf / OPAQUE_FD blobs through their fd.
 //!
-//! Not done: vkGetMemoryResourcePropertiesMESA and the sync-fd resource commands
+//! vkGetMemoryResourcePropertiesMESA says which memory types import an attached resource. The
+//! image the guest binds to exportable memory (LINEAR or DRM-modifier 2D images of window
+//! formats) is recorded and travels with the memory's blob ([`BoundImages`]), so importers —
+//! the GL backend, a render server's `GET_RESOURCE` — know its size and format without the
+//! guest's PIPE_RESOURCE_SET_TYPE.
+//!
+//! Not done: the sync-fd resource commands
 //! (vkResetFenceResourceMESA, vkWaitSemaphoreResourceMESA, vkImportSemaphoreResourceMESA): they
 //! fail explicitly (the context goes fatal); the sync-fd extensions that lead guests to the
 //! latter are withheld. The driver is trusted with the guest's command buffers as upstream does (no
@@ -49,6 +55,7 @@ mod backend;
 mod context;
 mod dispatch;
 mod error;
+mod images;
 mod mapper;
 mod objects;
 pub mod render_server;
@@ -60,4 +67,5 @@ pub use backend::{capset_bytes, VenusBackend, CAPSET_SIZE};
 pub use context::{VenusContext, CAPSET_VENUS};
 pub use dispatch::{serves_extension, MAX_API_VERSION, WITHHELD_EXTENSIONS};
 pub use error::VenusError;
+pub use images::BoundImages;
 pub use mapper::map_opaque_memory;

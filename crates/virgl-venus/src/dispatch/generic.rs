@@ -130,7 +130,7 @@ fn align_up(size: u64, align: u64) -> Result<u64, VenusError> {
 ///
 /// # Safety
 /// `p` must be null or a chain the decoder built (every link starts with sType and pNext).
-unsafe fn chain_stypes(mut p: *const std::ffi::c_void) -> Vec<i32> {
+pub(super) unsafe fn chain_stypes(mut p: *const std::ffi::c_void) -> Vec<i32> {
     let mut out = Vec::new();
     while !p.is_null() && out.len() < 64 {
         // SAFETY: per the contract every link is at least a VkBaseInStructure.
@@ -346,6 +346,7 @@ impl State {
         if self.children.remove(&id).is_some() {
             self.objects.remove(id);
             self.memories.remove(&id);
+            self.forget_image_records(id);
             self.forget_pool_children(id);
         }
     }
@@ -608,7 +609,9 @@ impl State {
                 return Ok(r);
             }
             (host, size, Some(shm))
-        } else if let Some((fd_type, fd)) = self.resource_fds.get(&res_id).cloned() {
+        } else if let Some(super::ResourceFd { fd_type, fd, .. }) =
+            self.resource_fds.get(&res_id).cloned()
+        {
             if !self.memory_fd_devices.contains(&dev_id) {
                 return refuse("fd resource without VK_KHR_external_memory_fd");
             }

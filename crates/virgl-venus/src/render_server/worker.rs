@@ -67,6 +67,8 @@ struct Worker {
     context: Option<Box<dyn Context>>,
     table: ResourceTable,
     timelines: Option<Timelines>,
+    /// The backend's late image descriptions (binds after the blob, on ring threads).
+    bound: Option<std::sync::Arc<crate::BoundImages>>,
 }
 
 impl Drop for Worker {
@@ -87,6 +89,7 @@ pub fn run_worker(args: WorkerArgs) -> Result<(), VenusError> {
         context: None,
         table: ResourceTable::new(),
         timelines: None,
+        bound: None,
     };
     // The client's init flags change nothing for a Venus context yet (guest VRAM, the one
     // that would, is not served).
@@ -200,6 +203,7 @@ impl Worker {
             .map_err(|e| invalid(format!("timeline shmem: {e}")))?;
         shmem.as_mut_slice().fill(0);
         let mut backend = VenusBackend::new()?;
+        self.bound = Some(backend.bound_images());
         let context = backend
             .create_context(self.ctx_id, CAPSET_VENUS, &self.name)
             .map_err(|e| VenusError::Host(e.to_string()))?;
@@ -319,8 +323,13 @@ impl Worker {
         Ok(())
     }
 
+    /// GET_RESOURCE: the resource's fd and what is known of the image in it (the image the
+    /// guest bound to the memory, see [`crate::images`]; zeros when none is known).
     fn get_resource(&mut self, res_id: u32) -> Result<(), VenusError> {
         live(&mut self.context)?;
+        if let Some(bound) = &self.bound {
+            bound.apply(&mut self.table);
+        }
         let found = self.table.get(res_id).and_then(|res| {
             let (fd_type, fd) = match res.export() {
                 Ok(x) => x,
