@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::trace::{clip, Section};
+use common::trace::{clip, section, Section};
 use common::{read_struct, Surfaces};
 use libva_sys::va_display_drm as va;
 use virgl_protocol::video::{Av1PictureDesc, PictureDesc, VideoProfile};
@@ -64,11 +64,7 @@ struct Frame {
 
 fn frames(name: &str) -> (Section, Vec<Frame>) {
     let (bytes, sections) = clip(name);
-    let seq = sections
-        .iter()
-        .find(|s| s.name == "Sequence Header")
-        .unwrap()
-        .clone();
+    let seq = section(&sections, "Sequence Header").clone();
     let mut traced = Vec::new();
     let mut it = sections.into_iter().peekable();
     while let Some(s) = it.next() {

@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::trace::{clip, Section};
-use common::{nal_units, read_struct, Rng, Surfaces};
+use common::trace::{clip, section, Section};
+use common::{annex_b, nal_units, read_struct, Rng, Surfaces};
 use libva_sys::va_display_drm as va;
 use virgl_protocol::video::{H264PictureDesc, VideoProfile};
 use virgl_video::translate::VaBuffer;
@@ -34,16 +34,8 @@ struct Picture {
 
 fn pictures(name: &str) -> Vec<Picture> {
     let (data, sections) = clip(name);
-    let sps = sections
-        .iter()
-        .find(|s| s.name == "Sequence Parameter Set")
-        .unwrap()
-        .clone();
-    let pps = sections
-        .iter()
-        .find(|s| s.name == "Picture Parameter Set")
-        .unwrap()
-        .clone();
+    let sps = section(&sections, "Sequence Parameter Set").clone();
+    let pps = section(&sections, "Picture Parameter Set").clone();
     let headers: Vec<Section> = sections
         .into_iter()
         .filter(|s| s.name == "Slice Header")
@@ -176,13 +168,7 @@ fn build_desc(
 }
 
 fn bitstream(p: &Picture) -> Vec<u8> {
-    // What Mesa's frontend hands the driver: each slice buffer behind a 00 00 01 start code.
-    let mut out = Vec::new();
-    for (_, nal) in &p.slices {
-        out.extend_from_slice(&[0, 0, 1]);
-        out.extend_from_slice(nal);
-    }
-    out
+    annex_b(p.slices.iter().map(|(_, nal)| nal))
 }
 
 /// The surfaces the guest's descriptions here refer to.
@@ -267,14 +253,8 @@ fn check_clip(name: &str) {
     let pics = pictures(name);
     assert!(pics.len() >= 3);
     let (_, sections) = clip(name);
-    let sps = sections
-        .iter()
-        .find(|s| s.name == "Sequence Parameter Set")
-        .unwrap();
-    let pps = sections
-        .iter()
-        .find(|s| s.name == "Picture Parameter Set")
-        .unwrap();
+    let sps = section(&sections, "Sequence Parameter Set");
+    let pps = section(&sections, "Picture Parameter Set");
     let max_frame_num = 1i64 << (sps.req("log2_max_frame_num_minus4") + 4);
     let mut saw = [false; 3]; // P, B, weights
     for p in &pics {

@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::trace::{clip, Section};
-use common::{nal_units, read_struct, Rng, Surfaces};
+use common::trace::{clip, section, Section};
+use common::{annex_b, nal_units, read_struct, Rng, Surfaces};
 use libva_sys::va_display_drm as va;
 use virgl_protocol::video::{H265PictureDesc, VideoProfile};
 use virgl_video::translate::VaBuffer;
@@ -31,10 +31,9 @@ const PYRAMID: &str = "hevc_main_64x64_pyramid.265";
 
 fn param_sets(name: &str) -> (Section, Section) {
     let (_, sections) = clip(name);
-    let find = |n: &str| sections.iter().find(|s| s.name == n).unwrap().clone();
     (
-        find("Sequence Parameter Set"),
-        find("Picture Parameter Set"),
+        section(&sections, "Sequence Parameter Set").clone(),
+        section(&sections, "Picture Parameter Set").clone(),
     )
 }
 
@@ -263,12 +262,7 @@ fn build_desc(
 }
 
 fn bitstream(p: &Picture) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (_, nal) in &p.slices {
-        out.extend_from_slice(&[0, 0, 1]);
-        out.extend_from_slice(nal);
-    }
-    out
+    annex_b(p.slices.iter().map(|(_, nal)| nal))
 }
 
 /// The surfaces the guest's descriptions here refer to.

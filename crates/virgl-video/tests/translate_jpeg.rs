@@ -5,16 +5,12 @@
 
 mod common;
 
-use common::trace::{clip, Section};
+use common::trace::{clip, section, Section};
 use common::{read_struct, Rng, Surfaces};
 use libva_sys::va_display_drm as va;
 use virgl_protocol::video::{MjpegPictureDesc, VideoProfile};
 use virgl_video::translate::VaBuffer;
 use virgl_video::VideoError;
-
-fn section<'a>(sections: &'a [Section], name: &str) -> &'a Section {
-    sections.iter().find(|s| s.name == name).unwrap()
-}
 
 /// The description Mesa's VA frontend + virgl driver build from the VA buffers ffmpeg's
 /// VA-API hwaccel would send for this picture.

@@ -85,6 +85,17 @@ pub fn nal_units(data: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// An Annex-B stream of `nals`, each behind a `00 00 01` start code: what Mesa's VA frontend
+/// hands the driver for H.264 and HEVC slices.
+pub fn annex_b<T: AsRef<[u8]>>(nals: impl IntoIterator<Item = T>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for nal in nals {
+        out.extend_from_slice(&[0, 0, 1]);
+        out.extend_from_slice(nal.as_ref());
+    }
+    out
+}
+
 /// A surface map for tests: guest handle `h` is VA surface `h + 1000`; handles above 99 are
 /// unknown.
 pub struct Surfaces {

@@ -57,6 +57,14 @@ impl Section {
     }
 }
 
+/// The first section called `name`; panics naming it when there is none.
+pub fn section<'a>(sections: &'a [Section], name: &str) -> &'a Section {
+    sections
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no {name} section in trace"))
+}
+
 /// Parses a whole dump into sections, in file order ("Packet:" and "Extradata" lines are
 /// dropped; their sections follow).
 pub fn parse(text: &str) -> Vec<Section> {
