@@ -128,6 +128,8 @@ const NV12: u32 = 166;
 const P010: u32 = 314;
 const R8: u32 = 64;
 const R8G8: u32 = 65;
+const R16: u32 = 48;
+const R16G16: u32 = 49;
 const W: u32 = 64;
 const H: u32 = 32;
 const DESC: u32 = 50;
@@ -146,15 +148,21 @@ fn codec(handle: u32, profile: VideoProfile) -> CreateVideoCodec {
     }
 }
 
-/// An NV12 64x32 video buffer `handle` on plane resources `handle*10 + {1,2}`.
-fn nv12_buffer(ctx: &mut VideoContext, guest: &mut Guest, handle: u32) {
+/// A 64x32 video buffer `handle` of `format` (NV12, or P010 with 16-bit samples) on plane
+/// resources `handle*10 + {1,2}`.
+fn video_buffer(ctx: &mut VideoContext, guest: &mut Guest, handle: u32, format: u32) {
     let planes = [handle * 10 + 1, handle * 10 + 2];
-    guest.plane(planes[0], R8, W, H, 1);
-    guest.plane(planes[1], R8G8, W / 2, H / 2, 2);
+    let (luma, chroma, bytes) = if format == P010 {
+        (R16, R16G16, 2)
+    } else {
+        (R8, R8G8, 1)
+    };
+    guest.plane(planes[0], luma, W, H, bytes);
+    guest.plane(planes[1], chroma, W / 2, H / 2, 2 * bytes);
     ctx.create_buffer(
         &CreateVideoBuffer {
             handle,
-            format: NV12,
+            format,
             width: W,
             height: H,
             plane_handles: &planes,
@@ -204,7 +212,7 @@ fn frame(codec: u32, target: u32) -> VideoFrame {
 fn decode_mpeg2_frame(ctx: &mut VideoContext, guest: &mut Guest) -> Vec<u8> {
     ctx.create_codec(&codec(1, VideoProfile::Mpeg2Main))
         .unwrap();
-    nv12_buffer(ctx, guest, 7);
+    video_buffer(ctx, guest, 7, NV12);
     let bits = mpeg2_picture(guest, [0, 0]);
     ctx.begin_frame(&frame(1, 7)).unwrap();
     ctx.decode_bitstream(&decode(1, 7, bits.len() as u32), guest)
@@ -439,7 +447,7 @@ fn bad_input_makes_no_va_call_and_the_context_survives() {
     ));
     assert!(!calls_so_far().contains("CreateSurfaces"));
 
-    nv12_buffer(&mut ctx, &mut guest, 7);
+    video_buffer(&mut ctx, &mut guest, 7, NV12);
     let bits = mpeg2_picture(&mut guest, [0, 0]);
 
     // Frames: unknown codec/target, decode outside a frame.
@@ -496,25 +504,12 @@ fn main10_decodes_into_p010_only() {
     let mut guest = Guest::default();
     ctx.create_codec(&codec(1, VideoProfile::HevcMain10))
         .unwrap();
-    nv12_buffer(&mut ctx, &mut guest, 7);
+    video_buffer(&mut ctx, &mut guest, 7, NV12);
     assert!(matches!(
         ctx.begin_frame(&frame(1, 7)),
         Err(VideoError::InvalidCommand(_))
     ));
-    let planes = [91, 92];
-    guest.plane(91, 48, W, H, 2);
-    guest.plane(92, 49, W / 2, H / 2, 4);
-    ctx.create_buffer(
-        &CreateVideoBuffer {
-            handle: 9,
-            format: P010,
-            width: W,
-            height: H,
-            plane_handles: &planes,
-        },
-        &mut guest,
-    )
-    .unwrap();
+    video_buffer(&mut ctx, &mut guest, 9, P010);
     ctx.begin_frame(&frame(1, 9)).unwrap();
     ctx.end_frame(&frame(1, 9), &mut guest).unwrap();
     // No slice data: the picture is the pattern of the empty hash.
@@ -616,21 +611,8 @@ fn av1_decodes_into_nv12_or_p010_and_mpeg2_only_into_nv12() {
     ctx.create_codec(&codec(1, VideoProfile::Av1Main)).unwrap();
     ctx.create_codec(&codec(2, VideoProfile::Mpeg2Main))
         .unwrap();
-    nv12_buffer(&mut ctx, &mut guest, 7);
-    let planes = [91, 92];
-    guest.plane(91, 48, W, H, 2);
-    guest.plane(92, 49, W / 2, H / 2, 4);
-    ctx.create_buffer(
-        &CreateVideoBuffer {
-            handle: 9,
-            format: P010,
-            width: W,
-            height: H,
-            plane_handles: &planes,
-        },
-        &mut guest,
-    )
-    .unwrap();
+    video_buffer(&mut ctx, &mut guest, 7, NV12);
+    video_buffer(&mut ctx, &mut guest, 9, P010);
     for target in [7, 9] {
         ctx.begin_frame(&frame(1, target)).unwrap();
         ctx.end_frame(&frame(1, target), &mut guest).unwrap();
