@@ -10,7 +10,9 @@
 //! `--subset` is what CI runs: only through virgl-rs, the tests listed in
 //! `xtask/conformance-ci.txt` (every test that passes today through virgl-rs, minus the slow
 //! ones), with a floor on passing results — a regression fails CI. Options: `--full` (the
-//! default), `-j N` (piglit's job count; default: the machine's cores).
+//! default), `-j N` (piglit's job count; default: the machine's cores), `--use-gles` (the server
+//! runs on a host GLES context, as `virgl-vtest --use-gles`; results go to
+//! `out/conformance-gles/`).
 //!
 //! It does not judge the direct run (the host driver's own failures are not ours), and tests
 //! that need a window-system framebuffer crash in both runs (surfaceless EGL has none).
@@ -124,18 +126,21 @@ pub fn parse_changes(text: &str) -> Vec<Change> {
 struct Options {
     subset: bool,
     jobs: Option<usize>,
+    use_gles: bool,
 }
 
 fn parse_args(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
         subset: false,
         jobs: None,
+        use_gles: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--subset" => o.subset = true,
             "--full" => o.subset = false,
+            "--use-gles" => o.use_gles = true,
             "-j" | "--jobs" => {
                 let n = it.next().ok_or("-j needs a number")?;
                 o.jobs = Some(
@@ -147,7 +152,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown option `{other}` (usage: conformance [--subset|--full] [-j N])"
+                    "unknown option `{other}` (usage: conformance [--subset|--full] [-j N] [--use-gles])"
                 ))
             }
         }
@@ -199,11 +204,18 @@ fn report_line(what: &str, c: &Counts) -> String {
 pub fn conformance(args: &[String]) -> Result<(), String> {
     let opts = parse_args(args)?;
     packages::ensure(packages::ALL)?;
+    if opts.use_gles {
+        crate::clients::request_gles_host();
+    }
     run_step(
         "build virgl-vtest (release)",
         cargo().args(["build", "--release", "-p", "virgl-vtest"]),
     )?;
-    let out = workspace_root().join("out/conformance");
+    let out = workspace_root().join(if opts.use_gles {
+        "out/conformance-gles"
+    } else {
+        "out/conformance"
+    });
     let runtime_dir = out.join("xdg-runtime");
     std::fs::create_dir_all(&runtime_dir).map_err(|e| e.to_string())?;
     let socket = out.join("vtest.sock");
@@ -219,7 +231,8 @@ pub fn conformance(args: &[String]) -> Result<(), String> {
         format!("piglit {PROFILE} -t '{FILTER}'")
     };
     println!(
-        "xtask conformance: {what} through virgl-vtest{} (results in {})",
+        "xtask conformance: {what} through virgl-vtest{}{} (results in {})",
+        if opts.use_gles { " on a GLES host" } else { "" },
         if opts.subset { "" } else { " and directly" },
         out.display()
     );
@@ -286,7 +299,12 @@ pub fn conformance(args: &[String]) -> Result<(), String> {
 
     let mut md = String::new();
     md.push_str(&format!(
-        "# Conformance: piglit `{PROFILE} -t '{FILTER}'` (surfaceless EGL)\n\n"
+        "# Conformance: piglit `{PROFILE} -t '{FILTER}'` (surfaceless EGL{})\n\n",
+        if opts.use_gles {
+            ", server on a host GLES context"
+        } else {
+            ""
+        }
     ));
     md.push_str("| run | pass | fail | crash | skip |\n|---|---|---|---|---|\n");
     md.push_str(&report_line(
@@ -368,9 +386,11 @@ mod tests {
             parse_args(&s(&["--subset", "-j", "3"])).unwrap(),
             Options {
                 subset: true,
-                jobs: Some(3)
+                jobs: Some(3),
+                use_gles: false,
             }
         );
+        assert!(parse_args(&s(&["--use-gles"])).unwrap().use_gles);
         assert!(!parse_args(&s(&[])).unwrap().subset);
         assert!(parse_args(&s(&["-j", "0"])).is_err());
         assert!(parse_args(&s(&["--bogus"])).is_err());

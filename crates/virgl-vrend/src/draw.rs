@@ -349,6 +349,23 @@ fn origin_upper_left(sub: &SubContext, resources: &HashMap<u32, GlResource>) -> 
         .is_some_and(|r| r.y_0_top())
 }
 
+/// Height in pixels of the framebuffer's first attachment (what a GLES fragment shader needs
+/// to turn its lower-left `gl_FragCoord` into an upper-left one).
+fn fb_height(sub: &SubContext, resources: &HashMap<u32, GlResource>) -> f32 {
+    let first = sub
+        .fb
+        .cbufs
+        .iter()
+        .flatten()
+        .next()
+        .or(sub.fb.zsurf.as_ref());
+    first
+        .and_then(|s| Some((resources.get(&s.res_id)?, s.level)))
+        .map_or(0.0, |(r, level)| {
+            (r.args.height >> level.min(31)).max(1) as f32
+        })
+}
+
 fn next_interp(iface: &ShaderInterface) -> Vec<VaryingInterp> {
     iface
         .inputs
@@ -430,6 +447,7 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
     let flip_y = sub.state.viewports.first().is_some_and(|vp| vp[1] < 0.0);
     let (no_alpha, sint, uint, srgb) = cbuf_info(sub);
     let upper_left = origin_upper_left(sub, &resources);
+    let fb_h = fb_height(sub, &resources);
 
     // Keys from the last stage backwards: producers learn their consumer's interpolation.
     let target = sub.programs.target(host);
@@ -543,6 +561,10 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         &sub.objects,
         &sub.state.clip_planes,
     )?;
+    if let Some(loc) = program.stages.iter().find_map(|b| b.fb_height.as_ref()) {
+        // SAFETY: see `draw_vbo`; a float uniform of the bound program.
+        unsafe { gl.uniform_1_f32(Some(loc), fb_h) };
+    }
 
     // Fixed-function state.
     let fb_samples = sub

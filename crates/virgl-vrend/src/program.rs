@@ -208,6 +208,8 @@ pub struct StageBindings {
     /// `(constant buffer index, uniform block binding point, declared vec4s)`.
     pub ubos: Vec<(u32, u32, u32)>,
     pub clip_planes: Option<glow::UniformLocation>,
+    /// `virgl_fb_height` (GLES upper-left `gl_FragCoord` emulation).
+    pub fb_height: Option<glow::UniformLocation>,
     /// Shader storage buffer bindings (`layout(binding = n)` = TGSI index).
     pub storage: Vec<u32>,
     /// Image units (`layout(binding = n)` = TGSI index).
@@ -372,6 +374,9 @@ fn link(
             b.atomics = iface.atomic_buffers.clone();
             if let Some(name) = &iface.clip_plane_uniform {
                 b.clip_planes = gl.get_uniform_location(program, name);
+            }
+            if let Some(name) = &iface.fb_height_uniform {
+                b.fb_height = gl.get_uniform_location(program, name);
             }
             stages.push(b);
         }

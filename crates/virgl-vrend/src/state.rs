@@ -218,7 +218,10 @@ fn emit_blend(host: &HostGl, b: &BlendState, no_alpha: u8, nr_cbufs: usize) -> V
     if b.logicop_enable && host.is_gles() {
         return Err(VrendError::Unsupported("logic ops on a GLES host".into()));
     }
-    set(gl, glow::COLOR_LOGIC_OP, logic);
+    if !host.is_gles() {
+        // GLES has no GL_COLOR_LOGIC_OP: touching it is GL_INVALID_ENUM.
+        set(gl, glow::COLOR_LOGIC_OP, logic);
+    }
     if logic {
         let op = glenum::logic_op(b.logicop_func)
             .ok_or_else(|| invalid(format!("logic op {}", b.logicop_func)))?;

@@ -393,6 +393,23 @@ impl<'a> Gen<'a> {
                     .p
                     .property(PropertyName::FsCoordPixelCenter)
                     .unwrap_or(0);
+                if (origin == 0 || center == 1) && self.t.es {
+                    // GLSL ES fixes gl_FragCoord at lower-left, half-pixel centres: flip y
+                    // against the framebuffer height and shift the centres by hand (as
+                    // upstream's GLES path does).
+                    let c = if center == 1 { " - 0.5" } else { "" };
+                    let y = if origin == 0 {
+                        self.out.global("uniform float virgl_fb_height;");
+                        self.iface.fb_height_uniform = Some("virgl_fb_height".into());
+                        format!("virgl_fb_height - gl_FragCoord.y{c}")
+                    } else {
+                        format!("gl_FragCoord.y{c}")
+                    };
+                    return Ok(InReg::Expr(
+                        format!("vec4(gl_FragCoord.x{c}, {y}, gl_FragCoord.zw)"),
+                        Ty::F,
+                    ));
+                }
                 if origin == 0 || center == 1 {
                     self.require(Feature::FragCoordConventions)?;
                     let mut q = Vec::new();

@@ -99,6 +99,10 @@ pub struct ShaderInterface {
     pub outputs: Vec<Varying>,
     /// `uniform vec4 virgl_clip_plane[8]` is declared (user clip planes).
     pub clip_plane_uniform: Option<String>,
+    /// `uniform float virgl_fb_height` is declared: a GLES fragment shader emulating an
+    /// upper-left `gl_FragCoord` origin (ES has no `layout(origin_upper_left)`); the draw sets
+    /// it to the framebuffer's height.
+    pub fb_height_uniform: Option<String>,
     /// Number of `gl_ClipDistance` entries written.
     pub num_clip_distances: u32,
     /// Whether a fragment shader writes depth.
