@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use va_expect::{fnv1a, pattern_byte, slice_data_seed, FNV_BASIS};
+use va_expect::{call_names, fnv1a, logged_buffers, pattern_byte, slice_data_seed, FNV_BASIS};
 use virgl_protocol::command::{CreateVideoBuffer, CreateVideoCodec, DecodeBitstream, VideoFrame};
 use virgl_protocol::video::{Mpeg12PictureDesc, PictureDesc, VideoProfile};
 use virgl_video::{VideoBackend, VideoContext, VideoError, VideoResources};
@@ -289,9 +289,8 @@ fn default_driver_lists_every_decode_profile() {
 #[test]
 fn mpeg2_frame_reaches_the_guest_planes() {
     if let Some(calls) = in_child("mpeg2_frame_reaches_the_guest_planes", &[]) {
-        let order: Vec<&str> = calls
-            .lines()
-            .map(|l| l.split(' ').next().unwrap())
+        let order: Vec<&str> = call_names(&calls)
+            .into_iter()
             .filter(|c| {
                 matches!(
                     *c,
@@ -321,14 +320,15 @@ fn mpeg2_frame_reaches_the_guest_planes() {
         assert!(calls.contains("CreateConfig profile=1 entrypoint=1 rt_format=0x1"));
         assert!(calls.contains("CreateSurfaces width=64 height=32 format=0x1 fourcc=NV12"));
         // Picture parameters, IQ matrix, slice parameters, slice data (the whole slice).
-        let types: Vec<&str> = calls
-            .lines()
-            .filter(|l| l.starts_with("CreateBuffer "))
-            .filter_map(|l| l.split(' ').find(|f| f.starts_with("type=")))
-            .collect();
-        assert_eq!(types, ["type=0", "type=1", "type=4", "type=5"], "{calls}");
-        assert!(calls.contains("type=5 size=1 num=11 "), "{calls}");
-        assert!(calls.contains("data=00000101408a51237e0011"), "{calls}");
+        let buffers = logged_buffers(&calls);
+        let types: Vec<u32> = buffers.iter().map(|b| b.kind).collect();
+        assert_eq!(types, [0, 1, 4, 5], "{calls}");
+        let slice = &buffers[3];
+        assert_eq!((slice.size, slice.num), (1, 11), "{calls}");
+        assert_eq!(
+            slice.data,
+            [0, 0, 1, 1, 0x40, 0x8a, 0x51, 0x23, 0x7e, 0, 0x11]
+        );
         return;
     }
     let b = backend();

@@ -27,7 +27,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Client;
-use va_expect::{logged_buffers, pattern_byte, slice_data_seed};
+use va_expect::{call_names, logged_buffers, pattern_byte, slice_data_seed};
 use virgl_protocol::caps::CapsV2;
 use virgl_protocol::command::{
     Command as Cmd, CreateVideoBuffer, CreateVideoCodec, DecodeBitstream, Encoder, VideoFrame,
@@ -444,7 +444,7 @@ fn run_case(server: &VideoServer, c: &mut Client, case: &Case) -> Outcome {
 
     let va = server.va_log();
     let server_log = server.server_log()[server_log_start..].to_string();
-    let calls: Vec<&str> = va.lines().map(|l| l.split(' ').next().unwrap()).collect();
+    let calls = call_names(&va);
     let logged = logged_buffers(&va);
     let probe = translate(&case.desc, &[&case.bitstream], &Probe);
     let outcome = match &probe {

@@ -42,6 +42,11 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// The calls `log` records, in order (each line starts with the name of its VA call).
+pub fn call_names(log: &str) -> Vec<&str> {
+    log.lines().filter_map(|l| l.split(' ').next()).collect()
+}
+
 /// One `CreateBuffer` line of the call log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggedBuffer {
