@@ -16,6 +16,6 @@ pub mod proxy;
 mod renderer;
 
 pub use renderer::{
-    capset, static_capset_info, CursorData, Renderer, RendererBuilder, RendererCallbacks,
-    RendererError, RendererFlags, ResourceInfo, CONTEXT_FLAG_CAPSET_ID_MASK,
+    capset, static_capset_info, CursorData, ExternalImport, Renderer, RendererBuilder,
+    RendererCallbacks, RendererError, RendererFlags, ResourceInfo, CONTEXT_FLAG_CAPSET_ID_MASK,
 };

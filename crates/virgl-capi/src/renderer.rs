@@ -4,7 +4,8 @@
 //! layer over it. Error conventions of the C functions (positive or negative errno) live in `ffi`,
 //! not here: here every failure is a [`RendererError`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use bitflags::bitflags;
 use std::rc::Rc;
@@ -16,7 +17,7 @@ use virgl_resource::{
     Backend, Backing, BlobInfo, BlobMem, Context, ContextError, FdType, GuestMemory, Resource,
     ResourceCreateArgs, ResourceError, ResourceTable, TransferDirection, TransferRequest,
 };
-use virgl_venus::VenusBackend;
+use virgl_venus::{BoundImages, VenusBackend};
 
 use crate::proxy::{ProxyBackend, ProxyRegistry, RemoteResource};
 use virgl_vrend::{EglOptions, EglPlatform, GlContextProvider, VrendBackend};
@@ -120,6 +121,21 @@ struct ContextSlot {
     broken: Option<String>,
 }
 
+/// What [`Renderer::import_external_image`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalImport {
+    /// The GL backend has storage for the resource (imported now or before).
+    Done,
+    /// External memory whose image is not known (yet): nothing imported.
+    NotYet,
+    /// Not external memory (GL's own resource, guest memory): nothing to import.
+    NotExternal,
+}
+
+fn is_gl_capset(capset_id: u32) -> bool {
+    capset_id == crate::capset::VIRGL || capset_id == crate::capset::VIRGL2
+}
+
 /// Scanout information of a resource (`virgl_renderer_resource_info`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceInfo {
@@ -191,6 +207,7 @@ impl RendererBuilder {
     pub fn build(self) -> Result<Renderer, RendererError> {
         let flags = self.flags;
         let mut proxy = None;
+        let mut venus_images = None;
         let venus: Option<Box<dyn Backend>> = if !flags.contains(RendererFlags::VENUS) {
             None
         } else if flags.contains(RendererFlags::RENDER_SERVER) {
@@ -199,11 +216,11 @@ impl RendererBuilder {
             proxy = Some(backend.registry());
             Some(Box::new(backend))
         } else {
-            Some(Box::new(
-                VenusBackend::new()
-                    .map_err(|e| RendererError::Init(e.to_string()))?
-                    .with_guest_vram(flags.contains(RendererFlags::USE_GUEST_VRAM)),
-            ))
+            let backend = VenusBackend::new()
+                .map_err(|e| RendererError::Init(e.to_string()))?
+                .with_guest_vram(flags.contains(RendererFlags::USE_GUEST_VRAM));
+            venus_images = Some(backend.bound_images());
+            Some(Box::new(backend))
         };
         if flags.contains(RendererFlags::DRM) {
             tracing::warn!("DRM native contexts are not supported; capset 6 will be refused");
@@ -244,6 +261,8 @@ impl RendererBuilder {
             gl,
             venus,
             proxy,
+            venus_images,
+            untyped_imports: BTreeSet::new(),
             contexts: BTreeMap::new(),
         })
     }
@@ -276,6 +295,11 @@ pub struct Renderer {
     venus: Option<Box<dyn Backend>>,
     /// The proxy's contexts, with `VENUS | RENDER_SERVER`.
     proxy: Option<Rc<ProxyRegistry>>,
+    /// The in-process Venus backend's image descriptions of blobs bound after their creation.
+    venus_images: Option<Arc<BoundImages>>,
+    /// External resources attached to GL contexts whose image was not known yet at attach
+    /// (the Venus side binds it later): retried before those contexts' next submits.
+    untyped_imports: BTreeSet<(u32, u32)>,
     contexts: BTreeMap<u32, ContextSlot>,
 }
 
@@ -441,6 +465,10 @@ impl Renderer {
                 reason: reason.clone(),
             });
         }
+        self.retry_untyped_imports(ctx_id);
+        let Some(slot) = self.contexts.get_mut(&ctx_id) else {
+            return Err(RendererError::UnknownContext(ctx_id));
+        };
         let result = slot.context.submit_cmd(&mut self.resources, cmd);
         if let Err(error) = &result {
             tracing::warn!(ctx_id, %error, "context marked broken");
@@ -499,7 +527,86 @@ impl Renderer {
         };
         if self.resources.attach(ctx_id, res_id).is_ok() {
             slot.context.attach_resource(&mut self.resources, res_id);
+            if is_gl_capset(slot.context.capset_id()) {
+                self.untyped_imports.insert((ctx_id, res_id));
+                self.retry_untyped_imports(ctx_id);
+            }
         }
+    }
+
+    /// Imports the untyped external resources attached to GL context `ctx_id` whose image is
+    /// known by now; those still without one stay queued, failures are dropped (logged).
+    fn retry_untyped_imports(&mut self, ctx_id: u32) {
+        let queued: Vec<u32> = self
+            .untyped_imports
+            .iter()
+            .filter(|&&(ctx, _)| ctx == ctx_id)
+            .map(|&(_, res)| res)
+            .collect();
+        for res_id in queued {
+            let keep = self.resources.is_attached(ctx_id, res_id)
+                && match self.import_external_image(res_id) {
+                    Ok(imported) => imported == ExternalImport::NotYet,
+                    Err(error) => {
+                        tracing::debug!(ctx_id, res_id, %error, "external image not imported");
+                        false
+                    }
+                };
+            if !keep {
+                self.untyped_imports.remove(&(ctx_id, res_id));
+            }
+        }
+    }
+
+    /// Gives the GL backend storage over external memory the guest never typed for GL (no
+    /// PIPE_RESOURCE_SET_TYPE): a Venus blob of device memory an image was bound to. The image
+    /// comes from the resource (in-process: what the Venus backend recorded at the bind) or,
+    /// through the render server, from the owning worker's `GET_RESOURCE`. Afterwards the
+    /// resource scans out (`resource_info`, `get_rect`) and GL contexts sample or blit it.
+    /// Called on attach to a GL context; embedders may call it before scanning out a
+    /// resource no GL context has attached.
+    pub fn import_external_image(&mut self, res_id: u32) -> Result<ExternalImport, RendererError> {
+        if let Some(bound) = &self.venus_images {
+            bound.apply(&mut self.resources);
+        }
+        let gl = self.gl.as_ref().ok_or(RendererError::NoGlBackend)?;
+        if gl.resource_info(res_id).is_some() {
+            return Ok(ExternalImport::Done);
+        }
+        let res = self.resources.require(res_id)?;
+        if res.args.is_some() || res.backing().and_then(Backing::fd_memory).is_none() {
+            return Ok(ExternalImport::NotExternal);
+        }
+        let desc = match res.image {
+            Some(desc) => desc,
+            None => {
+                let owner = res.owner_ctx();
+                let venus_owner = self
+                    .contexts
+                    .get(&owner)
+                    .is_some_and(|s| s.context.capset_id() == crate::capset::VENUS);
+                let Some(proxy) = self.proxy.as_ref().filter(|_| venus_owner) else {
+                    return Ok(ExternalImport::NotYet);
+                };
+                let remote = proxy.get_resource(owner, res_id)?;
+                if remote.width == 0 || remote.height == 0 || remote.format == 0 {
+                    return Ok(ExternalImport::NotYet);
+                }
+                virgl_resource::ImageDesc {
+                    width: remote.width,
+                    height: remote.height,
+                    format: remote.format,
+                    stride: remote.stride,
+                    // GET_RESOURCE has no offset: the image starts the memory (a dedicated
+                    // allocation, as window images are).
+                    offset: 0,
+                    modifier: 0,
+                }
+            }
+        };
+        gl.import_image(&mut self.resources, res_id, &desc)?;
+        tracing::debug!(res_id, ?desc, "external image imported for GL");
+        Ok(ExternalImport::Done)
     }
 
     /// Hides a resource from a context again; unknown ids are ignored.
