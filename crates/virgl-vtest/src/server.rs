@@ -24,7 +24,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use tracing::{error, info, warn};
 
 use crate::args::Options;
-use crate::session::{Outcome, Session, Shared};
+use crate::session::{Outcome, Session, Shared, WRITE_STALL_LIMIT};
 use crate::{socket, VtestError, VtestResult};
 
 /// Runs the server as the options say; returns when it is done serving.
@@ -162,7 +162,7 @@ fn serve_inherited_client(fd: RawFd, opts: &Options) -> VtestResult<()> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Readiness {
     Idle,
-    /// Input, hang-up or an error to read.
+    /// Input, room for queued replies, hang-up or an error.
     Readable,
     /// The fd is not open (POLLNVAL).
     Invalid,
@@ -261,6 +261,13 @@ impl<'a> EventLoop<'a> {
                 }
             }
             self.sessions.iter_mut().for_each(Session::collect_expired);
+            for index in (0..self.sessions.len()).rev() {
+                if self.sessions[index].write_stalled(WRITE_STALL_LIMIT) {
+                    warn!("client stopped reading its replies; dropping it");
+                    let shared = self.shared.as_mut().expect("sessions imply a renderer");
+                    self.sessions.swap_remove(index).close(shared);
+                }
+            }
             if self.sessions.is_empty() && self.shared.is_some() {
                 // Upstream cleans the renderer up after the last client.
                 self.shared = None;
@@ -290,7 +297,15 @@ impl<'a> EventLoop<'a> {
         let mut fds: Vec<PollFd<'_>> = self
             .sessions
             .iter()
-            .map(|s| PollFd::new(s.fd(), PollFlags::POLLIN))
+            .map(|s| {
+                // A session with replies queued reads nothing until they are written.
+                let events = if s.wants_write() {
+                    PollFlags::POLLOUT
+                } else {
+                    PollFlags::POLLIN
+                };
+                PollFd::new(s.fd(), events)
+            })
             .collect();
         if accepting {
             let listener = self
@@ -315,7 +330,12 @@ impl<'a> EventLoop<'a> {
         }
         let is_ready = |fd: &PollFd<'_>| {
             fd.revents().is_some_and(|r| {
-                r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
+                r.intersects(
+                    PollFlags::POLLIN
+                        | PollFlags::POLLOUT
+                        | PollFlags::POLLHUP
+                        | PollFlags::POLLERR,
+                )
             })
         };
         // POLLNVAL is reported whatever was asked for; ignoring it would spin this loop.

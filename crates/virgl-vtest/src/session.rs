@@ -4,11 +4,11 @@
 //! context is created lazily by the first command that needs it (or by CONTEXT_INIT); resources
 //! and syncs are per client; any failing command ends this client only.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
-use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tracing::{debug, info, warn};
 use virgl_capi::{capset, Renderer, RendererFlags};
@@ -33,6 +33,9 @@ const FENCE_FLAG_MERGEABLE: u32 = 1;
 const MAX_INLINE_TRANSFER: usize = vtest::DEFAULT_MAX_PAYLOAD;
 /// Socket reads per wakeup before other clients get their turn.
 const READS_PER_WAKEUP: usize = 8;
+/// How long queued replies may make no progress before the client is dropped (it stopped
+/// reading; upstream's blocking writes would wait forever).
+pub const WRITE_STALL_LIMIT: Duration = Duration::from_secs(30);
 
 /// State shared by the sessions of one renderer (one per process, or all clients with
 /// `--multi-clients`).
@@ -164,12 +167,24 @@ pub struct Session {
     fds: VecDeque<OwnedFd>,
     ctx: Option<ClientContext>,
     buf: Vec<u8>,
+    /// Replies not yet taken by the client's socket.
+    out: RefCell<Outbox>,
 }
 
-fn write_all(stream: &UnixStream, bytes: &[u8]) -> VtestResult<()> {
-    (&*stream)
-        .write_all(bytes)
-        .map_err(|e| VtestError::io("write", e))
+/// One queued piece of output: reply bytes, or an fd with its one-byte message.
+enum Out {
+    Bytes { data: Vec<u8>, sent: usize },
+    Fd(OwnedFd),
+}
+
+/// Output written without blocking: what the socket does not take now waits here, in order,
+/// and the session reads no further requests until it is gone. So a client that stops reading
+/// holds back only itself, and at most one request's reply is queued for it.
+#[derive(Default)]
+struct Outbox {
+    queue: VecDeque<Out>,
+    /// When the queue last became non-empty or the socket last took something.
+    progress: Option<Instant>,
 }
 
 fn transfer_request(handle: u32, level: u32, b: TransferBox) -> TransferRequest {
@@ -208,17 +223,15 @@ fn needs_context(id: VcmdId) -> bool {
 impl Session {
     /// A session over an accepted connection.
     pub fn new(stream: UnixStream) -> VtestResult<Self> {
-        // Replies are written blocking; a client that stops reading must not stall the server
-        // (and its other clients) forever.
-        stream
-            .set_write_timeout(Some(Duration::from_secs(30)))
-            .map_err(|e| VtestError::io("SO_SNDTIMEO", e))?;
+        // Replies are sent without blocking (see `Outbox`); the server drops a client whose
+        // replies make no progress for `WRITE_STALL_LIMIT`.
         Ok(Self {
             stream,
             decoder: FrameDecoder::default(),
             fds: VecDeque::new(),
             ctx: None,
             buf: vec![0; 64 * 1024],
+            out: RefCell::default(),
         })
     }
 
@@ -255,8 +268,31 @@ impl Session {
         }
     }
 
+    /// Whether replies wait for the socket (poll it for writing, not reading).
+    pub fn wants_write(&self) -> bool {
+        !self.out.borrow().queue.is_empty()
+    }
+
+    /// Whether queued replies have made no progress for `limit` (the client stopped reading).
+    pub fn write_stalled(&self, limit: Duration) -> bool {
+        let out = self.out.borrow();
+        !out.queue.is_empty() && out.progress.is_some_and(|t| t.elapsed() >= limit)
+    }
+
+    /// Writes what the socket takes now of the queued replies; then, once all are gone, runs
+    /// the requests that were held back.
+    pub fn on_writable(&mut self, shared: &mut Shared) -> VtestResult<Outcome> {
+        self.flush()?;
+        self.run_buffered(shared)?;
+        Ok(Outcome::Open)
+    }
+
     /// Reads what the client sent and runs every complete request.
     pub fn on_readable(&mut self, shared: &mut Shared) -> VtestResult<Outcome> {
+        if self.wants_write() {
+            // Hang-up or error while replies are queued: writing says which.
+            return self.on_writable(shared);
+        }
         for _ in 0..READS_PER_WAKEUP {
             match socket::recv_with_fds(&self.stream, &mut self.buf, &mut self.fds)? {
                 Received::Closed => {
@@ -271,13 +307,75 @@ impl Session {
                 Received::WouldBlock => break,
                 Received::Bytes(n) => {
                     self.decoder.feed(&self.buf[..n]);
-                    while let Some(request) = self.decoder.next_request()? {
-                        self.dispatch(request, shared)?;
+                    self.run_buffered(shared)?;
+                    if self.wants_write() {
+                        break;
                     }
                 }
             }
         }
         Ok(Outcome::Open)
+    }
+
+    /// Runs buffered complete requests until one leaves output the socket did not take.
+    fn run_buffered(&mut self, shared: &mut Shared) -> VtestResult<()> {
+        while !self.wants_write() {
+            let Some(request) = self.decoder.next_request()? else {
+                break;
+            };
+            self.dispatch(request, shared)?;
+        }
+        Ok(())
+    }
+
+    /// Queues reply bytes and writes what the socket takes now.
+    fn send(&self, data: Vec<u8>) -> VtestResult<()> {
+        self.queue(Out::Bytes { data, sent: 0 })
+    }
+
+    /// Queues an fd (sent with one byte, as `vtest_send_fd` does) and writes what fits now.
+    fn send_fd(&self, fd: OwnedFd) -> VtestResult<()> {
+        self.queue(Out::Fd(fd))
+    }
+
+    fn queue(&self, item: Out) -> VtestResult<()> {
+        {
+            let mut out = self.out.borrow_mut();
+            if out.queue.is_empty() {
+                out.progress = Some(Instant::now());
+            }
+            out.queue.push_back(item);
+        }
+        self.flush()
+    }
+
+    /// Writes queued output until the socket would block.
+    fn flush(&self) -> VtestResult<()> {
+        let mut out = self.out.borrow_mut();
+        while let Some(front) = out.queue.front_mut() {
+            let done = match front {
+                Out::Bytes { data, sent } => {
+                    match socket::try_send(&self.stream, &data[*sent..])? {
+                        None => return Ok(()),
+                        Some(n) => {
+                            *sent += n;
+                            *sent == data.len()
+                        }
+                    }
+                }
+                Out::Fd(fd) => {
+                    if !socket::try_send_fd(&self.stream, fd.as_fd())? {
+                        return Ok(());
+                    }
+                    true
+                }
+            };
+            out.progress = Some(Instant::now());
+            if done {
+                out.queue.pop_front();
+            }
+        }
+        Ok(())
     }
 
     /// Tears the client's context down (`vtest_destroy_context`): the renderer context first,
@@ -296,7 +394,7 @@ impl Session {
     }
 
     fn reply(&self, reply: &Reply) -> VtestResult<()> {
-        write_all(&self.stream, &reply.encode())
+        self.send(reply.encode())
     }
 
     fn dispatch(&mut self, request: Request, shared: &mut Shared) -> VtestResult<()> {
@@ -399,7 +497,7 @@ impl Session {
                 ctx.resource(id.name(), handle)?;
                 let (_, fd) = host::export_blob(&shared.renderer, handle)?;
                 self.reply(&Reply::ResourceExportFd)?;
-                socket::send_fd(&self.stream, fd.as_fd())
+                self.send_fd(fd)
             }
             Request::SyncCreate { value } => {
                 let sync_id = ctx.sync.create(value)?;
@@ -417,7 +515,7 @@ impl Session {
             Request::SyncWait(w) => {
                 let fd = ctx.sync.wait(w.flags, w.timeout_ms, &w.points)?;
                 self.reply(&Reply::SyncWait)?;
-                socket::send_fd(&self.stream, fd.as_fd())
+                self.send_fd(fd.into())
             }
             Request::SubmitCmd2(s) => {
                 for batch in s.batches {
@@ -569,7 +667,7 @@ impl Session {
             self.reply(&Reply::ResourceId { cmd, res_id })?;
         }
         if let Some(fd) = client_fd {
-            socket::send_fd(&self.stream, fd.as_fd())?;
+            self.send_fd(fd)?;
         }
         Ok(())
     }
@@ -633,7 +731,7 @@ impl Session {
                     data.iter_mut().for_each(|b| *b = 0);
                 }
                 data.truncate(data_size);
-                write_all(&self.stream, &data)
+                self.send(data)
             }
         }
     }
@@ -716,7 +814,7 @@ impl Session {
             res_id,
         })?;
         let fd = fd.ok_or_else(|| VtestError::rejected(CMD, "no fd to pass"))?;
-        socket::send_fd(&self.stream, fd.as_fd())
+        self.send_fd(fd)
     }
 
     fn submit_batch(&mut self, batch: vtest::SubmitBatch, shared: &mut Shared) -> VtestResult<()> {

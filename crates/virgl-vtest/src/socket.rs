@@ -15,7 +15,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 
-use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
+use nix::sys::socket::{recvmsg, send, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 use nix::sys::stat::{umask, Mode};
 
 use crate::{VtestError, VtestResult};
@@ -102,6 +102,49 @@ pub fn send_fd(stream: &UnixStream, fd: BorrowedFd<'_>) -> VtestResult<()> {
                 ))
             }
             Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(VtestError::errno("sendmsg(SCM_RIGHTS)", e)),
+        }
+    }
+}
+
+/// Sends what the socket takes now of `bytes`; `None` when it takes nothing (it would block).
+pub fn try_send(stream: &UnixStream, bytes: &[u8]) -> VtestResult<Option<usize>> {
+    loop {
+        match send(
+            stream.as_raw_fd(),
+            bytes,
+            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+        ) {
+            Ok(n) => return Ok(Some(n)),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(nix::errno::Errno::EAGAIN) => return Ok(None),
+            Err(e) => return Err(VtestError::errno("send", e)),
+        }
+    }
+}
+
+/// [`send_fd`] without blocking: `false` when the socket has no room for it now.
+pub fn try_send_fd(stream: &UnixStream, fd: BorrowedFd<'_>) -> VtestResult<bool> {
+    let raw = [fd.as_raw_fd()];
+    let cmsg = [ControlMessage::ScmRights(&raw)];
+    let iov = [IoSlice::new(&[0u8])];
+    loop {
+        match sendmsg::<()>(
+            stream.as_raw_fd(),
+            &iov,
+            &cmsg,
+            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+            None,
+        ) {
+            Ok(1) => return Ok(true),
+            Ok(_) => {
+                return Err(VtestError::errno(
+                    "sendmsg(SCM_RIGHTS)",
+                    nix::errno::Errno::EIO,
+                ))
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(nix::errno::Errno::EAGAIN) => return Ok(false),
             Err(e) => return Err(VtestError::errno("sendmsg(SCM_RIGHTS)", e)),
         }
     }
