@@ -4,7 +4,7 @@
 //! layer over it. Error conventions of the C functions (positive or negative errno) live in `ffi`,
 //! not here: here every failure is a [`RendererError`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bitflags::bitflags;
@@ -262,7 +262,7 @@ impl RendererBuilder {
             venus,
             proxy,
             venus_images,
-            untyped_imports: BTreeSet::new(),
+            untyped_imports: BTreeMap::new(),
             contexts: BTreeMap::new(),
         })
     }
@@ -298,8 +298,9 @@ pub struct Renderer {
     /// The in-process Venus backend's image descriptions of blobs bound after their creation.
     venus_images: Option<Arc<BoundImages>>,
     /// External resources attached to GL contexts whose image was not known yet at attach
-    /// (the Venus side binds it later): retried before those contexts' next submits.
-    untyped_imports: BTreeSet<(u32, u32)>,
+    /// (the Venus side binds it later), with the tries so far: retried before those contexts'
+    /// next submits.
+    untyped_imports: BTreeMap<(u32, u32), u32>,
     contexts: BTreeMap<u32, ContextSlot>,
 }
 
@@ -443,6 +444,7 @@ impl Renderer {
                 slot.context.detach_resource(&mut self.resources, res_id);
             }
             self.resources.forget_context(ctx_id);
+            self.untyped_imports.retain(|&(ctx, _), _| ctx != ctx_id);
             drop(slot);
             // Dropping the context destroyed its GL contexts and left none current. Embedders
             // make GL calls of their own on this thread expecting one to be (QEMU's SDL/GTK
@@ -528,7 +530,7 @@ impl Renderer {
         if self.resources.attach(ctx_id, res_id).is_ok() {
             slot.context.attach_resource(&mut self.resources, res_id);
             if is_gl_capset(slot.context.capset_id()) {
-                self.untyped_imports.insert((ctx_id, res_id));
+                self.untyped_imports.insert((ctx_id, res_id), 0);
                 self.retry_untyped_imports(ctx_id);
             }
         }
@@ -536,15 +538,24 @@ impl Renderer {
 
     /// Imports the untyped external resources attached to GL context `ctx_id` whose image is
     /// known by now; those still without one stay queued, failures are dropped (logged).
+    /// Through the render server each try is a GET_RESOURCE round trip, so a resource whose
+    /// worker never describes an image (a buffer's memory) is given up after a few submits;
+    /// in-process a try only looks at the resource.
     fn retry_untyped_imports(&mut self, ctx_id: u32) {
+        const REMOTE_TRIES: u32 = 16;
         let queued: Vec<u32> = self
             .untyped_imports
-            .iter()
-            .filter(|&&(ctx, _)| ctx == ctx_id)
-            .map(|&(_, res)| res)
+            .range((ctx_id, 0)..=(ctx_id, u32::MAX))
+            .map(|(&(_, res), _)| res)
             .collect();
         for res_id in queued {
-            let keep = self.resources.is_attached(ctx_id, res_id)
+            let tries = self
+                .untyped_imports
+                .get(&(ctx_id, res_id))
+                .map_or(0, |t| t + 1);
+            let given_up = self.proxy.is_some() && tries > REMOTE_TRIES;
+            let keep = !given_up
+                && self.resources.is_attached(ctx_id, res_id)
                 && match self.import_external_image(res_id) {
                     Ok(imported) => imported == ExternalImport::NotYet,
                     Err(error) => {
@@ -552,7 +563,9 @@ impl Renderer {
                         false
                     }
                 };
-            if !keep {
+            if keep {
+                self.untyped_imports.insert((ctx_id, res_id), tries);
+            } else {
                 self.untyped_imports.remove(&(ctx_id, res_id));
             }
         }

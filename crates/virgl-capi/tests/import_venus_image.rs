@@ -471,6 +471,54 @@ fn venus_image_for_gl(extra: RendererFlags, vk_ctx: u32) {
     r.unref_resource(RT);
 }
 
+#[test]
+fn image_bound_before_the_blob_goes_with_it() {
+    bound_before_the_blob(RendererFlags::empty());
+}
+
+#[test]
+fn image_bound_before_the_blob_is_described_by_get_resource() {
+    bound_before_the_blob(RendererFlags::RENDER_SERVER);
+}
+
+/// The other order (bind, then blob): the blob carries the image from the start, in the
+/// resource table (in-process) or in the worker's GET_RESOURCE reply.
+fn bound_before_the_blob(extra: RendererFlags) {
+    if !lavapipe() {
+        return;
+    }
+    const VK_CTX: u32 = 8;
+    let flags = RendererFlags::VENUS | RendererFlags::NO_VIRGL | extra;
+    let mut r = Renderer::builder(flags).build().unwrap();
+    r.create_context(VK_CTX, capset::VENUS, "venus").unwrap();
+    let mut s = Stream::default();
+    s.instance_and_device(INSTANCE, PHYSICAL, DEVICE)
+        .create_linear_image()
+        .allocate_exportable(MEMORY, MEMORY_SIZE)
+        .bind_image(IMAGE, MEMORY);
+    r.submit_cmd(VK_CTX, &s.dwords()).unwrap();
+    let info = BlobInfo {
+        blob_mem: BlobMem::Host3d,
+        blob_flags: BlobFlags::SHAREABLE,
+        blob_id: MEMORY,
+        size: MEMORY_SIZE,
+    };
+    r.create_blob(VK_CTX, IMG, info, None).unwrap();
+    if extra.contains(RendererFlags::RENDER_SERVER) {
+        let remote = r.render_server_get_resource(IMG).unwrap();
+        assert_eq!((remote.width, remote.height, remote.format), (W, H, BGRA8));
+        assert!(remote.stride >= W * 4, "row pitch {}", remote.stride);
+        assert!(matches!(remote.fd_type, FdType::Opaque | FdType::Dmabuf));
+        assert!(r.render_server_get_resource(999).is_err());
+    } else {
+        let image = r.resources().get(IMG).unwrap().image.expect("described");
+        assert_eq!((image.width, image.height, image.format), (W, H, BGRA8));
+        assert!(image.stride >= W * 4, "row pitch {}", image.stride);
+        assert_eq!((image.offset, image.modifier), (0, 0), "LINEAR at offset 0");
+    }
+    assert!(r.context_is_usable(VK_CTX));
+}
+
 /// The worker process serving context `ctx_id` (named `vkr-<ctx_id>-...` by its server).
 fn worker_pid(ctx_id: u32) -> u32 {
     let prefix = format!("vkr-{ctx_id}-");
