@@ -178,4 +178,49 @@ impl Stream {
     ) -> &mut Self {
         self.cmd(28).u64(device).u64(buffer).u64(memory).u64(offset)
     }
+    /// vkCreateImage of a 2D `width` x `height` image with one level, layer and sample,
+    /// usage TRANSFER_SRC | TRANSFER_DST | SAMPLED, exclusive, UNDEFINED: `VkImageCreateInfo
+    /// {sType 14, pNext -> VkExternalMemoryImageCreateInfo {sType 1000072001, DMA_BUF}, ...}`
+    /// as Mesa's venus creates window images. `tiling`: 0 OPTIMAL, 1 LINEAR.
+    pub fn create_image(
+        &mut self,
+        device: u64,
+        image: u64,
+        format: u32,
+        (width, height): (u32, u32),
+        tiling: u32,
+    ) -> &mut Self {
+        self.cmd(54).u64(device).u64(1).u32(14);
+        self.u64(1).u32(1000072001).u64(0).u32(0x200);
+        self.u32(0).u32(1).u32(format).u32(width).u32(height).u32(1);
+        self.u32(1).u32(1).u32(1).u32(tiling).u32(7).u32(0);
+        self.u32(0).u64(0).u32(0);
+        self.alloc_and_out(image)
+    }
+
+    /// vkAllocateMemory {sType 5, pNext -> VkExportMemoryAllocateInfo {sType 1000072002,
+    /// DMA_BUF}, size, memory type}: exportable memory as Mesa's venus asks for window images.
+    pub fn allocate_exportable_memory(
+        &mut self,
+        device: u64,
+        memory: u64,
+        size: u64,
+        ty: u32,
+    ) -> &mut Self {
+        self.cmd(21).u64(device).u64(1).u32(5);
+        self.u64(1).u32(1000072002).u64(0).u32(0x200);
+        self.u64(size).u32(ty);
+        self.alloc_and_out(memory)
+    }
+
+    /// vkBindImageMemory(device, image, memory, offset).
+    pub fn bind_image_memory(
+        &mut self,
+        device: u64,
+        image: u64,
+        memory: u64,
+        offset: u64,
+    ) -> &mut Self {
+        self.cmd(29).u64(device).u64(image).u64(memory).u64(offset)
+    }
 }

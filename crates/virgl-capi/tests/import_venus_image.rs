@@ -74,7 +74,7 @@ fn pattern() -> Vec<u8> {
         .collect()
 }
 
-/// Image commands Mesa's venus sends for a window image (not in the shared stream helpers).
+/// Commands of these tests on top of the shared stream helpers.
 trait ImageStream {
     fn create_linear_image(&mut self) -> &mut Self;
     fn allocate_exportable(&mut self, memory: u64, size: u64) -> &mut Self;
@@ -84,30 +84,17 @@ trait ImageStream {
 }
 
 impl ImageStream for Stream {
-    /// vkCreateImage: `VkImageCreateInfo {sType 14, pNext -> VkExternalMemoryImageCreateInfo
-    /// {sType 1000072001, DMA_BUF}, 2D, B8G8R8A8_UNORM (44), W x H x 1, 1 level, 1 layer, 1
-    /// sample, LINEAR, TRANSFER_SRC | TRANSFER_DST | SAMPLED, exclusive, UNDEFINED}`.
+    /// The window image: LINEAR B8G8R8A8_UNORM (44), W x H.
     fn create_linear_image(&mut self) -> &mut Self {
-        self.cmd(54).u64(DEVICE).u64(1).u32(14);
-        self.u64(1).u32(1000072001).u64(0).u32(0x200);
-        self.u32(0).u32(1).u32(44).u32(W).u32(H).u32(1);
-        self.u32(1).u32(1).u32(1).u32(1).u32(7).u32(0);
-        self.u32(0).u64(0).u32(0);
-        self.alloc_and_out(IMAGE)
+        self.create_image(DEVICE, IMAGE, 44, (W, H), 1)
     }
 
-    /// vkAllocateMemory {sType 5, pNext -> VkExportMemoryAllocateInfo {sType 1000072002,
-    /// DMA_BUF}, size, memory type 0}: Mesa's venus for window images.
     fn allocate_exportable(&mut self, memory: u64, size: u64) -> &mut Self {
-        self.cmd(21).u64(DEVICE).u64(1).u32(5);
-        self.u64(1).u32(1000072002).u64(0).u32(0x200);
-        self.u64(size).u32(0);
-        self.alloc_and_out(memory)
+        self.allocate_exportable_memory(DEVICE, memory, size, 0)
     }
 
-    /// vkBindImageMemory(device, image, memory, 0).
     fn bind_image(&mut self, image: u64, memory: u64) -> &mut Self {
-        self.cmd(29).u64(DEVICE).u64(image).u64(memory).u64(0)
+        self.bind_image_memory(DEVICE, image, memory, 0)
     }
 
     /// Writes the pattern into a staging buffer (vkCmdUpdateBuffer), moves the image to
