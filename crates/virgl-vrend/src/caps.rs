@@ -191,9 +191,13 @@ fn fill_v1(host: &HostGl, q: &Query<'_>, c: &mut CapsV1) {
     if gl_ver >= 32 {
         b |= CapsBoolSet1::FRAGMENT_COORD_CONVENTIONS | CapsBoolSet1::SEAMLESS_CUBE_MAP;
     } else {
+        // GLES hosts: the shader translator emulates both conventions (y flipped against the
+        // framebuffer height, centres shifted). Without this bit the guest lowers every
+        // gl_FragCoord to Gallium's upper-left origin itself but still marks shaders
+        // FS_COORD_ORIGIN LOWER_LEFT, so the property could not be trusted.
         flag(
             &mut b,
-            has_ext("GL_ARB_fragment_coord_conventions"),
+            has_ext("GL_ARB_fragment_coord_conventions") || gles_ver >= 30,
             CapsBoolSet1::FRAGMENT_COORD_CONVENTIONS,
         );
         flag(

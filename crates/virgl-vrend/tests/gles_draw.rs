@@ -21,7 +21,7 @@ use virgl_vrend::formats::vf;
 use virgl_vrend::{pipe_target, virgl_bind, EglOptions, VrendBackend, RESOURCE_Y_0_TOP};
 
 const W: u32 = 32;
-const H: u32 = 32;
+const H: u32 = 24;
 const RT: u32 = 1;
 const VB: u32 = 2;
 const TRIANGLES: u32 = 4;
@@ -58,6 +58,11 @@ impl Scene {
     /// A 32x32 RGBA8 render target (`flags` = its resource flags) on a GLES or desktop host,
     /// a full-window viewport, a pass-through vertex shader and a quad covering the target.
     fn new(use_gles: bool, flags: u32) -> Self {
+        Self::with_viewport(use_gles, flags, flags & RESOURCE_Y_0_TOP != 0)
+    }
+
+    /// As [`Scene::new`], the viewport's y scale negative when `flip`.
+    fn with_viewport(use_gles: bool, flags: u32, flip: bool) -> Self {
         let mut backend = VrendBackend::new(&EglOptions {
             use_gles,
             ..Default::default()
@@ -113,13 +118,8 @@ impl Scene {
             zsurf_handle: 0,
             cbufs: &[cb],
         }));
-        // Mesa's viewport for a normal target; a Y_0_TOP one (a window back buffer) is drawn
-        // with y inverted by the guest as well.
-        let sy = if flags & RESOURCE_Y_0_TOP != 0 {
-            -16.0f32
-        } else {
-            16.0
-        };
+        // Mesa draws into window-system buffers with y inverted.
+        let sy = if flip { -16.0f32 } else { 16.0 };
         let vp = [16.0f32, sy, 0.5, 16.0, 16.0, 0.5].map(f32::to_bits);
         s.push(Command::SetViewportState(SetViewportStates {
             start_slot: 0,
@@ -307,20 +307,20 @@ fn expected(origin_upper: bool, integer: bool, row: u32) -> u8 {
     (y / 32.0 * 255.0).round() as u8
 }
 
-fn fragcoord_rows(use_gles: bool, flags: u32) {
+fn fragcoord_rows(use_gles: bool, flags: u32, flip: bool) {
     for (origin, upper) in [("UPPER_LEFT", true), ("LOWER_LEFT", false)] {
         for (center, integer) in [("HALF_INTEGER", false), ("INTEGER", true)] {
-            let mut s = Scene::new(use_gles, flags);
+            let mut s = Scene::with_viewport(use_gles, flags, flip);
             let fs = s.shader(ShaderType::Fragment, &fs_fragcoord(origin, center));
             s.bind(ShaderType::Fragment, fs);
             s.draw();
             let px = s.pixels();
-            for row in [0, 1, 16, 30, 31] {
+            for row in [0, 1, H / 2, H - 2, H - 1] {
                 let got = px[(row * W + 5) as usize][0];
                 let want = expected(upper, integer, row);
                 assert!(
                     got.abs_diff(want) <= 1,
-                    "gles {use_gles} flags {flags:#x} {origin} {center}: row {row} red {got}, \
+                    "gles {use_gles} flags {flags:#x} flip {flip} {origin} {center}: row {row} red {got}, \
                      want {want}"
                 );
             }
@@ -331,8 +331,10 @@ fn fragcoord_rows(use_gles: bool, flags: u32) {
 #[test]
 fn frag_coord_conventions_on_gles_match_desktop() {
     for use_gles in [false, true] {
-        fragcoord_rows(use_gles, 0);
-        fragcoord_rows(use_gles, RESOURCE_Y_0_TOP);
+        for flip in [false, true] {
+            fragcoord_rows(use_gles, 0, flip);
+            fragcoord_rows(use_gles, RESOURCE_Y_0_TOP, flip);
+        }
     }
 }
 
