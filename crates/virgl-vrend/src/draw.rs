@@ -396,9 +396,9 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
             "quads/polygons on a core profile host (not advertised in the caps)".into(),
         ));
     }
-    if info.count_from_so != 0 {
-        return Err(VrendError::Unsupported(
-            "draws counted from stream output".into(),
+    if info.count_from_so != 0 && (info.indexed || info.indirect.is_some()) {
+        return Err(invalid(
+            "indexed or indirect draw counted from stream output",
         ));
     }
 
@@ -468,9 +468,10 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         if *st == last_vertex {
             key.flip_y = flip_y;
             key.clip_plane_enable = rs.clip_plane_enable;
-            if sub.draw.so.has_targets() {
-                key.stream_output = obj.so.clone();
-            }
+            // Always, not only while targets are bound (upstream compiles them into the
+            // shader itself): one program serves captures, the draws around them and draws
+            // counted from them, so binding targets does not switch programs.
+            key.stream_output = obj.so.clone();
         }
         key.gl_clamp = crate::views::gl_clamp_masks(
             sub.draw.samplers[st.index()]
@@ -709,18 +710,44 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         .find(|(st, _)| *st != ShaderType::Fragment && *st != ShaderType::TessCtrl)
         .map(|(_, o)| &o.tgsi);
     let prim = crate::streamout::capture_primitive(last_tgsi, mode);
+    let auto = match info.count_from_so {
+        0 => None,
+        size => Some(sub.draw.so.draw_auto_source(gl, size)?),
+    };
     sub.draw
         .so
         .before_draw(gl, &resources, dc.attached, has_so, prim)?;
-    let result = match state::polygon_passes(host.is_gles(), rs, prim, has_so) {
+    let draw_once = |dc: &DrawCtx<'_>| match auto {
+        Some(tfo) => draw_auto(dc, mode, tfo, instances),
         None => issue_draw(dc, &resources, info, mode, index, instances),
+    };
+    let result = match state::polygon_passes(host.is_gles(), rs, prim, has_so) {
+        None => draw_once(dc),
         Some(passes) => passes.into_iter().try_for_each(|pass| {
             sub.shadow.polygon_pass(host, pass);
-            issue_draw(dc, &resources, info, mode, index, instances)
+            draw_once(dc)
         }),
     };
     sub.draw.so.after_draw(gl);
     result
+}
+
+/// A draw of what a stream output capture wrote (`count_from_so`).
+fn draw_auto(
+    dc: &DrawCtx<'_>,
+    mode: u32,
+    tfo: glow::TransformFeedback,
+    instances: i32,
+) -> VrendResult<()> {
+    let host = &dc.shared.host;
+    let draw = host
+        .extra
+        .draw_transform_feedback_instanced
+        .ok_or_else(|| VrendError::Unsupported("draws counted from stream output".into()))?;
+    // SAFETY: see `draw_vbo`; a transform feedback object of this context whose capture has
+    // ended.
+    unsafe { draw(mode, tfo.0.get(), instances) };
+    host.check("draw counted from stream output")
 }
 
 /// The GL draw call of `draw_vbo` (state, program and buffers are in place).

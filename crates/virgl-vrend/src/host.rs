@@ -56,6 +56,7 @@ type MultiDrawElementsIndirectCountFn =
     unsafe extern "system" fn(u32, u32, *const c_void, isize, i32, i32);
 type SamplerParameterIuivFn = unsafe extern "system" fn(u32, u32, *const u32);
 type PatchParameterFvFn = unsafe extern "system" fn(u32, *const f32);
+type DrawTransformFeedbackInstancedFn = unsafe extern "system" fn(u32, u32, i32);
 type GetQueryObjectBufferFn = unsafe extern "system" fn(u32, u32, *mut c_void);
 
 /// GL entry points glow does not wrap, loaded by hand.
@@ -113,6 +114,8 @@ pub(crate) struct ExtraGl {
     pub multi_draw_elements_indirect_count: Option<MultiDrawElementsIndirectCountFn>,
     /// glPatchParameterfv (default tessellation levels).
     pub patch_parameter_fv: Option<PatchParameterFvFn>,
+    /// glDrawTransformFeedbackInstanced (draws counted from stream output).
+    pub draw_transform_feedback_instanced: Option<DrawTransformFeedbackInstancedFn>,
     /// glSamplerParameterIuiv (integer border colours).
     pub sampler_parameter_iuiv: Option<SamplerParameterIuivFn>,
     /// glGetQueryObject{i,ui,i64,ui64}v with a QUERY_BUFFER bound (offset as pointer).
@@ -169,6 +172,7 @@ impl ExtraGl {
             multi_draw_elements_indirect_count: load(provider, "glMultiDrawElementsIndirectCount"),
             sampler_parameter_iuiv: load(provider, "glSamplerParameterIuiv"),
             patch_parameter_fv: load(provider, "glPatchParameterfv"),
+            draw_transform_feedback_instanced: load(provider, "glDrawTransformFeedbackInstanced"),
             get_query_object_iv: load(provider, "glGetQueryObjectiv"),
             get_query_object_uiv: load(provider, "glGetQueryObjectuiv"),
             get_query_object_i64v: load(provider, "glGetQueryObjecti64v"),
@@ -187,6 +191,7 @@ impl ExtraGl {
             self.primitive_restart_index = None;
             self.begin_conditional_render = None;
             self.end_conditional_render = None;
+            self.draw_transform_feedback_instanced = None;
         }
         if gles || !f.has(Feature::Tessellation) {
             // GLES has no default levels: a TCS is mandatory there.

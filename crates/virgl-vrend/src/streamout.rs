@@ -10,9 +10,9 @@
 //! next capturing draw. Binding another set leaves it paused; binding the same targets again
 //! resumes it (GL keeps appending): Mesa creates new target objects for each new capture.
 //!
-//! Not done here: draws whose vertex count comes from a target (`count_from_so`, refused by
-//! the draw code), and appending to a set evicted after [`MAX_BINDINGS`] newer ones (it
-//! restarts at the targets' offsets).
+//! Draws counted from stream output use the set's object with
+//! `glDrawTransformFeedbackInstanced` ([`StreamOut::draw_auto_source`]). Not done: appending
+//! to a set evicted after [`MAX_BINDINGS`] newer ones (it restarts at the targets' offsets).
 
 use std::collections::HashMap;
 
@@ -98,11 +98,6 @@ pub(crate) struct StreamOut {
 }
 
 impl StreamOut {
-    /// Whether any target is bound (the last vertex stage then captures its outputs).
-    pub fn has_targets(&self) -> bool {
-        self.current.is_some()
-    }
-
     /// `SET_STREAMOUT_TARGETS`. The sub-context's GL context is current.
     ///
     /// The append bits are not used: Mesa's virgl driver always sends 0 and creates new
@@ -172,6 +167,31 @@ impl StreamOut {
                 b.session = Session::Paused(m);
             }
         }
+    }
+
+    /// A draw counted from stream output: Mesa sends the target's `buffer_size`, so the
+    /// capture is the most recent set whose first target has that size. Its session is ended
+    /// (the guest ended it: Mesa creates new targets for the next capture) and its GL object
+    /// returned for `glDrawTransformFeedback*`. Call before [`Self::before_draw`].
+    pub fn draw_auto_source(
+        &mut self,
+        gl: &glow::Context,
+        buffer_size: u32,
+    ) -> VrendResult<glow::TransformFeedback> {
+        let b = self
+            .bindings
+            .iter_mut()
+            .filter(|b| b.tfo.is_some())
+            .filter(|b| b.targets.iter().find(|t| t.handle != 0).map(|t| t.size) == Some(buffer_size))
+            .max_by_key(|b| b.last_use)
+            .ok_or_else(|| {
+                VrendError::Invalid(format!(
+                    "draw counted from a {buffer_size}-byte stream output target that captured nothing"
+                ))
+            })?;
+        b.end(gl);
+        b.tfo
+            .ok_or_else(|| VrendError::Invalid("stream output object vanished".into()))
     }
 
     /// Ends every session and deletes the GL objects (sub-context teardown).
