@@ -10,8 +10,8 @@
 //! Draws translate the guest's TGSI to GLSL ([`tgsi`]), link and cache programs per state,
 //! apply state objects lazily with shadowing, and run DRAW_VBO (indexed, instanced, indirect),
 //! queries, conditional rendering, compute, shader images/buffers, atomic counters and stream
-//! output (transform feedback); draws counted from stream output fail with an explicit
-//! `Unsupported` error. GBM render nodes are refused explicitly. It does not decode wire formats (that is `virgl-protocol`) nor own guest
+//! output (transform feedback, draws counted from it on desktop GL hosts). GBM render nodes
+//! are refused explicitly. It does not decode wire formats (that is `virgl-protocol`) nor own guest
 //! memory (that is `virgl-resource`).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
