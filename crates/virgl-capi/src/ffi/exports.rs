@@ -454,8 +454,17 @@ pub extern "C" fn virgl_set_log_callback(
     guarded((), || log::set_sink(cb, user_data, free_user_data_cb));
 }
 
+/// Scanout information of a resource, importing it for GL first when it is external memory no
+/// GL context has attached yet (a Venus window image QEMU scans out directly).
+fn scanout_info(state: &mut State, res_handle: u32) -> Option<crate::renderer::ResourceInfo> {
+    if let Err(error) = state.renderer.import_external_image(res_handle) {
+        tracing::debug!(res_handle, %error, "no external image to import for scanout");
+    }
+    state.renderer.resource_info(res_handle).ok()
+}
+
 fn fill_resource_info(state: &mut State, res_handle: u32) -> Option<virgl_renderer_resource_info> {
-    let info = state.renderer.resource_info(res_handle).ok()?;
+    let info = scanout_info(state, res_handle)?;
     Some(virgl_renderer_resource_info {
         handle: res_handle,
         virgl_format: info.format,
@@ -946,7 +955,7 @@ pub unsafe extern "C" fn virgl_renderer_get_rect(
         return;
     };
     with_state((), |state| {
-        let Ok(info) = state.renderer.resource_info(resource_id as u32) else {
+        let Some(info) = scanout_info(state, resource_id as u32) else {
             return;
         };
         // Rows in the destination are as wide as the resource (upstream's convention).
