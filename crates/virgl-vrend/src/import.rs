@@ -389,14 +389,29 @@ impl Importer for GlImporter {
             (f.create_memory_objects)(1, &mut memobj);
             let dedicated = 1i32;
             (f.memory_object_parameteriv)(memobj, GL_DEDICATED_MEMORY_OBJECT_EXT, &dedicated);
-            (f.import_memory_fd)(memobj, request.size, GL_HANDLE_TYPE_OPAQUE_FD_EXT, fd);
         }
-        if memobj == 0 || f.take_error() != GL_NO_ERROR {
-            // A failed import leaves the fd with us (the extension takes it only on success).
-            // SAFETY: `fd` is our own dup, not owned by GL after a failed import.
+        // Errors are checked before and after the import separately: GL owns the fd once
+        // glImportMemoryFdEXT succeeds, so an error from an earlier call must not make us
+        // close an fd GL has taken.
+        let refused = |f: &MemObjFns, fd: RawFd, memobj: u32, what: &str| {
+            // SAFETY: `fd` is our own dup and GL has not taken it (no successful import).
             unsafe { libc::close(fd) };
             f.delete(0, memobj);
-            return Err("glImportMemoryFdEXT refused the memory".into());
+            Err(format!("{what} refused the memory object"))
+        };
+        if memobj == 0 || f.take_error() != GL_NO_ERROR {
+            return refused(
+                f,
+                fd,
+                memobj,
+                "glCreateMemoryObjectsEXT/glMemoryObjectParameterivEXT",
+            );
+        }
+        // SAFETY: as above; `memobj` is a valid memory object and `fd` our dup.
+        unsafe { (f.import_memory_fd)(memobj, request.size, GL_HANDLE_TYPE_OPAQUE_FD_EXT, fd) };
+        if f.take_error() != GL_NO_ERROR {
+            // A failed import leaves the fd with us (the extension takes it only on success).
+            return refused(f, fd, memobj, "glImportMemoryFdEXT");
         }
         let mut texture = 0u32;
         // SAFETY: as above; the texture is bound to TEXTURE_2D only while its storage is made
