@@ -435,6 +435,7 @@ impl<'a> Gen<'a> {
             }
             SemanticName::ViewportIndex => {
                 self.require(Feature::ViewportLayerFs)?;
+                self.require(Feature::EsViewportIndex)?;
                 InReg::Expr("ivec4(gl_ViewportIndex)".into(), Ty::I)
             }
             SemanticName::Pcoord => InReg::Expr(self.point_coord(), Ty::F),
@@ -1240,11 +1241,14 @@ impl Gen<'_> {
         for (i, img) in imgs {
             let name = format!("{}_img{i}", self.pre);
             let (fmt, ty) = super::emit_tex::image_format(&img.format);
-            let fq = match fmt {
-                Some(f) => format!(", {f}"),
-                None => String::new(),
+            let (fq, access) = if self.t.es {
+                es_image_qualifiers(fmt, ty, img.writable)
+            } else {
+                match fmt {
+                    Some(f) => (format!(", {f}"), ""),
+                    None => (String::new(), "writeonly "),
+                }
             };
-            let access = if fmt.is_none() { "writeonly " } else { "" };
             let prefix = match ty {
                 Ty::I => "i",
                 Ty::U => "u",
@@ -1371,6 +1375,7 @@ impl Gen<'_> {
                     let _ = writeln!(s, "   gl_Layer = floatBitsToInt({o}.x);");
                 }
                 (_, SemanticName::ViewportIndex) => {
+                    self.require(Feature::EsViewportIndex)?;
                     let _ = writeln!(s, "   gl_ViewportIndex = floatBitsToInt({o}.x);");
                 }
                 (_, SemanticName::PrimId) => {
@@ -1555,4 +1560,27 @@ impl Gen<'_> {
         let _ = writeln!(s, "   {name} = {conv};");
         self.iface.frag_outputs.push((cb, name));
     }
+}
+
+/// GLSL ES image qualifiers `(", format", access)`: ES wants a format on every image, and
+/// read-write access only for r32f/r32i/r32ui; other writable images become write-only, as
+/// upstream does on GLES hosts (their loads then fail to compile rather than misbehave).
+fn es_image_qualifiers(
+    fmt: Option<&'static str>,
+    ty: Ty,
+    writable: bool,
+) -> (String, &'static str) {
+    let f = fmt.unwrap_or(match ty {
+        Ty::I => "rgba32i",
+        Ty::U => "rgba32ui",
+        Ty::F => "rgba32f",
+    });
+    let access = if !writable {
+        "readonly "
+    } else if matches!(fmt, Some("r32f" | "r32i" | "r32ui")) {
+        ""
+    } else {
+        "writeonly "
+    };
+    (format!(", {f}"), access)
 }

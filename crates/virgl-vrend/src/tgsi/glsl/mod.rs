@@ -298,6 +298,8 @@ pub(crate) enum Feature {
     MsArray,
     FragCoordConventions,
     ViewportLayerFs,
+    /// `gl_ViewportIndex` on GLSL ES (desktop: the stage's own feature covers it).
+    EsViewportIndex,
     PackHalf,
     AtomicCounters,
     AtomicCounterOps,
@@ -345,6 +347,7 @@ impl Feature {
             ),
             FragCoordConventions => (150, u32::MAX, "GL_ARB_fragment_coord_conventions", ""),
             ViewportLayerFs => (430, 320, "", "GL_EXT_geometry_shader"),
+            EsViewportIndex => (0, u32::MAX, "", "GL_OES_viewport_array"),
             PackHalf => (420, 300, "GL_ARB_shading_language_packing", ""),
             AtomicCounters => (420, 310, "GL_ARB_shader_atomic_counters", ""),
             AtomicCounterOps => (460, u32::MAX, "GL_ARB_shader_atomic_counter_ops", ""),
