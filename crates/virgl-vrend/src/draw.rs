@@ -467,6 +467,9 @@ pub(crate) fn draw_vbo(dc: &DrawCtx<'_>, sub: &mut SubContext, info: &DrawVbo) -
         };
         if *st == last_vertex {
             key.flip_y = flip_y;
+            // The stage feeding the fragment shader declares flat colours too: GLSL ES (and
+            // desktop GLSL before 4.40) links only when both sides' qualifiers match.
+            key.flatshade = rs.flags.contains(RasterizerFlags::FLATSHADE);
             key.clip_plane_enable = rs.clip_plane_enable;
             // Always, not only while targets are bound (upstream compiles them into the
             // shader itself): one program serves captures, the draws around them and draws

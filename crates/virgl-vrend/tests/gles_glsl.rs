@@ -106,3 +106,49 @@ DCL OUT[0], COLOR
     assert!(fs.source.contains("GL_OES_viewport_array"), "{}", fs.source);
     compile_on_gles(&[gs, fs]);
 }
+
+#[test]
+fn clip_distances_use_the_es_extension_without_redeclaring() {
+    let written = es("VERT
+DCL IN[0]
+DCL OUT[0], POSITION
+DCL OUT[1], CLIPDIST[0]
+  0: MOV OUT[0], IN[0]
+  1: MOV OUT[1], IN[0]
+  2: END
+");
+    let p = tgsi::parse(
+        "VERT
+DCL IN[0]
+DCL OUT[0], POSITION
+  0: MOV OUT[0], IN[0]
+  1: END
+",
+    )
+    .unwrap();
+    let planes = tgsi::translate(
+        &p,
+        &ShaderKey {
+            clip_plane_enable: 0b101,
+            last_vertex_stage: Some(true),
+            ..Default::default()
+        },
+        &GlslTarget::es(320),
+    )
+    .unwrap();
+    let read = es("FRAG
+DCL IN[0], CLIPDIST[0], PERSPECTIVE
+DCL OUT[0], COLOR
+  0: MOV OUT[0], IN[0]
+  1: END
+");
+    for sh in [&written, &planes, &read] {
+        assert!(
+            sh.source.contains("GL_EXT_clip_cull_distance")
+                && !sh.source.contains("float gl_ClipDistance"),
+            "{}",
+            sh.source
+        );
+    }
+    compile_on_gles(&[written, planes, read]);
+}

@@ -445,6 +445,7 @@ impl<'a> Gen<'a> {
                 InReg::Expr(self.point_coord(), Ty::F)
             }
             SemanticName::ClipDist => {
+                self.require(Feature::EsClipDistance)?;
                 self.fs_clipdist_in = self.fs_clipdist_in.max(4 * (sem.index + 1));
                 let b = 4 * sem.index;
                 InReg::Expr(
@@ -1173,7 +1174,7 @@ impl<'a> Gen<'a> {
         if self.out_len > 0 {
             let _ = writeln!(s, "vec4 outr[{}];", self.out_len);
         }
-        if self.fs_clipdist_in > 0 {
+        if self.fs_clipdist_in > 0 && !self.t.es {
             let _ = writeln!(s, "in float gl_ClipDistance[{}];", self.fs_clipdist_in);
         }
         s.push_str(&self.sampler_decls());
@@ -1454,8 +1455,12 @@ impl Gen<'_> {
                 s.push_str("   gl_Position.y = -gl_Position.y;\n");
             }
         }
-        if clip_written > 0 {
+        if clip_written > 0 && self.t.es {
+            self.require(Feature::EsClipDistance)?;
+        } else if clip_written > 0 {
             let _ = writeln!(globals, "out float gl_ClipDistance[{clip_written}];");
+        }
+        if clip_written > 0 {
             self.iface.num_clip_distances = clip_written;
         }
         if let Some(so) = self.key.stream_output.as_ref().filter(|_| self.last_vertex) {

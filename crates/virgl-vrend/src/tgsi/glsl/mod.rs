@@ -300,6 +300,8 @@ pub(crate) enum Feature {
     ViewportLayerFs,
     /// `gl_ViewportIndex` on GLSL ES (desktop: the stage's own feature covers it).
     EsViewportIndex,
+    /// `gl_ClipDistance` on GLSL ES (built in, never redeclared, behind the extension).
+    EsClipDistance,
     PackHalf,
     AtomicCounters,
     AtomicCounterOps,
@@ -348,6 +350,7 @@ impl Feature {
             FragCoordConventions => (150, u32::MAX, "GL_ARB_fragment_coord_conventions", ""),
             ViewportLayerFs => (430, 320, "", "GL_EXT_geometry_shader"),
             EsViewportIndex => (0, u32::MAX, "", "GL_OES_viewport_array"),
+            EsClipDistance => (0, u32::MAX, "", "GL_EXT_clip_cull_distance"),
             PackHalf => (420, 300, "GL_ARB_shading_language_packing", ""),
             AtomicCounters => (420, 310, "GL_ARB_shader_atomic_counters", ""),
             AtomicCounterOps => (460, u32::MAX, "GL_ARB_shader_atomic_counter_ops", ""),
