@@ -94,10 +94,11 @@ pub(crate) fn stencil_op(raw: u8) -> u32 {
     }
 }
 
-/// A wrap mode; `mirror_clamp` says whether the host has the MIRROR_CLAMP extensions (without
-/// them the mirror-clamp modes fall back to MIRRORED_REPEAT, as upstream's caps promise no
-/// more).
-pub(crate) fn tex_wrap(raw: u8, mirror_clamp: bool) -> u32 {
+/// A wrap mode; `mirror_clamp` says whether the host has EXT_texture_mirror_clamp (all three
+/// mirror-clamp modes), `to_edge` whether it has MIRROR_CLAMP_TO_EDGE alone (GL 4.4, the
+/// ARB/EXT extensions: what GLES hosts offer). Modes the host lacks fall back to
+/// MIRRORED_REPEAT, as upstream's caps promise no more.
+pub(crate) fn tex_wrap(raw: u8, mirror_clamp: bool, to_edge: bool) -> u32 {
     const MIRROR_CLAMP_EXT: u32 = 0x8742;
     const MIRROR_CLAMP_TO_EDGE_EXT: u32 = 0x8743;
     const MIRROR_CLAMP_TO_BORDER_EXT: u32 = 0x8912;
@@ -108,7 +109,7 @@ pub(crate) fn tex_wrap(raw: u8, mirror_clamp: bool) -> u32 {
         Some(TexWrap::ClampToBorder) => glow::CLAMP_TO_BORDER,
         Some(TexWrap::MirrorRepeat) => glow::MIRRORED_REPEAT,
         Some(TexWrap::MirrorClamp) if mirror_clamp => MIRROR_CLAMP_EXT,
-        Some(TexWrap::MirrorClampToEdge) if mirror_clamp => MIRROR_CLAMP_TO_EDGE_EXT,
+        Some(TexWrap::MirrorClampToEdge) if mirror_clamp || to_edge => MIRROR_CLAMP_TO_EDGE_EXT,
         Some(TexWrap::MirrorClampToBorder) if mirror_clamp => MIRROR_CLAMP_TO_BORDER_EXT,
         Some(_) => glow::MIRRORED_REPEAT,
     }
@@ -159,7 +160,11 @@ mod tests {
             );
             assert_eq!(logic_op(raw).is_some(), raw < 16);
             // Total functions never panic.
-            let _ = (compare_func(raw), stencil_op(raw), tex_wrap(raw, false));
+            let _ = (
+                compare_func(raw),
+                stencil_op(raw),
+                tex_wrap(raw, false, false),
+            );
         }
         assert_eq!(prim_mode(4), Some(glow::TRIANGLES));
         assert_eq!(prim_mode(15), None);

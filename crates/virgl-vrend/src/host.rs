@@ -45,6 +45,7 @@ type U32Fn = unsafe extern "system" fn(u32);
 type U32U32Fn = unsafe extern "system" fn(u32, u32);
 type U32U32U32Fn = unsafe extern "system" fn(u32, u32, u32);
 type F32Fn = unsafe extern "system" fn(f32);
+type DepthRangeIndexedFFn = unsafe extern "system" fn(u32, f32, f32);
 type F32x3Fn = unsafe extern "system" fn(f32, f32, f32);
 type TextureViewFn = unsafe extern "system" fn(u32, u32, u32, u32, u32, u32, u32, u32);
 type TexBufferRangeFn = unsafe extern "system" fn(u32, u32, u32, isize, isize);
@@ -116,6 +117,9 @@ pub(crate) struct ExtraGl {
     pub patch_parameter_fv: Option<PatchParameterFvFn>,
     /// glDrawTransformFeedbackInstanced (draws counted from stream output).
     pub draw_transform_feedback_instanced: Option<DrawTransformFeedbackInstancedFn>,
+    /// glDepthRangeIndexedfOES (GLES OES_viewport_array: floats where desktop GL's
+    /// glDepthRangeArrayv takes doubles and is no GLES entry point).
+    pub depth_range_indexed_f: Option<DepthRangeIndexedFFn>,
     /// glSamplerParameterIuiv (integer border colours).
     pub sampler_parameter_iuiv: Option<SamplerParameterIuivFn>,
     /// glGetQueryObject{i,ui,i64,ui64}v with a QUERY_BUFFER bound (offset as pointer).
@@ -171,6 +175,7 @@ impl ExtraGl {
             multi_draw_arrays_indirect_count: load(provider, "glMultiDrawArraysIndirectCount"),
             multi_draw_elements_indirect_count: load(provider, "glMultiDrawElementsIndirectCount"),
             sampler_parameter_iuiv: load(provider, "glSamplerParameterIuiv"),
+            depth_range_indexed_f: load(provider, "glDepthRangeIndexedfOES"),
             patch_parameter_fv: load(provider, "glPatchParameterfv"),
             draw_transform_feedback_instanced: load(provider, "glDrawTransformFeedbackInstanced"),
             get_query_object_iv: load(provider, "glGetQueryObjectiv"),
@@ -192,6 +197,8 @@ impl ExtraGl {
             self.begin_conditional_render = None;
             self.end_conditional_render = None;
             self.draw_transform_feedback_instanced = None;
+        } else {
+            self.depth_range_indexed_f = None;
         }
         if gles || !f.has(Feature::Tessellation) {
             // GLES has no default levels: a TCS is mandatory there.

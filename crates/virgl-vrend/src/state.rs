@@ -507,7 +507,11 @@ pub(crate) fn apply(host: &HostGl, shadow: &mut GlShadow, s: &StateInputs<'_>) -
                     gl.depth_range(f64::from(n), f64::from(f));
                 } else if multi {
                     gl.viewport_f32_slice(i as u32, 1, &[[x, y, w, h]]);
-                    gl.depth_range_f64_slice(i as u32, 1, &[[f64::from(n), f64::from(f)]]);
+                    if !host.is_gles() {
+                        gl.depth_range_f64_slice(i as u32, 1, &[[f64::from(n), f64::from(f)]]);
+                    } else if let Some(set) = host.extra.depth_range_indexed_f {
+                        set(i as u32, n, f);
+                    }
                 }
             }
         }

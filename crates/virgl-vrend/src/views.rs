@@ -438,6 +438,7 @@ impl SamplerObj {
         let clamp_by_border =
             gl_clamp_by_border(s) && host.features.has(Feature::SamplerBorderColors);
         let mirror_clamp = host.features.has(Feature::TextureMirrorClamp);
+        let to_edge = host.features.has(Feature::TextureMirrorClampToEdge);
         let min = match (
             s.min_img_filter,
             TexMipFilter::from_raw(s.min_mip_filter.into()),
@@ -463,7 +464,7 @@ impl SamplerObj {
                 if raw & 7 == WRAP_CLAMP && clamp_by_border {
                     glow::CLAMP_TO_BORDER
                 } else {
-                    glenum::tex_wrap(raw, mirror_clamp)
+                    glenum::tex_wrap(raw, mirror_clamp, to_edge)
                 }
             };
             i(glow::TEXTURE_WRAP_S, wrap(s.wrap_s));
