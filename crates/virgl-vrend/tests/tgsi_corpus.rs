@@ -189,6 +189,10 @@ fn corpus_translates_and_compiles_on_llvmpipe() {
                 continue;
             }
         };
+        // TGSI_CORPUS_DUMP=<tag> prints a program's GLSL (to study another host's compiler).
+        if std::env::var("TGSI_CORPUS_DUMP").is_ok_and(|t| t == tag(name)) {
+            eprintln!("=== {name}\n{}", sh.source);
+        }
         match gl.compile(&sh) {
             Ok(s) => compiled
                 .entry(tag(name).to_string())

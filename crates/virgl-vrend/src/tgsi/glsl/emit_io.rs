@@ -205,7 +205,12 @@ impl Gen<'_> {
                 OutReg::Shadow => format!("outr[{reg}]"),
                 OutReg::Patch(name) => name.clone(),
                 OutReg::TessLevel(outer) => tess_level_expr(*outer).to_string(),
-                OutReg::PerVertex(a, suffix) => format!("{a}[v]{suffix}"),
+                // Clamped: patch reads pass v = -1 and the guest's vertex index is untrusted;
+                // NVIDIA's compiler also rejects the constant -1 once the call is inlined,
+                // even though that case is never taken.
+                OutReg::PerVertex(a, suffix) => {
+                    format!("{a}[clamp(v, 0, {a}.length() - 1)]{suffix}")
+                }
             };
             let _ = writeln!(s, "   case {reg}: return {e};");
         }
