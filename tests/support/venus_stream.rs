@@ -27,6 +27,17 @@ impl Stream {
         self.u32(v.to_bits())
     }
 
+    /// A string: its size with the NUL, then its bytes padded to 4.
+    pub fn string(&mut self, v: &str) -> &mut Self {
+        self.u64(v.len() as u64 + 1);
+        self.0.extend_from_slice(v.as_bytes());
+        self.0.push(0);
+        while !self.0.len().is_multiple_of(4) {
+            self.0.push(0);
+        }
+        self
+    }
+
     /// Command header, no reply.
     pub fn cmd(&mut self, ty: u32) -> &mut Self {
         self.u32(ty).u32(0)

@@ -43,17 +43,6 @@ const PHYSICAL: u64 = 0x200;
 const DEVICE: u64 = 0x300;
 const MEMORY: u64 = 0x600;
 
-/// A Venus string: its size with the NUL, then its bytes padded to 4.
-fn string(s: &mut Stream, v: &str) {
-    s.u64(v.len() as u64 + 1);
-    let mut bytes = v.as_bytes().to_vec();
-    bytes.push(0);
-    bytes.resize(bytes.len().div_ceil(4) * 4, 0);
-    for c in bytes.chunks_exact(4) {
-        s.u32(u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-    }
-}
-
 /// Instance, device (external memory extensions on) and SIZE bytes of exportable, host-visible
 /// memory, as Mesa's venus allocates window-image memory.
 fn venus_device_memory(r: &mut Renderer) {
@@ -65,8 +54,8 @@ fn venus_device_memory(r: &mut Renderer) {
     s.cmd(11).u64(PHYSICAL).u64(1).u32(3).u64(0).u32(0).u32(1);
     s.u64(1).u32(2).u64(0).u32(0).u32(0).u32(1).u64(1).f32(1.0);
     s.u32(0).u64(0).u32(2).u64(2);
-    string(&mut s, "VK_KHR_external_memory_fd");
-    string(&mut s, "VK_EXT_external_memory_dma_buf");
+    s.string("VK_KHR_external_memory_fd");
+    s.string("VK_EXT_external_memory_dma_buf");
     s.u64(0);
     s.alloc_and_out(DEVICE);
     // vkAllocateMemory {sType 5, pNext -> VkExportMemoryAllocateInfo {sType 1000072002,

@@ -11,8 +11,12 @@
 //! (built on demand). Its tests set VK_DRIVER_FILES and RENDER_SERVER_EXEC_PATH once, before
 //! loading Vulkan.
 
+#[path = "../../../tests/support/venus_stream.rs"]
+mod venus_stream;
 #[path = "../../../tests/support/workspace.rs"]
 mod workspace;
+
+use venus_stream::Stream;
 
 use virgl_capi::{capset, Renderer, RendererFlags};
 use virgl_resource::{BlobMem, FdType, SharedMemory};
@@ -34,37 +38,8 @@ const BUF_B: u64 = 0x501;
 const MEM_A: u64 = 0x600;
 const MEM_B: u64 = 0x601;
 
-/// A Venus command stream (every item 4-byte aligned, little endian).
-#[derive(Default)]
-struct Stream(Vec<u8>);
-
+/// Commands only these tests use, on the shared encoder.
 impl Stream {
-    fn u32(&mut self, v: u32) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn u64(&mut self, v: u64) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn f32(&mut self, v: f32) -> &mut Self {
-        self.u32(v.to_bits())
-    }
-    /// Command header, no reply.
-    fn cmd(&mut self, ty: u32) -> &mut Self {
-        self.u32(ty).u32(0)
-    }
-    /// `pAllocator` (NULL) then an out handle `1, id`.
-    fn alloc_and_out(&mut self, id: u64) -> &mut Self {
-        self.u64(0).u64(1).u64(id)
-    }
-    fn dwords(&mut self) -> Vec<u32> {
-        std::mem::take(&mut self.0)
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    }
-
     /// vkCreateInstance, vkEnumeratePhysicalDevices (one), vkCreateDevice (one queue),
     /// vkGetDeviceQueue.
     fn device(&mut self) -> &mut Self {

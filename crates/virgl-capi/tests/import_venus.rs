@@ -15,8 +15,12 @@
 //! `virgl-render-server` worker (built on demand). Its tests set VK_DRIVER_FILES and
 //! RENDER_SERVER_EXEC_PATH once, before loading Vulkan.
 
+#[path = "../../../tests/support/venus_stream.rs"]
+mod venus_stream;
 #[path = "../../../tests/support/workspace.rs"]
 mod workspace;
+
+use venus_stream::Stream;
 
 use virgl_capi::{capset, Renderer, RendererFlags};
 use virgl_protocol::command::{Command, Encoder, PipeResourceSetType, Records};
@@ -35,49 +39,6 @@ const INSTANCE: u64 = 0x100;
 const PHYSICAL: u64 = 0x200;
 const DEVICE: u64 = 0x300;
 const MEMORY: u64 = 0x600;
-
-/// A Venus command stream (every item 4-byte aligned, little endian), encoded by hand as Mesa's
-/// venus driver encodes it.
-#[derive(Default)]
-struct Stream(Vec<u8>);
-
-impl Stream {
-    fn u32(&mut self, v: u32) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn u64(&mut self, v: u64) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn f32(&mut self, v: f32) -> &mut Self {
-        self.u32(v.to_bits())
-    }
-    /// A string: its size with the NUL, then its bytes padded to 4.
-    fn string(&mut self, v: &str) -> &mut Self {
-        self.u64(v.len() as u64 + 1);
-        self.0.extend_from_slice(v.as_bytes());
-        self.0.push(0);
-        while !self.0.len().is_multiple_of(4) {
-            self.0.push(0);
-        }
-        self
-    }
-    /// Command header, no reply.
-    fn cmd(&mut self, ty: u32) -> &mut Self {
-        self.u32(ty).u32(0)
-    }
-    /// `pAllocator` (NULL) then an out handle `1, id`.
-    fn alloc_and_out(&mut self, id: u64) -> &mut Self {
-        self.u64(0).u64(1).u64(id)
-    }
-    fn dwords(&mut self) -> Vec<u32> {
-        std::mem::take(&mut self.0)
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    }
-}
 
 fn venus_device_memory(r: &mut Renderer, size: u64) {
     let mut s = Stream::default();
