@@ -1089,12 +1089,21 @@ fn read_pixels_layers(
     let format = res
         .format
         .ok_or_else(|| invalid("texture without format"))?;
-    if !format.caps.can_readback || format.entry.is_depth_stencil() {
+    if !format.caps.can_readback {
         return Err(VrendError::Unsupported(format!(
             "readback of format {} on this host",
             res.args.format
         )));
     }
+    // Depth/stencil formats read through their own attachment (GLES: NV_read_depth[_stencil],
+    // which the format probe checked for `can_readback`).
+    let e = &format.entry;
+    let attachment = match (e.has_depth(), e.has_stencil()) {
+        (false, false) => glow::COLOR_ATTACHMENT0,
+        (true, false) => glow::DEPTH_ATTACHMENT,
+        (true, true) => glow::DEPTH_STENCIL_ATTACHMENT,
+        (false, true) => glow::STENCIL_ATTACHMENT,
+    };
     let layer_bytes = data.len() / bx.depth.max(1) as usize;
     // SAFETY: current context; the FBO is created, used for reads and deleted here; each read
     // writes exactly `layer_bytes` into its chunk (tight packing).
@@ -1103,8 +1112,12 @@ fn read_pixels_layers(
         gl.bind_framebuffer(glow::READ_FRAMEBUFFER, Some(fbo));
         for (i, chunk) in data.chunks_exact_mut(layer_bytes.max(1)).enumerate() {
             let layer = bx.z + i as u32;
-            attach_for_read(gl, target, tex, level, layer);
-            gl.read_buffer(glow::COLOR_ATTACHMENT0);
+            attach_for_read(gl, attachment, target, tex, level, layer);
+            gl.read_buffer(if attachment == glow::COLOR_ATTACHMENT0 {
+                glow::COLOR_ATTACHMENT0
+            } else {
+                glow::NONE
+            });
             gl.read_pixels(
                 bx.x as i32,
                 res.gl_y(level, bx) as i32,
@@ -1121,12 +1134,13 @@ fn read_pixels_layers(
     Ok(())
 }
 
-/// Attaches one layer/face of a texture level as colour attachment 0 of the bound read FBO.
+/// Attaches one layer/face of a texture level as `attachment` of the bound read FBO.
 ///
 /// # Safety
 /// A context is current with a framebuffer bound to READ_FRAMEBUFFER; `tex` is live.
 unsafe fn attach_for_read(
     gl: &glow::Context,
+    attachment: u32,
     target: u32,
     tex: glow::Texture,
     level: u32,
@@ -1137,21 +1151,21 @@ unsafe fn attach_for_read(
         match target {
             glow::TEXTURE_CUBE_MAP => gl.framebuffer_texture_2d(
                 glow::READ_FRAMEBUFFER,
-                glow::COLOR_ATTACHMENT0,
+                attachment,
                 glow::TEXTURE_CUBE_MAP_POSITIVE_X + layer,
                 Some(tex),
                 level as i32,
             ),
             glow::TEXTURE_2D | glow::TEXTURE_RECTANGLE => gl.framebuffer_texture_2d(
                 glow::READ_FRAMEBUFFER,
-                glow::COLOR_ATTACHMENT0,
+                attachment,
                 target,
                 Some(tex),
                 level as i32,
             ),
             _ => gl.framebuffer_texture_layer(
                 glow::READ_FRAMEBUFFER,
-                glow::COLOR_ATTACHMENT0,
+                attachment,
                 Some(tex),
                 level as i32,
                 layer as i32,
