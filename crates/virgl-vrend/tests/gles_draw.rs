@@ -5,7 +5,8 @@
 //! no `layout(origin_upper_left, pixel_center_integer)`: the shader flips y against the
 //! framebuffer height and shifts the centres itself), on normal and Y_0_TOP (bottom-up)
 //! render targets; blend state without logic ops (GLES has no `GL_COLOR_LOGIC_OP`: touching it
-//! is an error that used to break every context's first draw).
+//! is an error that used to break every context's first draw); depth readback (GLES has no
+//! glGetTexImage: glReadPixels on the depth attachment, NV_read_depth).
 
 use virgl_protocol::command::{
     BindShader, BlendState, Box3, Clear, Command, CreateObject, DrawVbo, Encoder, ObjectType,
@@ -34,7 +35,7 @@ DCL OUT[0], POSITION
 ";
 
 struct Scene {
-    _backend: VrendBackend,
+    backend: VrendBackend,
     table: ResourceTable,
     ctx: Box<dyn Context>,
     enc: Encoder,
@@ -100,7 +101,7 @@ impl Scene {
         ctx.attach_resource(&mut table, RT);
         ctx.attach_resource(&mut table, VB);
         let mut s = Scene {
-            _backend: backend,
+            backend,
             table,
             ctx,
             enc: Encoder::new(),
@@ -150,6 +151,24 @@ impl Scene {
             stencil: 0,
         }));
         s
+    }
+
+    /// A 2D texture resource of `format`, attached to the context.
+    fn texture(&mut self, handle: u32, format: u32, bind: u32, bytes_per_px: u32) {
+        let args = ResourceCreateArgs {
+            handle,
+            target: pipe_target::TEXTURE_2D,
+            format,
+            bind,
+            width: W,
+            height: H,
+            depth: 1,
+            array_size: 1,
+            ..Default::default()
+        };
+        let size = u64::from(W * H * bytes_per_px);
+        resource(&mut self.backend, &mut self.table, args, size);
+        self.ctx.attach_resource(&mut self.table, handle);
     }
 
     fn handle(&mut self) -> u32 {
@@ -251,8 +270,13 @@ impl Scene {
 
     /// The render target as the guest sees it (rows in memory order: Gallium's y = 0 first).
     fn pixels(&mut self) -> Vec<[u8; 4]> {
+        self.read(RT).chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
+    }
+
+    /// The bytes of 4-byte-per-pixel texture `res` as the guest reads them back.
+    fn read(&mut self, res: u32) -> Vec<u8> {
         let region = TransferRegion {
-            handle: RT,
+            handle: res,
             level: 0,
             usage: 0,
             stride: W * 4,
@@ -274,13 +298,13 @@ impl Scene {
         self.flush();
         let mut px = vec![0u8; (W * H * 4) as usize];
         self.table
-            .get_mut(RT)
+            .get_mut(res)
             .unwrap()
             .backing_for_cpu()
             .unwrap()
             .read_at(0, &mut px)
             .unwrap();
-        px.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
+        px
     }
 }
 
@@ -373,4 +397,36 @@ IMM[0] FLT32 { 0.0000, 1.0000, 0.0000, 1.0000}
     s.draw();
     let px = s.pixels();
     assert_eq!(px[(7 * W + 9) as usize], [0, 255, 0, 255]);
+}
+
+#[test]
+fn depth_reads_back_on_gles() {
+    const DEPTH: u32 = 3;
+    for use_gles in [false, true] {
+        let mut s = Scene::new(use_gles, 0);
+        s.texture(DEPTH, vf::Z32_FLOAT, virgl_bind::DEPTH_STENCIL, 4);
+        let zs = s.handle();
+        s.push(Command::CreateObject(CreateObject::Surface(Surface {
+            handle: zs,
+            res_handle: DEPTH,
+            format: vf::Z32_FLOAT,
+            val0: 0,
+            val1: 0,
+        })));
+        s.push(Command::SetFramebufferState(SetFramebufferState {
+            zsurf_handle: zs,
+            cbufs: &[],
+        }));
+        s.push(Command::Clear(Clear {
+            buffers: 0x1,
+            color: [0; 4],
+            depth: 0.25,
+            stencil: 0,
+        }));
+        let z = s.read(DEPTH);
+        for px in [0usize, 17, (W * H - 1) as usize] {
+            let v = f32::from_le_bytes(z[px * 4..px * 4 + 4].try_into().unwrap());
+            assert_eq!(v, 0.25, "gles {use_gles}: pixel {px}");
+        }
+    }
 }
