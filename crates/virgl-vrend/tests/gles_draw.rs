@@ -270,7 +270,10 @@ impl Scene {
 
     /// The render target as the guest sees it (rows in memory order: Gallium's y = 0 first).
     fn pixels(&mut self) -> Vec<[u8; 4]> {
-        self.read(RT).chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
+        self.read(RT)
+            .chunks(4)
+            .map(|c| [c[0], c[1], c[2], c[3]])
+            .collect()
     }
 
     /// The bytes of 4-byte-per-pixel texture `res` as the guest reads them back.
