@@ -21,7 +21,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::demo::{start_server, virpipe_env};
+use crate::demo::virpipe_env;
 use crate::install::target_dir;
 use crate::packages;
 use crate::tasks::{cargo, run_step, workspace_root};
@@ -204,9 +204,6 @@ fn report_line(what: &str, c: &Counts) -> String {
 pub fn conformance(args: &[String]) -> Result<(), String> {
     let opts = parse_args(args)?;
     packages::ensure(packages::ALL)?;
-    if opts.use_gles {
-        crate::clients::request_gles_host();
-    }
     run_step(
         "build virgl-vtest (release)",
         cargo().args(["build", "--release", "-p", "virgl-vtest"]),
@@ -220,10 +217,11 @@ pub fn conformance(args: &[String]) -> Result<(), String> {
     std::fs::create_dir_all(&runtime_dir).map_err(|e| e.to_string())?;
     let socket = out.join("vtest.sock");
     let server_log = out.join("server.log");
-    let mut server = start_server(
+    let mut server = crate::clients::start_vtest(
         &target_dir("release").join("virgl-vtest"),
         &socket,
         &server_log,
+        opts.use_gles,
     )?;
     let what = if opts.subset {
         format!("the CI subset ({SUBSET_LIST})")
