@@ -656,6 +656,9 @@ impl GlResource {
         if host.is_gles() && is_bgra8(virgl) && !self.imported {
             swap_red_blue(data);
         }
+        if host.is_gles() && is_bgr10(virgl) && !self.imported {
+            swap_red_blue_10(data);
+        }
         if self.y_0_top() {
             flip_rows(data, &self.layout(), bx);
         }
@@ -672,6 +675,9 @@ impl GlResource {
         }
         if host.is_gles() && is_bgra8(virgl) && !self.imported {
             swap_red_blue(data);
+        }
+        if host.is_gles() && is_bgr10(virgl) && !self.imported {
+            swap_red_blue_10(data);
         }
         if self.y_0_top() {
             flip_rows(data, &self.layout(), bx);
@@ -694,6 +700,21 @@ fn is_bgra8(format: u32) -> bool {
         format,
         vf::B8G8R8A8_UNORM | vf::B8G8R8X8_UNORM | vf::B8G8R8A8_SRGB | vf::B8G8R8X8_SRGB
     )
+}
+
+/// GLES stores B10G10R10{A,X}2 as RGB10_A2 (no BGRA variant of the packed type): the guest's
+/// words carry blue in bits 0..10 and red in 20..30, GL's the reverse.
+fn is_bgr10(format: u32) -> bool {
+    matches!(format, vf::B10G10R10A2_UNORM | vf::B10G10R10X2_UNORM)
+}
+
+/// Swaps the 10-bit red and blue fields of each packed 2_10_10_10 word (its own inverse).
+fn swap_red_blue_10(data: &mut [u8]) {
+    for px in data.chunks_exact_mut(4) {
+        let w = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
+        let w = (w & 0xC00F_FC00) | ((w & 0x3FF) << 20) | ((w >> 20) & 0x3FF);
+        px.copy_from_slice(&w.to_le_bytes());
+    }
 }
 
 fn swap_red_blue(data: &mut [u8]) {
@@ -1177,6 +1198,18 @@ unsafe fn attach_for_read(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bgr10_swap_exchanges_red_and_blue_fields() {
+        // A = 2, R = 0x3FF (bits 20..30 in B10G10R10A2), G = 0x155, B = 0x001.
+        let guest: u32 = (2 << 30) | (0x3FF << 20) | (0x155 << 10) | 0x001;
+        let mut data = guest.to_le_bytes().to_vec();
+        swap_red_blue_10(&mut data);
+        let gl = u32::from_le_bytes(data[..4].try_into().unwrap());
+        assert_eq!(gl, (2 << 30) | (0x001 << 20) | (0x155 << 10) | 0x3FF);
+        swap_red_blue_10(&mut data);
+        assert_eq!(data, guest.to_le_bytes());
+    }
 
     #[test]
     fn flip_rows_reverses_each_layer() {
