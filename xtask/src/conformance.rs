@@ -33,6 +33,12 @@ const FILTER: &str = "spec@!opengl 1.1";
 const SUBSET_LIST: &str = "xtask/conformance-ci.txt";
 /// Results of the subset that pass today; fewer is a regression.
 const SUBSET_MIN_PASS: usize = 8_045;
+/// The subset on a GLES host (`--subset --use-gles`), measured on this machine: clipflat's
+/// first-vertex cases fail (GLES has no provoking-vertex control; upstream does not emulate it
+/// either) and the crashes are 1D textures (not emulated as 2D yet), logic ops and a stencil
+/// blit between formats, which GLES cannot do.
+const GLES_SUBSET_MIN_PASS: usize = 7_313;
+const GLES_SUBSET_MAX_CRASH: usize = 12;
 /// Upstream virglrenderer 1.3.0's server on this set (llvmpipe host, issue 7).
 const UPSTREAM: Counts = Counts {
     pass: 7978,
@@ -252,9 +258,14 @@ pub fn conformance(args: &[String]) -> Result<(), String> {
                 server_log.display()
             ));
         }
-        if ours.pass < SUBSET_MIN_PASS || ours.crash > 0 {
+        let (min_pass, max_crash) = if opts.use_gles {
+            (GLES_SUBSET_MIN_PASS, GLES_SUBSET_MAX_CRASH)
+        } else {
+            (SUBSET_MIN_PASS, 0)
+        };
+        if ours.pass < min_pass || ours.crash > max_crash {
             return Err(format!(
-                "conformance subset: {} pass < {SUBSET_MIN_PASS} or {} crash; results in {}",
+                "conformance subset: {} pass < {min_pass} or {} crash > {max_crash}; results in {}",
                 ours.pass,
                 ours.crash,
                 ours_dir.display()
