@@ -49,6 +49,7 @@ use virgl_resource::{
 use crate::backend::Shared;
 use crate::formats::vf;
 use crate::host::HostGl;
+use crate::import_dmabuf::{DmabufFns, EglImageRef};
 use crate::resource::{pipe_target, GlResource, Storage};
 
 const GL_TEXTURE_TILING_EXT: u32 = 0x9580;
@@ -74,11 +75,10 @@ type GetErrorFn = unsafe extern "system" fn() -> u32;
 /// the resource table, cannot hold). Plain function pointers, so the importer is `Send`.
 #[derive(Clone, Copy)]
 struct MemObjFns {
-    create_memory_objects: CreateMemoryObjectsFn,
-    delete_memory_objects: DeleteMemoryObjectsFn,
-    memory_object_parameteriv: MemoryObjectParameterivFn,
-    import_memory_fd: ImportMemoryFdFn,
-    tex_storage_mem_2d: TexStorageMem2dFn,
+    /// GL_EXT_memory_object(_fd), for opaque fds; `None` where the host lacks it.
+    memobj: Option<MemObjExt>,
+    /// EGL dma-buf import, for dma-bufs; `None` where the host lacks it.
+    dmabuf: Option<DmabufFns>,
     gen_textures: GenTexturesFn,
     delete_textures: DeleteTexturesFn,
     bind_texture: BindTextureFn,
@@ -86,14 +86,19 @@ struct MemObjFns {
     get_error: GetErrorFn,
 }
 
+#[derive(Clone, Copy)]
+struct MemObjExt {
+    create_memory_objects: CreateMemoryObjectsFn,
+    delete_memory_objects: DeleteMemoryObjectsFn,
+    memory_object_parameteriv: MemoryObjectParameterivFn,
+    import_memory_fd: ImportMemoryFdFn,
+    tex_storage_mem_2d: TexStorageMem2dFn,
+}
+
 impl MemObjFns {
-    /// Loads the entry points; `None` without GL_EXT_memory_object(_fd) or any entry point.
+    /// Loads the entry points; `None` where the host can import neither opaque fds
+    /// (GL_EXT_memory_object(_fd)) nor dma-bufs (EGL), or lacks a core entry point.
     fn load(host: &HostGl) -> Option<Self> {
-        if !host.has_extension("GL_EXT_memory_object")
-            || !host.has_extension("GL_EXT_memory_object_fd")
-        {
-            return None;
-        }
         fn load<T: Copy>(host: &HostGl, name: &str) -> Option<T> {
             let ptr = host.proc_address(name);
             if ptr.is_null() {
@@ -108,12 +113,28 @@ impl MemObjFns {
             // the provider returned a non-null address for it.
             Some(unsafe { std::mem::transmute_copy::<*const c_void, T>(&ptr) })
         }
+        let memobj = if host.has_extension("GL_EXT_memory_object")
+            && host.has_extension("GL_EXT_memory_object_fd")
+        {
+            (|| {
+                Some(MemObjExt {
+                    create_memory_objects: load(host, "glCreateMemoryObjectsEXT")?,
+                    delete_memory_objects: load(host, "glDeleteMemoryObjectsEXT")?,
+                    memory_object_parameteriv: load(host, "glMemoryObjectParameterivEXT")?,
+                    import_memory_fd: load(host, "glImportMemoryFdEXT")?,
+                    tex_storage_mem_2d: load(host, "glTexStorageMem2DEXT")?,
+                })
+            })()
+        } else {
+            None
+        };
+        let dmabuf = DmabufFns::load(host);
+        if memobj.is_none() && dmabuf.is_none() {
+            return None;
+        }
         Some(Self {
-            create_memory_objects: load(host, "glCreateMemoryObjectsEXT")?,
-            delete_memory_objects: load(host, "glDeleteMemoryObjectsEXT")?,
-            memory_object_parameteriv: load(host, "glMemoryObjectParameterivEXT")?,
-            import_memory_fd: load(host, "glImportMemoryFdEXT")?,
-            tex_storage_mem_2d: load(host, "glTexStorageMem2DEXT")?,
+            memobj,
+            dmabuf,
             gen_textures: load(host, "glGenTextures")?,
             delete_textures: load(host, "glDeleteTextures")?,
             bind_texture: load(host, "glBindTexture")?,
@@ -138,17 +159,21 @@ impl MemObjFns {
         first
     }
 
-    /// Deletes a texture and a memory object (current context of the share group; 0 = none).
-    fn delete(&self, texture: u32, memobj: u32) {
+    /// Deletes a texture, a memory object and an EGL image (current context of the share
+    /// group; 0 = none).
+    fn delete(&self, texture: u32, memobj: u32, egl_image: EglImageRef) {
         // SAFETY: the names were made by this importer and are referenced by nothing we still
         // use (their GlResource is gone or being dropped); deleting 0 is skipped.
         unsafe {
             if texture != 0 {
                 (self.delete_textures)(1, &texture);
             }
-            if memobj != 0 {
-                (self.delete_memory_objects)(1, &memobj);
+            if let (true, Some(ext)) = (memobj != 0, self.memobj) {
+                (ext.delete_memory_objects)(1, &memobj);
             }
+        }
+        if let (true, Some(dmabuf)) = (egl_image.0 != 0, self.dmabuf) {
+            dmabuf.destroy_image(egl_image);
         }
     }
 }
@@ -159,6 +184,7 @@ struct Released {
     res_id: u32,
     texture: u32,
     memobj: u32,
+    egl_image: EglImageRef,
 }
 
 type ReleaseQueue = Arc<Mutex<Vec<Released>>>;
@@ -197,36 +223,62 @@ impl ImportState {
     }
 
     /// Makes the red/blue-swapped view of an imported BGRA texture for scanout (current
-    /// context). Without ARB_texture_view the embedder gets the texture itself (channels
-    /// swapped); that is logged.
-    fn add_scanout_view(&self, host: &HostGl, res_id: u32, texture: NonZeroU32, internal: u32) {
-        let Some(make_view) = host.extra.texture_view else {
-            tracing::warn!(
-                res_id,
-                "no texture views: imported BGRA scans out with R/B swapped"
-            );
-            return;
+    /// context). A dma-buf import's texture is not immutable (no texture views of it): its
+    /// scanout texture is another sibling of the same `EGLImage`, swizzled. Without
+    /// ARB_texture_view the embedder gets the texture itself (channels swapped); that is logged.
+    fn add_scanout_view(
+        &self,
+        host: &HostGl,
+        res_id: u32,
+        texture: NonZeroU32,
+        internal: u32,
+        egl_image: Option<(DmabufFns, EglImageRef)>,
+    ) {
+        /// Where the scanout texture's storage comes from.
+        enum Source {
+            Sibling(DmabufFns, EglImageRef),
+            View(unsafe extern "system" fn(u32, u32, u32, u32, u32, u32, u32, u32)),
+        }
+        let source = match (egl_image, host.extra.texture_view) {
+            (Some((dmabuf, image)), _) => Source::Sibling(dmabuf, image),
+            (None, Some(make_view)) => Source::View(make_view),
+            (None, None) => {
+                tracing::warn!(
+                    res_id,
+                    "no texture views: imported BGRA scans out with R/B swapped"
+                );
+                return;
+            }
         };
         let gl = &host.gl;
         host.take_error();
         // SAFETY: current context of the share group; the view is made of the imported
         // texture's single level and layer with its own internal format (always compatible),
-        // and is bound only while its swizzle is set.
+        // or is another sibling of the import's live EGL image, and is bound only while its
+        // storage and swizzle are set.
         let view = unsafe {
             let Ok(view) = gl.create_texture() else {
                 return;
             };
-            make_view(
-                view.0.get(),
-                GL_TEXTURE_2D,
-                texture.get(),
-                internal,
-                0,
-                1,
-                0,
-                1,
-            );
-            gl.bind_texture(GL_TEXTURE_2D, Some(view));
+            match source {
+                Source::Sibling(dmabuf, image) => {
+                    gl.bind_texture(GL_TEXTURE_2D, Some(view));
+                    dmabuf.target_texture(image);
+                }
+                Source::View(make_view) => {
+                    make_view(
+                        view.0.get(),
+                        GL_TEXTURE_2D,
+                        texture.get(),
+                        internal,
+                        0,
+                        1,
+                        0,
+                        1,
+                    );
+                    gl.bind_texture(GL_TEXTURE_2D, Some(view));
+                }
+            }
             gl.tex_parameter_i32(GL_TEXTURE_2D, glow::TEXTURE_SWIZZLE_R, glow::BLUE as i32);
             gl.tex_parameter_i32(GL_TEXTURE_2D, glow::TEXTURE_SWIZZLE_B, glow::RED as i32);
             gl.bind_texture(GL_TEXTURE_2D, None);
@@ -272,7 +324,7 @@ impl ImportState {
                     unsafe { host.gl.delete_texture(view) };
                 }
             }
-            fns.delete(r.texture, r.memobj);
+            fns.delete(r.texture, r.memobj, r.egl_image);
         }
     }
 }
@@ -284,6 +336,8 @@ pub struct GlImport {
     res_id: u32,
     texture: NonZeroU32,
     memobj: u32,
+    /// The EGL image of a dma-buf import (0 for memory objects), alive as long as the texture.
+    egl_image: EglImageRef,
     /// The image as imported: width, height, format (the guest's `enum virgl_formats`).
     pub desc: ImageDesc,
     released: ReleaseQueue,
@@ -295,6 +349,7 @@ impl Drop for GlImport {
             res_id: self.res_id,
             texture: self.texture.get(),
             memobj: self.memobj,
+            egl_image: self.egl_image,
         };
         // A poisoned queue only means another thread panicked mid-push; the names still go.
         match self.released.lock() {
@@ -343,15 +398,6 @@ impl Importer for GlImporter {
     type Storage = GlImport;
 
     fn import(&mut self, request: &ImportRequest<'_>) -> Result<GlImport, String> {
-        // lavapipe's opaque fds are memfds, which Venus hands over as shm so the guest can map
-        // them; the GL driver checks what it is given and fails the import otherwise.
-        if !matches!(request.fd_type, FdType::Opaque | FdType::Shm) {
-            return Err(format!(
-                "{:?} memory cannot be imported through GL_EXT_memory_object_fd \
-                 (dma-buf import is not implemented)",
-                request.fd_type
-            ));
-        }
         let desc = request
             .image
             .ok_or_else(|| "no image description for the memory".to_string())?;
@@ -359,6 +405,25 @@ impl Importer for GlImporter {
             .internal
             .get(&storage_format(desc.format))
             .ok_or_else(|| format!("format {} cannot be imported", desc.format))?;
+        match request.fd_type {
+            // lavapipe's opaque fds are memfds, which Venus hands over as shm so the guest can
+            // map them; the GL driver checks what it is given and fails the import otherwise.
+            FdType::Opaque | FdType::Shm => {}
+            FdType::Dmabuf => return self.import_dmabuf(request, desc),
+            other => {
+                return Err(format!(
+                    "{other:?} memory cannot be imported into GL (opaque fds go through \
+                     GL_EXT_memory_object_fd, dma-bufs through EGL)"
+                ))
+            }
+        }
+        let f = &self.fns;
+        let Some(ext) = f.memobj else {
+            return Err(format!(
+                "{:?} memory needs GL_EXT_memory_object_fd, which the host lacks",
+                request.fd_type
+            ));
+        };
         let bytes = virgl_protocol::VirglFormat::from_raw(desc.format)
             .filter(|f| !f.is_compressed() && !f.is_yuv())
             .map(|f| u64::from(f.block_bytes()))
@@ -380,15 +445,14 @@ impl Importer for GlImporter {
             .try_clone_to_owned()
             .map_err(|e| format!("dup of the memory fd: {e}"))?
             .into_raw_fd();
-        let f = &self.fns;
         f.take_error();
         let mut memobj = 0u32;
         // SAFETY: a context of the backend's share group is current (the caller's); `memobj`
         // is a valid out pointer for one name.
         unsafe {
-            (f.create_memory_objects)(1, &mut memobj);
+            (ext.create_memory_objects)(1, &mut memobj);
             let dedicated = 1i32;
-            (f.memory_object_parameteriv)(memobj, GL_DEDICATED_MEMORY_OBJECT_EXT, &dedicated);
+            (ext.memory_object_parameteriv)(memobj, GL_DEDICATED_MEMORY_OBJECT_EXT, &dedicated);
         }
         // Errors are checked before and after the import separately: GL owns the fd once
         // glImportMemoryFdEXT succeeds, so an error from an earlier call must not make us
@@ -396,7 +460,7 @@ impl Importer for GlImporter {
         let refused = |f: &MemObjFns, fd: RawFd, memobj: u32, what: &str| {
             // SAFETY: `fd` is our own dup and GL has not taken it (no successful import).
             unsafe { libc::close(fd) };
-            f.delete(0, memobj);
+            f.delete(0, memobj, EglImageRef(0));
             Err(format!("{what} refused the memory object"))
         };
         if memobj == 0 || f.take_error() != GL_NO_ERROR {
@@ -408,7 +472,7 @@ impl Importer for GlImporter {
             );
         }
         // SAFETY: as above; `memobj` is a valid memory object and `fd` our dup.
-        unsafe { (f.import_memory_fd)(memobj, request.size, GL_HANDLE_TYPE_OPAQUE_FD_EXT, fd) };
+        unsafe { (ext.import_memory_fd)(memobj, request.size, GL_HANDLE_TYPE_OPAQUE_FD_EXT, fd) };
         if f.take_error() != GL_NO_ERROR {
             // A failed import leaves the fd with us (the extension takes it only on success).
             return refused(f, fd, memobj, "glImportMemoryFdEXT");
@@ -424,7 +488,7 @@ impl Importer for GlImporter {
                 GL_TEXTURE_TILING_EXT,
                 GL_LINEAR_TILING_EXT as i32,
             );
-            (f.tex_storage_mem_2d)(
+            (ext.tex_storage_mem_2d)(
                 GL_TEXTURE_2D,
                 1,
                 internal,
@@ -437,7 +501,7 @@ impl Importer for GlImporter {
             f.take_error()
         };
         let Some(texture) = NonZeroU32::new(texture).filter(|_| error == GL_NO_ERROR) else {
-            f.delete(texture, memobj);
+            f.delete(texture, memobj, EglImageRef(0));
             return Err(format!(
                 "glTexStorageMem2DEXT of {}x{} format {} failed (GL error {error:#x})",
                 desc.width, desc.height, desc.format
@@ -454,6 +518,59 @@ impl Importer for GlImporter {
             res_id: request.res_id,
             texture,
             memobj,
+            egl_image: EglImageRef(0),
+            desc,
+            released: self.released.clone(),
+        })
+    }
+}
+
+impl GlImporter {
+    /// A dma-buf through an `EGLImage` (see `import_dmabuf.rs`): the texture is its sibling,
+    /// holding the memory's bytes in the storage format's channels, as the memory-object path.
+    fn import_dmabuf(
+        &mut self,
+        request: &ImportRequest<'_>,
+        desc: ImageDesc,
+    ) -> Result<GlImport, String> {
+        let f = &self.fns;
+        let Some(dmabuf) = f.dmabuf else {
+            return Err("dma-buf memory needs EGL_EXT_image_dma_buf_import and \
+                        GL_OES_EGL_image, which the host lacks"
+                .to_string());
+        };
+        let image = dmabuf.create_image(request, &desc, storage_format(desc.format))?;
+        f.take_error();
+        let mut texture = 0u32;
+        // SAFETY: a context of the backend's share group is current (the caller's); the new
+        // texture is bound to TEXTURE_2D only while it becomes the image's sibling; the image
+        // was just made.
+        let error = unsafe {
+            (f.gen_textures)(1, &mut texture);
+            (f.bind_texture)(GL_TEXTURE_2D, texture);
+            dmabuf.target_texture(image);
+            (f.bind_texture)(GL_TEXTURE_2D, 0);
+            f.take_error()
+        };
+        let Some(texture) = NonZeroU32::new(texture).filter(|_| error == GL_NO_ERROR) else {
+            f.delete(texture, 0, image);
+            return Err(format!(
+                "glEGLImageTargetTexture2DOES of a {}x{} format {} dma-buf failed \
+                 (GL error {error:#x})",
+                desc.width, desc.height, desc.format
+            ));
+        };
+        tracing::debug!(
+            res_id = request.res_id,
+            texture = texture.get(),
+            ?desc,
+            "imported a dma-buf as a GL texture through EGL"
+        );
+        Ok(GlImport {
+            res_id: request.res_id,
+            texture,
+            memobj: 0,
+            egl_image: image,
             desc,
             released: self.released.clone(),
         })
@@ -533,7 +650,7 @@ pub(crate) fn import_image(
         .filter(|hf| !hf.entry.layout().compressed)
         .ok_or_else(|| invalid(format!("imported image format {}", desc.format)))?;
     let fns = shared.imports.fns(host).ok_or(ContextError::Unsupported(
-        "importing memory into GL (the host lacks GL_EXT_memory_object_fd)",
+        "importing memory into GL (the host lacks GL_EXT_memory_object_fd and EGL dma-buf import)",
     ))?;
     let resource = table.require_mut(res_id)?;
     let described_here = resource.image.is_none();
@@ -614,9 +731,17 @@ pub(crate) fn import_image(
     };
     shared.resources.borrow_mut().insert(res_id, res);
     if is_bgra(desc.format) {
-        shared
-            .imports
-            .add_scanout_view(host, res_id, import.texture, storage_hf.entry.internal);
+        let egl_image = fns
+            .dmabuf
+            .filter(|_| import.egl_image.0 != 0)
+            .map(|dmabuf| (dmabuf, import.egl_image));
+        shared.imports.add_scanout_view(
+            host,
+            res_id,
+            import.texture,
+            storage_hf.entry.internal,
+            egl_image,
+        );
     }
     Ok(())
 }

@@ -28,6 +28,7 @@ pub mod formats;
 mod glenum;
 mod host;
 mod import;
+mod import_dmabuf;
 mod objects;
 mod ops;
 mod program;

@@ -1,6 +1,7 @@
 //! Exportable Vulkan image memory on the host's Vulkan (lavapipe here), the way a Venus context
 //! owns a window image: a linear BGRA image in dedicated, host-visible memory exported as an
-//! opaque fd. Shared by the import tests of virgl-vrend and virgl-capi.
+//! opaque fd (or a dma-buf, where a device exports them). Shared by the import tests of
+//! virgl-vrend and virgl-capi.
 
 use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -13,6 +14,7 @@ pub struct ExportedImage {
     device: ash::Device,
     image: vk::Image,
     memory: vk::DeviceMemory,
+    handle_type: vk::ExternalMemoryHandleTypeFlags,
     /// Bytes of the allocation (what the fd holds).
     pub size: u64,
     /// Row pitch of the linear image.
@@ -26,6 +28,37 @@ impl ExportedImage {
     /// Allocates a `width`×`height` B8G8R8A8_UNORM linear image and fills it with `pixel(x, y)`
     /// (memory byte order B, G, R, A). `None` when no Vulkan device can export opaque fds.
     pub fn new(width: u32, height: u32, pixel: impl Fn(u32, u32) -> [u8; 4]) -> Option<Self> {
+        Self::with_handle_type(
+            vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD,
+            width,
+            height,
+            pixel,
+        )
+    }
+
+    #[allow(dead_code)] // used by import_dmabuf only
+    /// As [`Self::new`], exported as a dma-buf: `None` when no Vulkan device exports
+    /// dma-bufs (VK_EXT_external_memory_dma_buf) into host-visible memory for such an image.
+    pub fn new_dmabuf(
+        width: u32,
+        height: u32,
+        pixel: impl Fn(u32, u32) -> [u8; 4],
+    ) -> Option<Self> {
+        Self::with_handle_type(
+            vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT,
+            width,
+            height,
+            pixel,
+        )
+    }
+
+    fn with_handle_type(
+        handle_type: vk::ExternalMemoryHandleTypeFlags,
+        width: u32,
+        height: u32,
+        pixel: impl Fn(u32, u32) -> [u8; 4],
+    ) -> Option<Self> {
+        let dmabuf = handle_type == vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT;
         // SAFETY: loading the system Vulkan loader; every call below follows the Vulkan spec
         // with handles created here and structures that outlive the calls.
         unsafe {
@@ -37,17 +70,27 @@ impl ExportedImage {
                     None,
                 )
                 .ok()?;
-            let physical = *instance.enumerate_physical_devices().ok()?.first()?;
-            let exts = instance
-                .enumerate_device_extension_properties(physical)
-                .ok()?;
-            let has_fd = exts
-                .iter()
-                .any(|e| e.extension_name_as_c_str() == Ok(ash::khr::external_memory_fd::NAME));
-            if !has_fd {
+            let mut needed = vec![ash::khr::external_memory_fd::NAME];
+            if dmabuf {
+                needed.push(ash::ext::external_memory_dma_buf::NAME);
+            }
+            // The first device with every extension the handle type needs.
+            let physical = instance
+                .enumerate_physical_devices()
+                .ok()?
+                .into_iter()
+                .find(|&physical| {
+                    let exts = instance
+                        .enumerate_device_extension_properties(physical)
+                        .unwrap_or_default();
+                    needed
+                        .iter()
+                        .all(|&name| exts.iter().any(|e| e.extension_name_as_c_str() == Ok(name)))
+                });
+            let Some(physical) = physical else {
                 instance.destroy_instance(None);
                 return None;
-            }
+            };
             let mut id = vk::PhysicalDeviceIDProperties::default();
             let mut props2 = vk::PhysicalDeviceProperties2::default().push_next(&mut id);
             instance.get_physical_device_properties2(physical, &mut props2);
@@ -56,7 +99,7 @@ impl ExportedImage {
             let queue = [vk::DeviceQueueCreateInfo::default()
                 .queue_family_index(0)
                 .queue_priorities(&priorities)];
-            let ext_names = [ash::khr::external_memory_fd::NAME.as_ptr()];
+            let ext_names: Vec<_> = needed.iter().map(|name| name.as_ptr()).collect();
             let device = instance
                 .create_device(
                     physical,
@@ -66,8 +109,8 @@ impl ExportedImage {
                     None,
                 )
                 .ok()?;
-            let mut external = vk::ExternalMemoryImageCreateInfo::default()
-                .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+            let mut external =
+                vk::ExternalMemoryImageCreateInfo::default().handle_types(handle_type);
             let image = device
                 .create_image(
                     &vk::ImageCreateInfo::default()
@@ -102,8 +145,7 @@ impl ExportedImage {
                         .property_flags
                         .contains(wanted)
             })?;
-            let mut export = vk::ExportMemoryAllocateInfo::default()
-                .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+            let mut export = vk::ExportMemoryAllocateInfo::default().handle_types(handle_type);
             let mut dedicated = vk::MemoryDedicatedAllocateInfo::default().image(image);
             let memory = device
                 .allocate_memory(
@@ -142,6 +184,7 @@ impl ExportedImage {
                 device,
                 image,
                 memory,
+                handle_type,
                 size: reqs.size,
                 row_pitch: layout.row_pitch,
                 device_uuid,
@@ -151,13 +194,13 @@ impl ExportedImage {
         }
     }
 
-    /// A new opaque fd of the memory (the caller owns it).
+    /// A new fd of the memory, of the handle type it was made for (the caller owns it).
     pub fn export_fd(&self) -> OwnedFd {
         let loader = ash::khr::external_memory_fd::Device::new(&self.instance, &self.device);
         let info = vk::MemoryGetFdInfoKHR::default()
             .memory(self.memory)
-            .handle_type(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
-        // SAFETY: the memory was allocated exportable as OPAQUE_FD on this device.
+            .handle_type(self.handle_type);
+        // SAFETY: the memory was allocated exportable with this handle type on this device.
         let fd = unsafe { loader.get_memory_fd(&info) }.expect("vkGetMemoryFdKHR");
         // SAFETY: vkGetMemoryFdKHR returned a new fd that nobody else owns.
         unsafe { OwnedFd::from_raw_fd(fd) }
