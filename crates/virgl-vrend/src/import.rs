@@ -4,13 +4,15 @@
 //! A guest that wants GL to use such a blob attaches it to its GL context and types it with
 //! `VIRGL_CCMD_PIPE_RESOURCE_SET_TYPE` (format, size, plane layout). [`set_type`] records that
 //! [`ImageDesc`] on the resource and asks virgl-resource's wide lookup for a [`GlImport`]; the
-//! first lookup runs [`GlImporter`], which imports the fd through `GL_EXT_memory_object_fd`
-//! (a dedicated memory object, a linear-tiled `glTexStorageMem2DEXT` texture, one level), and
-//! the table caches the result per resource. The GL backend then gets a [`GlResource`] marked
+//! first lookup runs [`GlImporter`], which imports an opaque fd through
+//! `GL_EXT_memory_object_fd` (a dedicated memory object, a linear-tiled `glTexStorageMem2DEXT`
+//! texture, one level) and a dma-buf through an `EGLImage` (`import_dmabuf.rs`: explicit
+//! fourcc, pitch, offset and modifier), and the table caches the result per resource. The GL backend then gets a [`GlResource`] marked
 //! `imported` over that texture, so transfers, blits, views, `resource_info` and `get_rect`
 //! work on it like on any texture.
 //!
-//! Ownership: the [`GlImport`] in the table's import cache owns the memory object and texture.
+//! Ownership: the [`GlImport`] in the table's import cache owns the texture and the memory
+//! object or `EGLImage` under it.
 //! When the source resource leaves the table the import is dropped; GL names cannot be deleted
 //! from `Drop` (no context is guaranteed current, the table may sit on another thread), so they
 //! go to a queue that the backend drains on its thread ([`ImportState::collect`]), which also
@@ -27,9 +29,14 @@
 //! and blue (`glBlitFramebuffer` ignores swizzles); between two imported BGRA resources the raw
 //! copy is right and stays a framebuffer blit.
 //!
-//! Not done here: dma-buf import (EGL images; only opaque fds and lavapipe's memfds go through
-//! `glImportMemoryFdEXT`), multi-planar images, row pitches GL cannot be told (the GL driver
-//! chooses the linear layout, we only check the size fits), and the render server's
+//! Both import paths leave the texture holding the memory's bytes in the storage format's
+//! channels (a BGRA dma-buf is imported as ABGR8888, not ARGB8888), so everything above treats
+//! them alike. A dma-buf import's texture is not immutable, so its BGRA scanout texture is a
+//! second, swizzled sibling of the same `EGLImage` rather than a texture view.
+//!
+//! Not done here: multi-planar images, row pitches `GL_EXT_memory_object_fd` cannot be told
+//! (for opaque fds the GL driver chooses the linear layout, we only check the size fits;
+//! dma-bufs carry their pitch), and the render server's
 //! `GET_RESOURCE` (which would fill the resource's `image` before the lookup: the importer
 //! already takes an [`ImageDesc`], whichever source it came from).
 
