@@ -24,14 +24,13 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn dmabuf_image() -> Option<ExportedImage> {
-    let img = ExportedImage::new_dmabuf(W, H, bgra);
-    if img.is_none() {
-        eprintln!(
-            "skipped: no Vulkan device exports dma-bufs (VK_EXT_external_memory_dma_buf) into \
-             host-visible memory for a linear B8G8R8A8 image"
-        );
+    match ExportedImage::new_dmabuf(W, H, bgra) {
+        Ok(img) => Some(img),
+        Err(why) => {
+            eprintln!("skipped: no Vulkan dma-buf of a linear B8G8R8A8 image: {why}");
+            None
+        }
     }
-    img
 }
 
 /// Puts the image's memory in the table as a Venus blob of dma-buf memory.

@@ -34,16 +34,18 @@ impl ExportedImage {
             height,
             pixel,
         )
+        .ok()
     }
 
     #[allow(dead_code)] // used by import_dmabuf only
-    /// As [`Self::new`], exported as a dma-buf: `None` when no Vulkan device exports
-    /// dma-bufs (VK_EXT_external_memory_dma_buf) into host-visible memory for such an image.
+    /// As [`Self::new`], exported as a dma-buf; the error says why no Vulkan device could
+    /// (none has VK_EXT_external_memory_dma_buf, or it refused such an image). Memory that is
+    /// not host-visible (discrete GPUs) is filled by a copy from a staging buffer.
     pub fn new_dmabuf(
         width: u32,
         height: u32,
         pixel: impl Fn(u32, u32) -> [u8; 4],
-    ) -> Option<Self> {
+    ) -> Result<Self, String> {
         Self::with_handle_type(
             vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT,
             width,
@@ -57,19 +59,19 @@ impl ExportedImage {
         width: u32,
         height: u32,
         pixel: impl Fn(u32, u32) -> [u8; 4],
-    ) -> Option<Self> {
+    ) -> Result<Self, String> {
         let dmabuf = handle_type == vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT;
         // SAFETY: loading the system Vulkan loader; every call below follows the Vulkan spec
         // with handles created here and structures that outlive the calls.
         unsafe {
-            let entry = ash::Entry::load().ok()?;
+            let entry = ash::Entry::load().map_err(|e| format!("no Vulkan loader: {e}"))?;
             let app = vk::ApplicationInfo::default().api_version(vk::API_VERSION_1_1);
             let instance = entry
                 .create_instance(
                     &vk::InstanceCreateInfo::default().application_info(&app),
                     None,
                 )
-                .ok()?;
+                .map_err(|e| format!("vkCreateInstance: {e}"))?;
             let mut needed = vec![ash::khr::external_memory_fd::NAME];
             if dmabuf {
                 needed.push(ash::ext::external_memory_dma_buf::NAME);
@@ -77,7 +79,7 @@ impl ExportedImage {
             // The first device with every extension the handle type needs.
             let physical = instance
                 .enumerate_physical_devices()
-                .ok()?
+                .map_err(|e| format!("vkEnumeratePhysicalDevices: {e}"))?
                 .into_iter()
                 .find(|&physical| {
                     let exts = instance
@@ -89,7 +91,7 @@ impl ExportedImage {
                 });
             let Some(physical) = physical else {
                 instance.destroy_instance(None);
-                return None;
+                return Err(format!("no Vulkan device has {needed:?}"));
             };
             let mut id = vk::PhysicalDeviceIDProperties::default();
             let mut props2 = vk::PhysicalDeviceProperties2::default().push_next(&mut id);
@@ -108,7 +110,7 @@ impl ExportedImage {
                         .enabled_extension_names(&ext_names),
                     None,
                 )
-                .ok()?;
+                .map_err(|e| format!("vkCreateDevice: {e}"))?;
             let mut external =
                 vk::ExternalMemoryImageCreateInfo::default().handle_types(handle_type);
             let image = device
@@ -129,22 +131,35 @@ impl ExportedImage {
                         .usage(
                             vk::ImageUsageFlags::SAMPLED
                                 | vk::ImageUsageFlags::COLOR_ATTACHMENT
-                                | vk::ImageUsageFlags::TRANSFER_SRC,
+                                | vk::ImageUsageFlags::TRANSFER_SRC
+                                | vk::ImageUsageFlags::TRANSFER_DST,
                         )
                         .initial_layout(vk::ImageLayout::PREINITIALIZED),
                     None,
                 )
-                .ok()?;
+                .map_err(|e| format!("vkCreateImage (linear, {handle_type:?}): {e}"))?;
             let reqs = device.get_image_memory_requirements(image);
             let mem_props = instance.get_physical_device_memory_properties(physical);
             let wanted =
                 vk::MemoryPropertyFlags::HOST_VISIBLE | vk::MemoryPropertyFlags::HOST_COHERENT;
-            let memory_type_index = (0..mem_props.memory_type_count).find(|&i| {
-                reqs.memory_type_bits & (1 << i) != 0
-                    && mem_props.memory_types[i as usize]
-                        .property_flags
-                        .contains(wanted)
-            })?;
+            let find = |wanted: vk::MemoryPropertyFlags| {
+                (0..mem_props.memory_type_count).find(|&i| {
+                    reqs.memory_type_bits & (1 << i) != 0
+                        && mem_props.memory_types[i as usize]
+                            .property_flags
+                            .contains(wanted)
+                })
+            };
+            // Host-visible memory is written directly; only dma-buf images may fall back to
+            // device memory filled by a copy (the opaque-fd tests rely on mappable memory).
+            let host_visible = find(wanted);
+            let memory_type_index = match (host_visible, dmabuf) {
+                (Some(i), _) => i,
+                (None, true) => find(vk::MemoryPropertyFlags::DEVICE_LOCAL)
+                    .or_else(|| find(vk::MemoryPropertyFlags::empty()))
+                    .ok_or("no memory type for the image")?,
+                (None, false) => return Err("no host-visible memory type for the image".into()),
+            };
             let mut export = vk::ExportMemoryAllocateInfo::default().handle_types(handle_type);
             let mut dedicated = vk::MemoryDedicatedAllocateInfo::default().image(image);
             let memory = device
@@ -156,8 +171,10 @@ impl ExportedImage {
                         .memory_type_index(memory_type_index),
                     None,
                 )
-                .ok()?;
-            device.bind_image_memory(image, memory, 0).ok()?;
+                .map_err(|e| format!("vkAllocateMemory (exportable, {handle_type:?}): {e}"))?;
+            device
+                .bind_image_memory(image, memory, 0)
+                .map_err(|e| format!("vkBindImageMemory: {e}"))?;
             let layout = device.get_image_subresource_layout(
                 image,
                 vk::ImageSubresource {
@@ -166,19 +183,27 @@ impl ExportedImage {
                     array_layer: 0,
                 },
             );
-            let ptr = device
-                .map_memory(memory, 0, vk::WHOLE_SIZE, vk::MemoryMapFlags::empty())
-                .ok()?
-                .cast::<u8>();
-            for y in 0..height {
-                for x in 0..width {
-                    let at = layout.offset + u64::from(y) * layout.row_pitch + u64::from(x) * 4;
-                    let px = pixel(x, y);
-                    std::ptr::copy_nonoverlapping(px.as_ptr(), ptr.add(at as usize), 4);
+            if host_visible.is_some() {
+                let ptr = device
+                    .map_memory(memory, 0, vk::WHOLE_SIZE, vk::MemoryMapFlags::empty())
+                    .map_err(|e| format!("vkMapMemory: {e}"))?
+                    .cast::<u8>();
+                for y in 0..height {
+                    for x in 0..width {
+                        let at = layout.offset + u64::from(y) * layout.row_pitch + u64::from(x) * 4;
+                        let px = pixel(x, y);
+                        std::ptr::copy_nonoverlapping(px.as_ptr(), ptr.add(at as usize), 4);
+                    }
                 }
+                device.unmap_memory(memory);
+            } else {
+                let texels: Vec<u8> = (0..height)
+                    .flat_map(|y| (0..width).map(move |x| (y, x)))
+                    .flat_map(|(y, x)| pixel(x, y))
+                    .collect();
+                upload(&instance, physical, &device, image, width, height, &texels)?;
             }
-            device.unmap_memory(memory);
-            Some(Self {
+            Ok(Self {
                 _entry: entry,
                 instance,
                 device,
@@ -204,6 +229,167 @@ impl ExportedImage {
         let fd = unsafe { loader.get_memory_fd(&info) }.expect("vkGetMemoryFdKHR");
         // SAFETY: vkGetMemoryFdKHR returned a new fd that nobody else owns.
         unsafe { OwnedFd::from_raw_fd(fd) }
+    }
+}
+
+/// Fills `image` (linear, PREINITIALIZED, device memory) with tightly packed `texels` through a
+/// host-visible staging buffer, leaving it in GENERAL layout released to external users.
+///
+/// # Safety
+/// `image` is a `width`×`height` B8G8R8A8 image of `device` with TRANSFER_DST usage, bound to
+/// memory and not in use.
+unsafe fn upload(
+    instance: &ash::Instance,
+    physical: vk::PhysicalDevice,
+    device: &ash::Device,
+    image: vk::Image,
+    width: u32,
+    height: u32,
+    texels: &[u8],
+) -> Result<(), String> {
+    let size = texels.len() as u64;
+    // SAFETY: per the caller's contract; every object made here is destroyed before return
+    // (after the fence has signalled) and structures outlive the calls that read them.
+    unsafe {
+        let buffer = device
+            .create_buffer(
+                &vk::BufferCreateInfo::default()
+                    .size(size)
+                    .usage(vk::BufferUsageFlags::TRANSFER_SRC),
+                None,
+            )
+            .map_err(|e| format!("staging vkCreateBuffer: {e}"))?;
+        let reqs = device.get_buffer_memory_requirements(buffer);
+        let props = instance.get_physical_device_memory_properties(physical);
+        let wanted = vk::MemoryPropertyFlags::HOST_VISIBLE | vk::MemoryPropertyFlags::HOST_COHERENT;
+        let index = (0..props.memory_type_count)
+            .find(|&i| {
+                reqs.memory_type_bits & (1 << i) != 0
+                    && props.memory_types[i as usize]
+                        .property_flags
+                        .contains(wanted)
+            })
+            .ok_or("no host-visible memory for a staging buffer")?;
+        let staging = device
+            .allocate_memory(
+                &vk::MemoryAllocateInfo::default()
+                    .allocation_size(reqs.size)
+                    .memory_type_index(index),
+                None,
+            )
+            .map_err(|e| format!("staging vkAllocateMemory: {e}"))?;
+        device
+            .bind_buffer_memory(buffer, staging, 0)
+            .map_err(|e| format!("staging vkBindBufferMemory: {e}"))?;
+        let ptr = device
+            .map_memory(staging, 0, vk::WHOLE_SIZE, vk::MemoryMapFlags::empty())
+            .map_err(|e| format!("staging vkMapMemory: {e}"))?
+            .cast::<u8>();
+        std::ptr::copy_nonoverlapping(texels.as_ptr(), ptr, texels.len());
+        device.unmap_memory(staging);
+
+        let pool = device
+            .create_command_pool(
+                &vk::CommandPoolCreateInfo::default().queue_family_index(0),
+                None,
+            )
+            .map_err(|e| format!("vkCreateCommandPool: {e}"))?;
+        let cmd = device
+            .allocate_command_buffers(
+                &vk::CommandBufferAllocateInfo::default()
+                    .command_pool(pool)
+                    .level(vk::CommandBufferLevel::PRIMARY)
+                    .command_buffer_count(1),
+            )
+            .map_err(|e| format!("vkAllocateCommandBuffers: {e}"))?[0];
+        device
+            .begin_command_buffer(
+                cmd,
+                &vk::CommandBufferBeginInfo::default()
+                    .flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT),
+            )
+            .map_err(|e| format!("vkBeginCommandBuffer: {e}"))?;
+        let range = vk::ImageSubresourceRange {
+            aspect_mask: vk::ImageAspectFlags::COLOR,
+            base_mip_level: 0,
+            level_count: 1,
+            base_array_layer: 0,
+            layer_count: 1,
+        };
+        let to_dst = vk::ImageMemoryBarrier::default()
+            .old_layout(vk::ImageLayout::PREINITIALIZED)
+            .new_layout(vk::ImageLayout::TRANSFER_DST_OPTIMAL)
+            .dst_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .image(image)
+            .subresource_range(range);
+        device.cmd_pipeline_barrier(
+            cmd,
+            vk::PipelineStageFlags::TOP_OF_PIPE,
+            vk::PipelineStageFlags::TRANSFER,
+            vk::DependencyFlags::empty(),
+            &[],
+            &[],
+            &[to_dst],
+        );
+        let region = vk::BufferImageCopy::default()
+            .image_subresource(vk::ImageSubresourceLayers {
+                aspect_mask: vk::ImageAspectFlags::COLOR,
+                mip_level: 0,
+                base_array_layer: 0,
+                layer_count: 1,
+            })
+            .image_extent(vk::Extent3D {
+                width,
+                height,
+                depth: 1,
+            });
+        device.cmd_copy_buffer_to_image(
+            cmd,
+            buffer,
+            image,
+            vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+            &[region],
+        );
+        // Released to the external user (the GL import), as Venus window images are.
+        let release = vk::ImageMemoryBarrier::default()
+            .old_layout(vk::ImageLayout::TRANSFER_DST_OPTIMAL)
+            .new_layout(vk::ImageLayout::GENERAL)
+            .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+            .src_queue_family_index(0)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
+            .image(image)
+            .subresource_range(range);
+        device.cmd_pipeline_barrier(
+            cmd,
+            vk::PipelineStageFlags::TRANSFER,
+            vk::PipelineStageFlags::BOTTOM_OF_PIPE,
+            vk::DependencyFlags::empty(),
+            &[],
+            &[],
+            &[release],
+        );
+        device
+            .end_command_buffer(cmd)
+            .map_err(|e| format!("vkEndCommandBuffer: {e}"))?;
+        let fence = device
+            .create_fence(&vk::FenceCreateInfo::default(), None)
+            .map_err(|e| format!("vkCreateFence: {e}"))?;
+        let queue = device.get_device_queue(0, 0);
+        let cmds = [cmd];
+        let submitted = device
+            .queue_submit(
+                queue,
+                &[vk::SubmitInfo::default().command_buffers(&cmds)],
+                fence,
+            )
+            .and_then(|()| device.wait_for_fences(&[fence], true, 10_000_000_000));
+        device.destroy_fence(fence, None);
+        device.destroy_command_pool(pool, None);
+        device.destroy_buffer(buffer, None);
+        device.free_memory(staging, None);
+        submitted.map_err(|e| format!("upload submit/wait: {e}"))
     }
 }
 
