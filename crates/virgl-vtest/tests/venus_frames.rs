@@ -3,7 +3,9 @@
 //! with a vkCreateRenderPass2 render pass, push constants, and a sync scene: timeline semaphore,
 //! occlusion query and event around a draw, and VK_KHR_dynamic_rendering with dynamic
 //! viewport/scissor and an indexed draw, and transfer commands — update/copy buffer, clear,
-//! blit, copy image — in a secondary command buffer) runs once directly on lavapipe and
+//! blit, copy image — in a secondary command buffer, and descriptor indexing: a runtime array
+//! of storage buffers with a variable descriptor count, partially bound and updated after
+//! bind, indexed non-uniformly by a compute shader) runs once directly on lavapipe and
 //! once through Mesa's venus driver against `virgl-vtest` (whose Venus backend runs on
 //! lavapipe) in each mode: in-process (`--venus-in-process`) and through `virgl-render-server`
 //! with worker processes and with worker threads (`--venus`); the read-back bytes must be
@@ -29,7 +31,12 @@ const SCENES: &[&str] = &[
     "sync",
     "dynamic-rendering",
     "transfer",
+    "descriptor-indexing",
 ];
+
+/// What the descriptor-indexing scene writes when the device lacks descriptor indexing
+/// (`vk-scenes`' `DESCRIPTOR_INDEXING_MARKER`).
+const DESCRIPTOR_INDEXING_MARKER: &[u8] = b"vk-scenes: descriptor indexing not exposed\n";
 
 /// The vk-scenes binary of this workspace, built with the same cargo and target directory
 /// when `cargo test` did not already build it (it does with `--workspace`).
@@ -136,12 +143,23 @@ fn venus_frames_match_lavapipe() {
                 &server.dir.join(format!("{scene}.venus")),
             );
             match venus {
+                Ok(bytes) if bytes == *direct && bytes == DESCRIPTOR_INDEXING_MARKER => {
+                    eprintln!(
+                        "{scene} ({mode:?}): neither lavapipe nor venus has descriptor indexing"
+                    );
+                }
                 Ok(bytes) if bytes == *direct => {
                     eprintln!(
                         "{scene} ({mode:?}): {} bytes identical through venus",
                         bytes.len()
                     );
                 }
+                Ok(bytes) if bytes == DESCRIPTOR_INDEXING_MARKER => failures.push(format!(
+                    "{scene} ({mode:?}): lavapipe exposes descriptor indexing but venus does \
+                     not (runtimeDescriptorArray, shaderStorageBufferArrayNonUniformIndexing, \
+                     descriptorBindingVariableDescriptorCount or \
+                     descriptorBindingPartiallyBound missing from the guest's features)"
+                )),
                 Ok(bytes) => failures.push(format!(
                     "{scene} ({mode:?}): venus read-back differs from lavapipe: {}",
                     first_difference(&bytes, direct)

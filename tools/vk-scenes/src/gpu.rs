@@ -23,6 +23,17 @@ pub struct Gpu {
     pub has_timeline: bool,
     /// VK_KHR_dynamic_rendering entry points, when enabled.
     pub dynamic_rendering: Option<ash::khr::dynamic_rendering::Device>,
+    /// The descriptor-indexing features the descriptor-indexing scene needs, when the device
+    /// exposes all of them (and they are enabled); `None` otherwise.
+    pub descriptor_indexing: Option<DescriptorIndexing>,
+}
+
+/// Descriptor indexing as enabled on the device: runtime descriptor arrays, non-uniform
+/// indexing of storage-buffer arrays, variable descriptor counts and partially bound bindings
+/// are all required; update-after-bind of storage buffers is optional.
+#[derive(Clone, Copy, Debug)]
+pub struct DescriptorIndexing {
+    pub update_after_bind: bool,
 }
 
 pub struct Buffer {
@@ -91,14 +102,50 @@ impl Gpu {
             .any(|e| e.extension_name_as_c_str() == Ok(ash::khr::dynamic_rendering::NAME));
         let mut enable_dynamic_rendering =
             vk::PhysicalDeviceDynamicRenderingFeatures::default().dynamic_rendering(true);
-        let ext_names = [ash::khr::dynamic_rendering::NAME.as_ptr()];
+        // Descriptor indexing (the descriptor-indexing scene): core in Vulkan 1.2, an extension
+        // before. Queried with its own chain so the timeline query above stays as it was.
+        let has_indexing_ext = exts
+            .iter()
+            .any(|e| e.extension_name_as_c_str() == Ok(ash::ext::descriptor_indexing::NAME));
+        let indexing_core = props.api_version >= vk::API_VERSION_1_2;
+        let mut indexing = vk::PhysicalDeviceDescriptorIndexingFeatures::default();
+        if indexing_core || has_indexing_ext {
+            let mut features = vk::PhysicalDeviceFeatures2::default().push_next(&mut indexing);
+            // SAFETY: valid physical device; the chain is ours.
+            unsafe { instance.get_physical_device_features2(pd, &mut features) };
+        }
+        let descriptor_indexing = (indexing.runtime_descriptor_array == vk::TRUE
+            && indexing.shader_storage_buffer_array_non_uniform_indexing == vk::TRUE
+            && indexing.descriptor_binding_variable_descriptor_count == vk::TRUE
+            && indexing.descriptor_binding_partially_bound == vk::TRUE)
+            .then_some(DescriptorIndexing {
+                update_after_bind: indexing.descriptor_binding_storage_buffer_update_after_bind
+                    == vk::TRUE,
+            });
+        let mut enable_indexing = vk::PhysicalDeviceDescriptorIndexingFeatures::default()
+            .runtime_descriptor_array(true)
+            .shader_storage_buffer_array_non_uniform_indexing(true)
+            .descriptor_binding_variable_descriptor_count(true)
+            .descriptor_binding_partially_bound(true)
+            .descriptor_binding_storage_buffer_update_after_bind(
+                descriptor_indexing.is_some_and(|d| d.update_after_bind),
+            );
+        let mut ext_names = Vec::new();
+        if has_dynamic_rendering {
+            ext_names.push(ash::khr::dynamic_rendering::NAME.as_ptr());
+        }
+        if descriptor_indexing.is_some() && !indexing_core {
+            ext_names.push(ash::ext::descriptor_indexing::NAME.as_ptr());
+        }
         let mut info = vk::DeviceCreateInfo::default()
             .queue_create_infos(&queues)
+            .enabled_extension_names(&ext_names)
             .push_next(&mut enable_timeline);
         if has_dynamic_rendering {
-            info = info
-                .enabled_extension_names(&ext_names)
-                .push_next(&mut enable_dynamic_rendering);
+            info = info.push_next(&mut enable_dynamic_rendering);
+        }
+        if descriptor_indexing.is_some() {
+            info = info.push_next(&mut enable_indexing);
         }
         // SAFETY: valid physical device and create info.
         let device = vkr("vkCreateDevice", unsafe {
@@ -127,6 +174,7 @@ impl Gpu {
             device_name,
             has_timeline,
             dynamic_rendering,
+            descriptor_indexing,
         })
     }
 

@@ -22,6 +22,7 @@ pub const SCENES: &[&str] = &[
     "sync",
     "dynamic-rendering",
     "transfer",
+    "descriptor-indexing",
 ];
 
 pub fn run(gpu: &Gpu, name: &str) -> Result<Vec<u8>> {
@@ -34,6 +35,7 @@ pub fn run(gpu: &Gpu, name: &str) -> Result<Vec<u8>> {
         "sync" => sync(gpu),
         "dynamic-rendering" => dynamic_rendering(gpu),
         "transfer" => transfer(gpu),
+        "descriptor-indexing" => descriptor_indexing(gpu),
         _ => Err(format!(
             "unknown scene {name:?} (scenes: {})",
             SCENES.join(", ")
@@ -1098,4 +1100,165 @@ fn transfer(gpu: &Gpu) -> Result<Vec<u8>> {
     )?;
     expect("cleared", pixel(&px, 36, 20), [26, 26, 26, 255])?;
     Ok(px)
+}
+
+/// What the descriptor-indexing scene returns, instead of a buffer, on a device that lacks
+/// one of the features it needs. Two runs compare equal with it only if both devices lack
+/// them; the Venus frame test names it when only one side does.
+pub const DESCRIPTOR_INDEXING_MARKER: &[u8] = b"vk-scenes: descriptor indexing not exposed\n";
+
+/// Scene 9: descriptor indexing. A compute shader reads a runtime-sized array of storage
+/// buffers (binding 1) with a `nonuniformEXT` index derived from the invocation id and writes
+/// `inputs[(i * 7) % 4].values[i % 16] + i` into an output buffer (binding 0). Binding 1 has a
+/// variable descriptor count (6 allocated, of at most 8) and is partially bound (only 4 are
+/// written); where storage-buffer update-after-bind is exposed the layout, pool and binding are
+/// update-after-bind and one input's descriptor is written after the set is bound and the
+/// dispatch recorded. Without the features it returns [`DESCRIPTOR_INDEXING_MARKER`].
+fn descriptor_indexing(gpu: &Gpu) -> Result<Vec<u8>> {
+    const N: u32 = 256;
+    const INPUTS: u32 = 4;
+    const VALUES: u32 = 16;
+    const MAX_INPUTS: u32 = 8;
+    const ALLOCATED: u32 = 6;
+    let Some(features) = gpu.descriptor_indexing else {
+        return Ok(DESCRIPTOR_INDEXING_MARKER.to_vec());
+    };
+    let uab = features.update_after_bind;
+    let value = |b: u32, j: u32| (b << 16) | (j * 3 + 1);
+    let output = gpu.buffer(u64::from(N * 4), vk::BufferUsageFlags::STORAGE_BUFFER)?;
+    gpu.write(&output, &vec![0xee; (N * 4) as usize])?;
+    let inputs = (0..INPUTS)
+        .map(|b| {
+            let words: Vec<u32> = (0..VALUES).map(|j| value(b, j)).collect();
+            gpu.buffer_with(&bytes_of(&words), vk::BufferUsageFlags::STORAGE_BUFFER)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let d = &gpu.device;
+    let bindings = [
+        vk::DescriptorSetLayoutBinding::default()
+            .binding(0)
+            .descriptor_type(vk::DescriptorType::STORAGE_BUFFER)
+            .descriptor_count(1)
+            .stage_flags(vk::ShaderStageFlags::COMPUTE),
+        vk::DescriptorSetLayoutBinding::default()
+            .binding(1)
+            .descriptor_type(vk::DescriptorType::STORAGE_BUFFER)
+            .descriptor_count(MAX_INPUTS)
+            .stage_flags(vk::ShaderStageFlags::COMPUTE),
+    ];
+    let mut array_flags = vk::DescriptorBindingFlags::VARIABLE_DESCRIPTOR_COUNT
+        | vk::DescriptorBindingFlags::PARTIALLY_BOUND;
+    let mut layout_flags = vk::DescriptorSetLayoutCreateFlags::empty();
+    let mut pool_flags = vk::DescriptorPoolCreateFlags::empty();
+    if uab {
+        array_flags |= vk::DescriptorBindingFlags::UPDATE_AFTER_BIND;
+        layout_flags |= vk::DescriptorSetLayoutCreateFlags::UPDATE_AFTER_BIND_POOL;
+        pool_flags |= vk::DescriptorPoolCreateFlags::UPDATE_AFTER_BIND;
+    }
+    let binding_flags = [vk::DescriptorBindingFlags::empty(), array_flags];
+    let mut flags_info =
+        vk::DescriptorSetLayoutBindingFlagsCreateInfo::default().binding_flags(&binding_flags);
+    let info = vk::DescriptorSetLayoutCreateInfo::default()
+        .flags(layout_flags)
+        .bindings(&bindings)
+        .push_next(&mut flags_info);
+    // SAFETY: valid device and info (all calls below likewise).
+    let set_layout = unsafe { d.create_descriptor_set_layout(&info, None) }
+        .map_err(|e| format!("vkCreateDescriptorSetLayout: {e}"))?;
+    let sizes = [vk::DescriptorPoolSize {
+        ty: vk::DescriptorType::STORAGE_BUFFER,
+        descriptor_count: 1 + ALLOCATED,
+    }];
+    let info = vk::DescriptorPoolCreateInfo::default()
+        .flags(pool_flags)
+        .max_sets(1)
+        .pool_sizes(&sizes);
+    // SAFETY: as above.
+    let pool = unsafe { d.create_descriptor_pool(&info, None) }
+        .map_err(|e| format!("vkCreateDescriptorPool: {e}"))?;
+    let layouts = [set_layout];
+    let counts = [ALLOCATED];
+    let mut count_info =
+        vk::DescriptorSetVariableDescriptorCountAllocateInfo::default().descriptor_counts(&counts);
+    let info = vk::DescriptorSetAllocateInfo::default()
+        .descriptor_pool(pool)
+        .set_layouts(&layouts)
+        .push_next(&mut count_info);
+    // SAFETY: as above.
+    let set = unsafe { d.allocate_descriptor_sets(&info) }
+        .map_err(|e| format!("vkAllocateDescriptorSets: {e}"))?[0];
+    let whole = |b: &crate::gpu::Buffer| {
+        [vk::DescriptorBufferInfo {
+            buffer: b.buffer,
+            offset: 0,
+            range: vk::WHOLE_SIZE,
+        }]
+    };
+    let output_info = whole(&output);
+    let input_infos: Vec<_> = inputs.iter().map(whole).collect();
+    let write = |binding: u32, element: u32, info: &[vk::DescriptorBufferInfo; 1]| {
+        let w = [vk::WriteDescriptorSet::default()
+            .dst_set(set)
+            .dst_binding(binding)
+            .dst_array_element(element)
+            .descriptor_type(vk::DescriptorType::STORAGE_BUFFER)
+            .buffer_info(info)];
+        // SAFETY: as above; with update-after-bind the set may already be bound in the
+        // command buffer being recorded (binding 1 only).
+        unsafe { d.update_descriptor_sets(&w, &[]) };
+    };
+    // Input 2 is written after binding when update-after-bind is on; 4 and 5 never are.
+    const LATE: u32 = 2;
+    write(0, 0, &output_info);
+    for (b, info) in input_infos.iter().enumerate() {
+        if !(uab && b as u32 == LATE) {
+            write(1, b as u32, info);
+        }
+    }
+    let layout = gpu.pipeline_layout(&layouts, &[])?;
+    let module = gpu.shader(spirv::DESCRIPTOR_INDEXING_COMP)?;
+    let info = [vk::ComputePipelineCreateInfo::default()
+        .stage(
+            vk::PipelineShaderStageCreateInfo::default()
+                .stage(vk::ShaderStageFlags::COMPUTE)
+                .module(module)
+                .name(c"main"),
+        )
+        .layout(layout)];
+    // SAFETY: as above.
+    let pipeline = unsafe { d.create_compute_pipelines(vk::PipelineCache::null(), &info, None) }
+        .map_err(|(_, e)| format!("vkCreateComputePipelines: {e}"))?[0];
+    gpu.run(|cb| {
+        // SAFETY: recording command buffer; all objects live.
+        unsafe {
+            d.cmd_bind_pipeline(cb, vk::PipelineBindPoint::COMPUTE, pipeline);
+            d.cmd_bind_descriptor_sets(cb, vk::PipelineBindPoint::COMPUTE, layout, 0, &[set], &[]);
+            d.cmd_dispatch(cb, N / 64, 1, 1);
+            let to_host = [vk::MemoryBarrier::default()
+                .src_access_mask(vk::AccessFlags::SHADER_WRITE)
+                .dst_access_mask(vk::AccessFlags::HOST_READ)];
+            d.cmd_pipeline_barrier(
+                cb,
+                vk::PipelineStageFlags::COMPUTE_SHADER,
+                vk::PipelineStageFlags::HOST,
+                vk::DependencyFlags::empty(),
+                &to_host,
+                &[],
+                &[],
+            );
+        }
+        if uab {
+            write(1, LATE, &input_infos[LATE as usize]);
+        }
+    })?;
+    let out = gpu.read(&output)?;
+    for i in 0..N {
+        let o = (i * 4) as usize;
+        let v = u32::from_le_bytes([out[o], out[o + 1], out[o + 2], out[o + 3]]);
+        let want = value((i * 7) % INPUTS, i % VALUES) + i;
+        if v != want {
+            return Err(format!("result[{i}] = {v:#x}, expected {want:#x}"));
+        }
+    }
+    Ok(out)
 }
