@@ -243,37 +243,9 @@ fn compute(gpu: &Gpu) -> Result<Vec<u8>> {
     // SAFETY: as above.
     unsafe { d.update_descriptor_sets(&write, &[]) };
     let layout = gpu.pipeline_layout(&layouts, &[])?;
-    let module = gpu.shader(spirv::FILL_COMP)?;
-    let info = [vk::ComputePipelineCreateInfo::default()
-        .stage(
-            vk::PipelineShaderStageCreateInfo::default()
-                .stage(vk::ShaderStageFlags::COMPUTE)
-                .module(module)
-                .name(c"main"),
-        )
-        .layout(layout)];
-    // SAFETY: as above.
-    let pipeline = unsafe { d.create_compute_pipelines(vk::PipelineCache::null(), &info, None) }
-        .map_err(|(_, e)| format!("vkCreateComputePipelines: {e}"))?[0];
+    let pipeline = compute_pipeline(gpu, spirv::FILL_COMP, layout)?;
     gpu.run(|cb| {
-        // SAFETY: recording command buffer; all objects live.
-        unsafe {
-            d.cmd_bind_pipeline(cb, vk::PipelineBindPoint::COMPUTE, pipeline);
-            d.cmd_bind_descriptor_sets(cb, vk::PipelineBindPoint::COMPUTE, layout, 0, &[set], &[]);
-            d.cmd_dispatch(cb, N / 64, 1, 1);
-            let to_host = [vk::MemoryBarrier::default()
-                .src_access_mask(vk::AccessFlags::SHADER_WRITE)
-                .dst_access_mask(vk::AccessFlags::HOST_READ)];
-            d.cmd_pipeline_barrier(
-                cb,
-                vk::PipelineStageFlags::COMPUTE_SHADER,
-                vk::PipelineStageFlags::HOST,
-                vk::DependencyFlags::empty(),
-                &to_host,
-                &[],
-                &[],
-            );
-        }
+        dispatch_for_host(d, cb, pipeline, layout, set, N / 64);
     })?;
     let out = gpu.read(&buffer)?;
     for i in 0..N {
@@ -1216,37 +1188,9 @@ fn descriptor_indexing(gpu: &Gpu) -> Result<Vec<u8>> {
         }
     }
     let layout = gpu.pipeline_layout(&layouts, &[])?;
-    let module = gpu.shader(spirv::DESCRIPTOR_INDEXING_COMP)?;
-    let info = [vk::ComputePipelineCreateInfo::default()
-        .stage(
-            vk::PipelineShaderStageCreateInfo::default()
-                .stage(vk::ShaderStageFlags::COMPUTE)
-                .module(module)
-                .name(c"main"),
-        )
-        .layout(layout)];
-    // SAFETY: as above.
-    let pipeline = unsafe { d.create_compute_pipelines(vk::PipelineCache::null(), &info, None) }
-        .map_err(|(_, e)| format!("vkCreateComputePipelines: {e}"))?[0];
+    let pipeline = compute_pipeline(gpu, spirv::DESCRIPTOR_INDEXING_COMP, layout)?;
     gpu.run(|cb| {
-        // SAFETY: recording command buffer; all objects live.
-        unsafe {
-            d.cmd_bind_pipeline(cb, vk::PipelineBindPoint::COMPUTE, pipeline);
-            d.cmd_bind_descriptor_sets(cb, vk::PipelineBindPoint::COMPUTE, layout, 0, &[set], &[]);
-            d.cmd_dispatch(cb, N / 64, 1, 1);
-            let to_host = [vk::MemoryBarrier::default()
-                .src_access_mask(vk::AccessFlags::SHADER_WRITE)
-                .dst_access_mask(vk::AccessFlags::HOST_READ)];
-            d.cmd_pipeline_barrier(
-                cb,
-                vk::PipelineStageFlags::COMPUTE_SHADER,
-                vk::PipelineStageFlags::HOST,
-                vk::DependencyFlags::empty(),
-                &to_host,
-                &[],
-                &[],
-            );
-        }
+        dispatch_for_host(d, cb, pipeline, layout, set, N / 64);
         if uab {
             write(1, LATE, &input_infos[LATE as usize]);
         }
@@ -1261,4 +1205,54 @@ fn descriptor_indexing(gpu: &Gpu) -> Result<Vec<u8>> {
         }
     }
     Ok(out)
+}
+
+/// A compute pipeline running `code`'s `main` with `layout`.
+fn compute_pipeline(gpu: &Gpu, code: &[u32], layout: vk::PipelineLayout) -> Result<vk::Pipeline> {
+    let module = gpu.shader(code)?;
+    let info = [vk::ComputePipelineCreateInfo::default()
+        .stage(
+            vk::PipelineShaderStageCreateInfo::default()
+                .stage(vk::ShaderStageFlags::COMPUTE)
+                .module(module)
+                .name(c"main"),
+        )
+        .layout(layout)];
+    // SAFETY: valid device, module and layout (owned by `gpu`, which outlives the pipeline).
+    unsafe {
+        gpu.device
+            .create_compute_pipelines(vk::PipelineCache::null(), &info, None)
+    }
+    .map(|p| p[0])
+    .map_err(|(_, e)| format!("vkCreateComputePipelines: {e}"))
+}
+
+/// Records a compute dispatch of `groups` workgroups with `set` bound, then a barrier that makes
+/// the shader's writes visible to host reads.
+fn dispatch_for_host(
+    d: &ash::Device,
+    cb: vk::CommandBuffer,
+    pipeline: vk::Pipeline,
+    layout: vk::PipelineLayout,
+    set: vk::DescriptorSet,
+    groups: u32,
+) {
+    // SAFETY: `cb` is recording; the pipeline, layout and set are live objects of `d`.
+    unsafe {
+        d.cmd_bind_pipeline(cb, vk::PipelineBindPoint::COMPUTE, pipeline);
+        d.cmd_bind_descriptor_sets(cb, vk::PipelineBindPoint::COMPUTE, layout, 0, &[set], &[]);
+        d.cmd_dispatch(cb, groups, 1, 1);
+        let to_host = [vk::MemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::SHADER_WRITE)
+            .dst_access_mask(vk::AccessFlags::HOST_READ)];
+        d.cmd_pipeline_barrier(
+            cb,
+            vk::PipelineStageFlags::COMPUTE_SHADER,
+            vk::PipelineStageFlags::HOST,
+            vk::DependencyFlags::empty(),
+            &to_host,
+            &[],
+            &[],
+        );
+    }
 }
