@@ -118,6 +118,32 @@ unsafe fn relink_without(p: *mut std::ffi::c_void, drop: &[i32]) -> *mut std::ff
     next.cast()
 }
 
+/// vkAllocateMemory of `size` bytes of memory type `type_index` whose allocate info carries the
+/// chain `p_next` (an import link in front of the guest's remaining links).
+///
+/// # Safety
+/// `dev` is a live device and `p_next` a valid `VkMemoryAllocateInfo` chain (with whatever the
+/// import links point at) that lives for the call.
+unsafe fn allocate_with_chain(
+    dev: &ash::Device,
+    p_next: *const std::ffi::c_void,
+    size: u64,
+    type_index: u32,
+) -> (vk::Result, vk::DeviceMemory) {
+    let info = vk::MemoryAllocateInfo {
+        p_next,
+        allocation_size: size,
+        memory_type_index: type_index,
+        ..Default::default()
+    };
+    let mut host = vk::DeviceMemory::null();
+    // SAFETY: the caller's contract; `info` and `host` live on this stack for the call.
+    let result = unsafe {
+        (dev.fp_v1_0().allocate_memory)(dev.handle(), &info, std::ptr::null(), &mut host)
+    };
+    (result, host)
+}
+
 fn align_up(size: u64, align: u64) -> Result<u64, VenusError> {
     Ok(size
         .checked_add(align - 1)
@@ -588,21 +614,14 @@ impl State {
                 p_host_pointer: ptr,
                 ..Default::default()
             };
-            let host_info = vk::MemoryAllocateInfo {
-                p_next: std::ptr::from_ref(&import).cast(),
-                allocation_size: size,
-                memory_type_index: info.memoryTypeIndex,
-                ..Default::default()
-            };
-            let mut host = vk::DeviceMemory::null();
-            // SAFETY: valid device; the import points at our mapping of the resource, kept
-            // alive (the Arc in `memories`) until after vkFreeMemory.
-            let r = unsafe {
-                (dev.fp_v1_0().allocate_memory)(
-                    dev.handle(),
-                    &host_info,
-                    std::ptr::null(),
-                    &mut host,
+            // SAFETY: the import points at our mapping of the resource, kept alive (the Arc in
+            // `memories`) until after vkFreeMemory; the rest of the chain is the guest's.
+            let (r, host) = unsafe {
+                allocate_with_chain(
+                    dev,
+                    std::ptr::from_ref(&import).cast(),
+                    size,
+                    info.memoryTypeIndex,
                 )
             };
             if r != vk::Result::SUCCESS {
@@ -649,20 +668,14 @@ impl State {
                 fd: dup.as_raw_fd(),
                 ..Default::default()
             };
-            let host_info = vk::MemoryAllocateInfo {
-                p_next: std::ptr::from_ref(&import).cast(),
-                allocation_size: info.allocationSize,
-                memory_type_index: info.memoryTypeIndex,
-                ..Default::default()
-            };
-            let mut host = vk::DeviceMemory::null();
-            // SAFETY: valid device; the import names an fd we own for the call.
-            let r = unsafe {
-                (dev.fp_v1_0().allocate_memory)(
-                    dev.handle(),
-                    &host_info,
-                    std::ptr::null(),
-                    &mut host,
+            // SAFETY: the import names an fd we own for the call; the rest of the chain is the
+            // guest's.
+            let (r, host) = unsafe {
+                allocate_with_chain(
+                    dev,
+                    std::ptr::from_ref(&import).cast(),
+                    info.allocationSize,
+                    info.memoryTypeIndex,
                 )
             };
             if r != vk::Result::SUCCESS {
@@ -751,17 +764,15 @@ impl State {
         import.p_next =
             unsafe { relink_without(info.pNext, &[stype::EXPORT_MEMORY_ALLOCATE_INFO]) }
                 .cast_const();
-        let host_info = vk::MemoryAllocateInfo {
-            p_next: std::ptr::from_ref(&import).cast(),
-            allocation_size: size,
-            memory_type_index: info.memoryTypeIndex,
-            ..Default::default()
-        };
-        let mut host = vk::DeviceMemory::null();
-        // SAFETY: valid device; the import points at our mapping, kept alive in `memories`
-        // until after vkFreeMemory; the rest of the chain was decoded into the arena.
-        let result = unsafe {
-            (dev.fp_v1_0().allocate_memory)(dev.handle(), &host_info, std::ptr::null(), &mut host)
+        // SAFETY: the import points at our mapping, kept alive in `memories` until after
+        // vkFreeMemory; the rest of the chain was decoded into the arena.
+        let (result, host) = unsafe {
+            allocate_with_chain(
+                dev,
+                std::ptr::from_ref(&import).cast(),
+                size,
+                info.memoryTypeIndex,
+            )
         };
         if result == vk::Result::SUCCESS {
             self.add_child_in(
