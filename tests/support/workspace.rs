@@ -70,3 +70,24 @@ pub fn children_of(pid: u32) -> Vec<(u32, String)> {
     }
     out
 }
+
+/// lavapipe's ICD, the host Vulkan of the Venus tests.
+pub const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
+
+/// Points the Vulkan loader at lavapipe and the render-server proxy at this workspace's
+/// `virgl-render-server`, once, before any test of the binary loads Vulkan or starts a server
+/// (which read them: the environment is only written while nothing reads it). False, with the
+/// reason printed, when lavapipe is not installed.
+pub fn lavapipe_and_render_server() -> bool {
+    if !std::path::Path::new(LVP_ICD).exists() {
+        eprintln!("skipped: {LVP_ICD} is not installed");
+        return false;
+    }
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| {
+        let server = workspace_bin("virgl-venus", "virgl-render-server");
+        std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
+        std::env::set_var("RENDER_SERVER_EXEC_PATH", server);
+    });
+    true
+}

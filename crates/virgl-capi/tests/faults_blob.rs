@@ -28,7 +28,6 @@ use virgl_resource::{
     BlobFlags, BlobInfo, BlobMem, ResourceError, TransferDirection, TransferRequest,
 };
 
-const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
 const VK_CTX: u32 = 1;
 const GL_CTX: u32 = 2;
 const BLOB: u32 = 5;
@@ -130,24 +129,8 @@ fn mapped_blob_outlives_the_render_server_worker() {
     mapped_blob_faults(RendererFlags::RENDER_SERVER);
 }
 
-/// Points the Vulkan loader at lavapipe and the proxy at this workspace's render server (once,
-/// before any test of this binary loads Vulkan or starts a server).
-fn lavapipe() -> bool {
-    if !std::path::Path::new(LVP_ICD).exists() {
-        eprintln!("skipped: {LVP_ICD} is not installed");
-        return false;
-    }
-    static SET: std::sync::Once = std::sync::Once::new();
-    SET.call_once(|| {
-        let server = workspace::workspace_bin("virgl-venus", "virgl-render-server");
-        std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
-        std::env::set_var("RENDER_SERVER_EXEC_PATH", server);
-    });
-    true
-}
-
 fn mapped_blob_faults(extra: RendererFlags) {
-    if !lavapipe() {
+    if !workspace::lavapipe_and_render_server() {
         return;
     }
     let flags =

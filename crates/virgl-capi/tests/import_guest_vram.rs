@@ -21,7 +21,6 @@ use venus_stream::Stream;
 use virgl_capi::{capset, Renderer, RendererFlags};
 use virgl_resource::{BlobMem, FdType, SharedMemory};
 
-const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
 const VK_CTX: u32 = 1;
 const VRAM_A: u32 = 7;
 const VRAM_B: u32 = 8;
@@ -119,22 +118,6 @@ impl Stream {
     }
 }
 
-fn lavapipe() -> bool {
-    if !std::path::Path::new(LVP_ICD).exists() {
-        eprintln!("skipped: {LVP_ICD} is not installed");
-        return false;
-    }
-    // Set once, before any test of this binary loads the Vulkan loader or starts a render
-    // server (which read them): the environment is only written while nothing reads it.
-    static SET: std::sync::Once = std::sync::Once::new();
-    SET.call_once(|| {
-        let server = workspace::workspace_bin("virgl-venus", "virgl-render-server");
-        std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
-        std::env::set_var("RENDER_SERVER_EXEC_PATH", server);
-    });
-    true
-}
-
 fn renderer(extra: RendererFlags) -> Renderer {
     let flags =
         RendererFlags::VENUS | RendererFlags::NO_VIRGL | RendererFlags::USE_GUEST_VRAM | extra;
@@ -169,7 +152,7 @@ fn venus_uses_guest_vram_blobs_through_the_render_server() {
 }
 
 fn guest_vram_fill_and_copy(extra: RendererFlags) {
-    if !lavapipe() {
+    if !workspace::lavapipe_and_render_server() {
         return;
     }
     let mut r = renderer(extra);
@@ -249,7 +232,7 @@ fn guest_vram_fill_and_copy(extra: RendererFlags) {
 
 #[test]
 fn importing_a_resource_not_attached_is_a_guest_error() {
-    if !lavapipe() {
+    if !workspace::lavapipe_and_render_server() {
         return;
     }
     let mut r = renderer(RendererFlags::empty());
@@ -280,7 +263,7 @@ fn opaque_blob_of_one_venus_context_is_imported_by_another() {
     use virgl_resource::{BlobFlags, BlobInfo};
     const EXPORTER: u32 = 2;
     const BLOB: u32 = 9;
-    if !lavapipe() {
+    if !workspace::lavapipe_and_render_server() {
         return;
     }
     let mut r = Renderer::builder(RendererFlags::VENUS | RendererFlags::NO_VIRGL)

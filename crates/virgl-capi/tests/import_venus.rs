@@ -26,7 +26,6 @@ use virgl_capi::{capset, Renderer, RendererFlags};
 use virgl_protocol::command::{Command, Encoder, PipeResourceSetType, Records};
 use virgl_resource::{BlobFlags, BlobInfo, BlobMem, FdType};
 
-const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
 const VK_CTX: u32 = 1;
 const GL_CTX: u32 = 2;
 const IMG: u32 = 5;
@@ -82,25 +81,8 @@ fn venus_device_memory_is_scanned_out_by_gl_through_the_render_server() {
     scanned_out_by_gl(RendererFlags::RENDER_SERVER);
 }
 
-/// Points the Vulkan loader at lavapipe and the proxy at this workspace's render server (once,
-/// before any test of this binary loads Vulkan or starts a server: the environment is only
-/// written while no other test thread reads it).
-fn lavapipe() -> bool {
-    if !std::path::Path::new(LVP_ICD).exists() {
-        eprintln!("skipped: {LVP_ICD} is not installed");
-        return false;
-    }
-    static SET: std::sync::Once = std::sync::Once::new();
-    SET.call_once(|| {
-        let server = workspace::workspace_bin("virgl-venus", "virgl-render-server");
-        std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
-        std::env::set_var("RENDER_SERVER_EXEC_PATH", server);
-    });
-    true
-}
-
 fn scanned_out_by_gl(extra: RendererFlags) {
-    if !lavapipe() {
+    if !workspace::lavapipe_and_render_server() {
         return;
     }
     let flags =

@@ -23,7 +23,6 @@ use virgl_capi::{capset, ExternalImport, Renderer, RendererFlags};
 use virgl_protocol::command::{Blit, BlitSurface, Box3, Command, Encoder, Scissor};
 use virgl_resource::{BlobFlags, BlobInfo, BlobMem, FdType, ResourceCreateArgs, SharedMemory};
 
-const LVP_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.json";
 const GL_CTX: u32 = 2;
 const IMG: u32 = 5;
 const RT: u32 = 6;
@@ -46,22 +45,6 @@ const STAGING_MEMORY: u64 = 0x800;
 const POOL: u64 = 0x900;
 const CB: u64 = 0xa00;
 const MEMORY_SIZE: u64 = 64 * 1024;
-
-/// Points the Vulkan loader at lavapipe and the proxy at this workspace's render server (once,
-/// before any test of this binary loads Vulkan or starts a server).
-fn lavapipe() -> bool {
-    if !std::path::Path::new(LVP_ICD).exists() {
-        eprintln!("skipped: {LVP_ICD} is not installed");
-        return false;
-    }
-    static SET: std::sync::Once = std::sync::Once::new();
-    SET.call_once(|| {
-        let server = workspace::workspace_bin("virgl-venus", "virgl-render-server");
-        std::env::set_var("VK_DRIVER_FILES", LVP_ICD);
-        std::env::set_var("RENDER_SERVER_EXEC_PATH", server);
-    });
-    true
-}
 
 /// The guest's window image: BGRA bytes, a different colour per texel.
 fn bgra(x: u32, y: u32) -> [u8; 4] {
@@ -195,7 +178,7 @@ fn read_properties(reply: &[u8], at: &mut usize, size_link: bool) -> (i32, u32, 
 
 #[test]
 fn memory_resource_properties_of_attached_resources() {
-    if !lavapipe() {
+    if !workspace::lavapipe_and_render_server() {
         return;
     }
     const VK_CTX: u32 = 1;
@@ -298,7 +281,7 @@ fn venus_image_is_used_by_gl_without_set_type_through_the_render_server() {
 }
 
 fn venus_image_for_gl(extra: RendererFlags, vk_ctx: u32) {
-    if !lavapipe() {
+    if !workspace::lavapipe_and_render_server() {
         return;
     }
     let flags =
@@ -471,7 +454,7 @@ fn image_bound_before_the_blob_is_described_by_get_resource() {
 /// The other order (bind, then blob): the blob carries the image from the start, in the
 /// resource table (in-process) or in the worker's GET_RESOURCE reply.
 fn bound_before_the_blob(extra: RendererFlags) {
-    if !lavapipe() {
+    if !workspace::lavapipe_and_render_server() {
         return;
     }
     const VK_CTX: u32 = 8;
